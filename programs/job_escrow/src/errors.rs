@@ -1,0 +1,47 @@
+use anchor_lang::prelude::*;
+
+/// One code per rejection reason so clients can react precisely.
+/// Append new variants at the end: codes are part of the public interface.
+#[error_code]
+pub enum EscrowError {
+    #[msg("Market is paused: no new jobs can be opened")]
+    Paused,
+    #[msg("Fee must be at most 10000 basis points")]
+    InvalidFee,
+    #[msg("Rate per hour must be greater than zero")]
+    ZeroRate,
+    #[msg("Job must book at least one hour")]
+    ZeroHours,
+    #[msg("Job books more hours than the market allows")]
+    TooManyHours,
+    #[msg("Too many workers for this market")]
+    TooManyWorkers,
+    #[msg("Market limits must be greater than zero and within the hard caps")]
+    InvalidMarketLimits,
+    #[msg("Arithmetic overflow")]
+    MathOverflow,
+    #[msg("No completed hour is due for settlement")]
+    NothingToSettle,
+    #[msg("Token account or mint does not match the market mint")]
+    WrongMint,
+    #[msg("Treasury does not match the market treasury")]
+    WrongTreasury,
+    #[msg("Vault does not belong to this job")]
+    WrongVault,
+    #[msg("Token account is not owned by the expected wallet")]
+    WrongOwner,
+    #[msg("Signer is not allowed to perform this action")]
+    Unauthorized,
+    #[msg("New authority must not be the default public key")]
+    InvalidAuthority,
+    #[msg("Worker must not be the default key or the job itself")]
+    InvalidWorker,
+    #[msg("Account is not an initialized SPL Token account")]
+    InvalidTokenAccount,
+    #[msg("Account is not an SPL Token mint")]
+    InvalidMint,
+    #[msg("Job does not belong to this market")]
+    WrongMarket,
+    #[msg("Job is not open")]
+    JobNotOpen,
+}

@@ -1,0 +1,83 @@
+use anchor_lang::prelude::*;
+use anchor_lang::solana_program::bpf_loader_upgradeable;
+
+use crate::errors::EscrowError;
+use crate::events::MarketInitialized;
+use crate::state::*;
+use crate::token::{TokenAccount, MINT_LEN, TOKEN_PROGRAM_ID};
+
+/// Creates the market of a mint. The market PDA is unique per mint, so its
+/// creation is restricted to the program's upgrade authority: otherwise
+/// anyone could squat the canonical market of the IO mint.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct InitMarket<'info> {
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    /// Upgrade authority of this program (checked against `program_data`).
+    pub upgrade_authority: Signer<'info>,
+    #[account(
+        seeds = [crate::ID.as_ref()],
+        bump,
+        seeds::program = bpf_loader_upgradeable::ID,
+        constraint = program_data.upgrade_authority_address == Some(upgrade_authority.key())
+            @ EscrowError::Unauthorized,
+    )]
+    pub program_data: Account<'info, ProgramData>,
+    /// CHECK: the market's first authority; any key (e.g. a governance PDA).
+    #[account(constraint = authority.key() != Pubkey::default() @ EscrowError::InvalidAuthority)]
+    pub authority: UncheckedAccount<'info>,
+    /// CHECK: must be a classic SPL Token mint (owner and exact size checked).
+    #[account(
+        constraint = *mint.owner == TOKEN_PROGRAM_ID @ EscrowError::InvalidMint,
+        constraint = mint.data_len() == MINT_LEN @ EscrowError::InvalidMint,
+    )]
+    pub mint: UncheckedAccount<'info>,
+    #[account(constraint = treasury.mint == mint.key() @ EscrowError::WrongMint)]
+    pub treasury: Account<'info, TokenAccount>,
+    #[account(
+        init,
+        payer = payer,
+        space = 8 + Market::INIT_SPACE,
+        seeds = [MARKET_SEED, mint.key().as_ref()],
+        bump,
+    )]
+    pub market: Account<'info, Market>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn validate_params(fee_bps: u16, max_workers: u16, max_hours: u32) -> Result<()> {
+    require!(fee_bps <= BPS_DENOMINATOR, EscrowError::InvalidFee);
+    require!(
+        max_workers > 0 && max_workers <= MAX_WORKERS_CAP && max_hours > 0 && max_hours <= MAX_HOURS_CAP,
+        EscrowError::InvalidMarketLimits
+    );
+    Ok(())
+}
+
+pub fn handler(ctx: Context<InitMarket>, fee_bps: u16, max_workers: u16, max_hours: u32) -> Result<()> {
+    validate_params(fee_bps, max_workers, max_hours)?;
+    let market = &mut ctx.accounts.market;
+    market.set_inner(Market {
+        authority: ctx.accounts.authority.key(),
+        mint: ctx.accounts.mint.key(),
+        treasury: ctx.accounts.treasury.key(),
+        fee_bps,
+        max_workers,
+        max_hours,
+        paused: false,
+        bump: ctx.bumps.market,
+        job_count: 0,
+        reserved: [0; 64],
+    });
+    emit_cpi!(MarketInitialized {
+        market: market.key(),
+        authority: market.authority,
+        mint: market.mint,
+        treasury: market.treasury,
+        fee_bps,
+        max_workers,
+        max_hours,
+    });
+    Ok(())
+}

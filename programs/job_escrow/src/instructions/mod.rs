@@ -1,0 +1,19 @@
+// Each module defines its accounts struct and a `handler`; the structs are
+// re-exported at the crate root because `#[program]` looks them up there.
+#![allow(ambiguous_glob_reexports)]
+
+pub mod cancel;
+pub mod init_market;
+pub mod open_job;
+pub mod set_market_authority;
+pub mod set_market_paused;
+pub mod settle;
+pub mod update_market;
+
+pub use cancel::*;
+pub use init_market::*;
+pub use open_job::*;
+pub use set_market_authority::*;
+pub use set_market_paused::*;
+pub use settle::*;
+pub use update_market::*;
