@@ -42,6 +42,4 @@ pub enum EscrowError {
     InvalidMint,
     #[msg("Job does not belong to this market")]
     WrongMarket,
-    #[msg("Job is not open")]
-    JobNotOpen,
 }

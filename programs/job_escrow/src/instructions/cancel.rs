@@ -25,6 +25,7 @@ pub struct Cancel<'info> {
     pub market: Box<Account<'info, Market>>,
     #[account(
         mut,
+        dup,
         close = customer,
         seeds = [JOB_SEED, job.market.as_ref(), job.customer.as_ref(), &job.job_id.to_le_bytes()],
         bump = job.bump,
@@ -34,12 +35,14 @@ pub struct Cancel<'info> {
     pub job: Box<Account<'info, Job>>,
     #[account(
         mut,
+        dup,
         seeds = [VAULT_SEED, job.key().as_ref()],
         bump = job.vault_bump,
     )]
     pub vault: Box<Account<'info, TokenAccount>>,
     #[account(
         mut,
+        dup,
         constraint = customer_token.mint == market.mint @ EscrowError::WrongMint,
         constraint = customer_token.owner == customer.key() @ EscrowError::WrongOwner,
         constraint = customer_token.key() != vault.key() @ EscrowError::WrongVault,
@@ -47,12 +50,17 @@ pub struct Cancel<'info> {
     pub customer_token: Box<Account<'info, TokenAccount>>,
     #[account(
         mut,
+        dup,
         constraint = worker_token.mint == market.mint @ EscrowError::WrongMint,
         constraint = worker_token.owner == job.workers[0].worker @ EscrowError::WrongOwner,
         constraint = worker_token.key() != vault.key() @ EscrowError::WrongVault,
     )]
     pub worker_token: Box<Account<'info, TokenAccount>>,
-    #[account(mut)]
+    #[account(
+        mut,
+        dup,
+        constraint = treasury.key() != vault.key() @ EscrowError::WrongTreasury,
+    )]
     pub treasury: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }

@@ -24,10 +24,12 @@ pub struct InitMarket<'info> {
             @ EscrowError::Unauthorized,
     )]
     pub program_data: Account<'info, ProgramData>,
-    /// CHECK: the market's first authority; any key (e.g. a governance PDA).
+    /// The market's first authority; any key (e.g. a governance PDA).
+    /// CHECK: only the key is stored.
     #[account(constraint = authority.key() != Pubkey::default() @ EscrowError::InvalidAuthority)]
     pub authority: UncheckedAccount<'info>,
-    /// CHECK: must be a classic SPL Token mint (owner and exact size checked).
+    /// A classic SPL Token mint (owner and exact size checked).
+    /// CHECK: owner and size constraints below.
     #[account(
         constraint = *mint.owner == TOKEN_PROGRAM_ID @ EscrowError::InvalidMint,
         constraint = mint.data_len() == MINT_LEN @ EscrowError::InvalidMint,

@@ -18,17 +18,20 @@ pub struct OpenJob<'info> {
     pub customer: Signer<'info>,
     #[account(
         mut,
+        dup,
         seeds = [MARKET_SEED, market.mint.as_ref()],
         bump = market.bump,
         has_one = mint @ EscrowError::WrongMint,
         constraint = !market.paused @ EscrowError::Paused,
     )]
     pub market: Box<Account<'info, Market>>,
-    /// CHECK: equal to `market.mint` (has_one); the Token program validates it
+    /// The market mint (`has_one` on market); the Token program validates it
     /// again when the vault is initialized.
+    /// CHECK: address checked by `has_one`.
     pub mint: UncheckedAccount<'info>,
-    /// CHECK: the worker's wallet; only its key is stored. Payouts go to any
-    /// token account of the market mint owned by this key.
+    /// The worker's wallet; only its key is stored. Payouts go to any token
+    /// account of the market mint owned by this key.
+    /// CHECK: only the key is used.
     #[account(
         constraint = worker.key() != Pubkey::default() @ EscrowError::InvalidWorker,
         constraint = worker.key() != job.key() @ EscrowError::InvalidWorker,
@@ -42,9 +45,9 @@ pub struct OpenJob<'info> {
         bump,
     )]
     pub job: Box<Account<'info, Job>>,
-    /// CHECK: created here as a Token account (owner = Token program, 165
-    /// bytes) at the job's vault PDA, then initialized with the job PDA as
-    /// its owner.
+    /// Created here as a Token account (owner = Token program, 165 bytes) at
+    /// the job's vault PDA, then initialized with the job PDA as its owner.
+    /// CHECK: created and initialized by this instruction.
     #[account(
         init,
         payer = customer,
@@ -56,6 +59,7 @@ pub struct OpenJob<'info> {
     pub vault: UncheckedAccount<'info>,
     #[account(
         mut,
+        dup,
         constraint = customer_token.mint == market.mint @ EscrowError::WrongMint,
         constraint = customer_token.owner == customer.key() @ EscrowError::WrongOwner,
     )]

@@ -12,6 +12,7 @@ pub struct SetMarketAuthority<'info> {
     pub authority: Signer<'info>,
     #[account(
         mut,
+        dup,
         seeds = [MARKET_SEED, market.mint.as_ref()],
         bump = market.bump,
         has_one = authority @ EscrowError::Unauthorized,

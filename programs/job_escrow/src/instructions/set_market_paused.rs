@@ -10,6 +10,7 @@ pub struct SetMarketPaused<'info> {
     pub authority: Signer<'info>,
     #[account(
         mut,
+        dup,
         seeds = [MARKET_SEED, market.mint.as_ref()],
         bump = market.bump,
         has_one = authority @ EscrowError::Unauthorized,

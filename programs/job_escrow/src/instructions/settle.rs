@@ -19,6 +19,7 @@ pub struct Settle<'info> {
     pub market: Box<Account<'info, Market>>,
     #[account(
         mut,
+        dup,
         seeds = [JOB_SEED, job.market.as_ref(), job.customer.as_ref(), &job.job_id.to_le_bytes()],
         bump = job.bump,
         has_one = market @ EscrowError::WrongMarket,
@@ -26,18 +27,24 @@ pub struct Settle<'info> {
     pub job: Box<Account<'info, Job>>,
     #[account(
         mut,
+        dup,
         seeds = [VAULT_SEED, job.key().as_ref()],
         bump = job.vault_bump,
     )]
     pub vault: Box<Account<'info, TokenAccount>>,
     #[account(
         mut,
+        dup,
         constraint = worker_token.mint == market.mint @ EscrowError::WrongMint,
         constraint = worker_token.owner == job.workers[0].worker @ EscrowError::WrongOwner,
         constraint = worker_token.key() != vault.key() @ EscrowError::WrongVault,
     )]
     pub worker_token: Box<Account<'info, TokenAccount>>,
-    #[account(mut)]
+    #[account(
+        mut,
+        dup,
+        constraint = treasury.key() != vault.key() @ EscrowError::WrongTreasury,
+    )]
     pub treasury: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }

@@ -15,6 +15,7 @@ pub struct UpdateMarket<'info> {
     pub authority: Signer<'info>,
     #[account(
         mut,
+        dup,
         seeds = [MARKET_SEED, market.mint.as_ref()],
         bump = market.bump,
         has_one = authority @ EscrowError::Unauthorized,
