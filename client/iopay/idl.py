@@ -33,7 +33,7 @@ from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
 from iopay.errors import ErrorTable
-from iopay.pda import FieldReader, UnresolvedSeed, resolve_pda
+from iopay.pda import FieldReader, UnresolvedSeed, event_authority_pda, resolve_pda
 
 AccountFetcher = Callable[[Pubkey], Optional[bytes]]
 
@@ -238,6 +238,10 @@ class ProgramIdl:
                         val = None
                 elif n == "program" and any(x["name"] == "event_authority" for x in metas):
                     val = self.program_id  # #[event_cpi]'s self-program account
+                elif n == "event_authority":
+                    # #[event_cpi]: PDA [b"__event_authority"] (some IDL
+                    # generators omit its `pda` entry).
+                    val = event_authority_pda(self.program_id)
                 elif m.get("relations") and reader is not None:
                     for rel in m["relations"]:
                         if rel in out:
