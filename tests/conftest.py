@@ -37,3 +37,32 @@ def escrow_harness(harness: Harness, escrow_idl: ProgramIdl) -> Harness:
     except ProgramNotBuilt as e:
         pytest.fail(f"{e}: `make programs` builds target/deploy/job_escrow.so")
     return harness
+
+
+# -- compute units per instruction, printed at the end of the run -------------
+
+CU_LOG: dict[str, list[int]] = {}
+
+
+@pytest.fixture
+def record_cu():
+    def record(name: str, units: int) -> None:
+        CU_LOG.setdefault(name, []).append(units)
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    if not CU_LOG:
+        return
+    import json
+
+    terminalreporter.section("compute units (job_escrow, LiteSVM)")
+    summary = {}
+    for name, xs in sorted(CU_LOG.items()):
+        summary[name] = {"min": min(xs), "max": max(xs), "n": len(xs)}
+        terminalreporter.write_line(f"{name:<28} min {min(xs):>7}  max {max(xs):>7}  n={len(xs)}")
+    out = REPO / "target" / "cu" / "job_escrow.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    terminalreporter.write_line(f"written to {out.relative_to(REPO)}")
