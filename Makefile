@@ -1,0 +1,41 @@
+# iopay: `make demo` and `make test` set up everything they need on a fresh Debian machine
+# (apt packages, .venv, the SBPF programs) and are safe to rerun.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+# The host Rust toolchain (rustup); /usr/bin/cargo is Debian's, reserved for the SBPF build.
+HOST_CARGO := $(shell [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo || echo cargo)
+
+.PHONY: all venv programs idl idl-check test test-rust test-python demo bench clean
+
+all: programs
+
+venv:
+	@scripts/venv.sh
+
+# Offline SBPF build of every program into target/deploy/ (tools/sbpf/README.md).
+programs:
+	@tools/sbpf/build-programs.sh
+
+idl:
+	@tools/idl/gen.sh
+
+idl-check:
+	@tools/idl/check.sh
+
+test-rust:
+	@env -u RUSTUP_TOOLCHAIN $(HOST_CARGO) test --locked --workspace --target-dir target/host --quiet
+
+test-python: venv programs
+	@$(PY) -m pytest -q
+
+test: venv programs idl-check test-rust test-python
+
+demo: venv programs
+	@$(PY) -m iopay.demo
+
+bench: venv programs
+	@$(PY) -m bench.run
+
+clean:
+	rm -rf target .build $(VENV)

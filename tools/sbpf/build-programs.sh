@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds every program under programs/ for SBPF with the offline toolchain and lays the results
+# out the way `anchor build` does: target/deploy/<program>.so and <program>-keypair.json.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+"$here/install.sh"
+"$here/cargo-sbpf" build --release --locked --manifest-path "$repo/Cargo.toml" --workspace
+mkdir -p "$repo/target/deploy"
+for dir in "$repo"/programs/*/; do
+  name=$(basename "$dir")
+  lib=${name//-/_}
+  cp "$repo/target/sbpf-solana/release/$lib.so" "$repo/target/deploy/$lib.so"
+  [ -f "$dir/keypair.json" ] && cp "$dir/keypair.json" "$repo/target/deploy/$lib-keypair.json"
+  echo "sbpf: target/deploy/$lib.so ($(stat -c %s "$repo/target/deploy/$lib.so") bytes)"
+done
