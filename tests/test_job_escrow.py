@@ -75,13 +75,13 @@ class Env:
         a = self.esc.job_addresses(self.mint, self.customer.pubkey(), job_id)
         return a.job, a.vault, res
 
-    def settle_ix(self, job: Pubkey, **overrides: Pubkey) -> Instruction:
-        return self.esc.settle(mint=self.mint, job=job, worker_token=self.worker_token, treasury=self.treasury,
+    def settle_ix(self, job_key: Pubkey, /, **overrides: Pubkey) -> Instruction:
+        return self.esc.settle(mint=self.mint, job=job_key, worker_token=self.worker_token, treasury=self.treasury,
                                overrides=overrides or None)
 
-    def cancel_ix(self, job: Pubkey, customer: Optional[Keypair] = None, **overrides: Pubkey) -> Instruction:
+    def cancel_ix(self, job_key: Pubkey, /, customer: Optional[Keypair] = None, **overrides: Pubkey) -> Instruction:
         c = customer or self.customer
-        return self.esc.cancel(customer=c.pubkey(), mint=self.mint, job=job, customer_token=self.customer_token,
+        return self.esc.cancel(customer=c.pubkey(), mint=self.mint, job=job_key, customer_token=self.customer_token,
                                worker_token=self.worker_token, treasury=self.treasury, overrides=overrides or None)
 
 
