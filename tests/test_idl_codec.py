@@ -218,3 +218,17 @@ def test_committed_idl_matches_program_source(escrow_idl: ProgramIdl) -> None:
     assert resolved["program_data"] == pda.program_data_address(escrow_idl.program_id)
     assert resolved["market"] == pda.market_pda(escrow_idl.program_id, _pk(5))[0]
     assert "program_data" in init
+
+
+async def test_anchorpy_program_builds_from_the_idl(escrow_idl: ProgramIdl) -> None:
+    """anchorpy's Program (RPC namespaces) accepts the Anchor 1.x IDL; no
+    request is made."""
+    from anchorpy import Provider, Wallet
+    from solana.rpc.async_api import AsyncClient
+
+    client = AsyncClient("http://127.0.0.1:8899")
+    prog = escrow_idl.anchorpy_program(Provider(client, Wallet(Keypair())))
+    assert prog.program_id == escrow_idl.program_id
+    assert {"Market", "Job"} <= set(prog.account.keys())
+    assert "settle" in prog.rpc and "open_job" in prog.instruction
+    await client.close()

@@ -432,3 +432,15 @@ async def test_fee_snapshot_at_open(env: Env) -> None:
     env.h.warp_seconds(HOURS * HOUR)
     env.ok(env.settle_ix(job))
     assert env.h.token_balance(env.treasury) == booking_cost(RATE, HOURS, 1, FEE_BPS)[1]
+
+
+async def test_events_survive_log_truncation(env: Env) -> None:
+    """emit_cpi! events are read from inner instructions, so they are still
+    decoded when the logs are truncated."""
+    job, _, _ = env.open_job()
+    env.h.warp_seconds(HOUR)
+    env.h.svm.with_log_bytes_limit(64)
+    res = env.ok(env.settle_ix(job))
+    assert any("Log truncated" in line for line in res.logs)
+    (ev,) = res.events_named("HoursSettled")
+    assert ev.source == "cpi" and ev.amount == RATE

@@ -294,6 +294,13 @@ class ProgramIdl:
         named = self.coder.instruction.parse(data)
         return named.name, named.data
 
+    def anchorpy_program(self, provider: Any) -> Any:
+        """An ``anchorpy.Program`` over this IDL for RPC use (its ``.rpc`` /
+        ``.account`` namespaces); our builders do not need it."""
+        from anchorpy import Program
+
+        return Program(self.idl, self.program_id, provider)
+
     @cached_property
     def event_names(self) -> List[str]:
         return [e["name"] for e in self.raw.get("events", [])]
