@@ -14,3 +14,11 @@ for dir in "$repo"/programs/*/; do
   [ -f "$dir/keypair.json" ] && cp "$dir/keypair.json" "$repo/target/deploy/$lib-keypair.json"
   echo "sbpf: target/deploy/$lib.so ($(stat -c %s "$repo/target/deploy/$lib.so") bytes)"
 done
+
+# The toolchain's own conformance programs (tests/toolchain runs them).
+mkdir -p "$repo/target/sbpf-tests"
+for dir in "$here"/tests/*/; do
+  name=$(basename "$dir")
+  "$here/cargo-sbpf" build --release --locked --manifest-path "$dir/Cargo.toml" --target-dir "$repo/target"
+  cp "$repo/target/sbpf-solana/release/sbpf_$name.so" "$repo/target/sbpf-tests/sbpf_$name.so"
+done
