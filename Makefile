@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 # The host Rust toolchain (rustup); /usr/bin/cargo is Debian's, reserved for the SBPF build.
 HOST_CARGO := $(shell [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo || echo cargo)
 
-.PHONY: all venv programs idl idl-check test test-rust test-python demo bench clean
+.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf clean
 
 all: programs
 
@@ -34,8 +34,13 @@ test: venv programs idl-check test-rust test-python
 demo: venv programs
 	@$(PY) -m iopay.demo
 
-bench: venv programs
-	@$(PY) -m bench.run
+# Official SPL programs built by our toolchain vs LiteSVM's platform-tools builds (JSON summary).
+bench-sbpf: venv
+	@tools/sbpf/install.sh
+	@tools/sbpf/cargo-sbpf build --release --locked --manifest-path bench/sbpf_compare/Cargo.toml --target-dir target --workspace
+	@$(PY) bench/sbpf_compare.py
+
+bench: bench-sbpf
 
 clean:
 	rm -rf target .build $(VENV)
