@@ -86,3 +86,21 @@ def test_unsupported_constructs_fail_loudly(tmp_path, ir, what):
     r = legalize(tmp_path, ir)
     assert r.returncode != 0
     assert "in f:" in r.stderr and what in r.stderr
+
+
+def test_packed_functions_lose_pure_memory_claims(tmp_path):
+    # A pure 7-argument function becomes one that reads the caller's buffer; if it kept
+    # memory(none), O2 would delete the stores that fill the buffer (seen before this check).
+    r = legalize(tmp_path, """
+define i64 @seven(i64 %a, i64 %b, i64 %c, i64 %d, i64 %e, i64 %f, i64 %g) #0 {
+  %s = add i64 %a, %g
+  ret i64 %s
+}
+define i64 @caller() {
+  %r = call i64 @seven(i64 1, i64 2, i64 3, i64 4, i64 5, i64 6, i64 7) #0
+  ret i64 %r
+}
+attributes #0 = { memory(none) speculatable }
+""")
+    assert r.returncode == 0, r.stderr
+    assert "memory(none)" not in r.stdout and "speculatable" not in r.stdout

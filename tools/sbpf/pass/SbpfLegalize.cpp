@@ -570,7 +570,12 @@ private:
     for (int I = 0; I < K; ++I)
       PA.push_back(AL.getParamAttrs(I));
     PA.push_back(AttributeSet());
-    return AttributeList::get(C, AL.getFnAttrs(), AL.getRetAttrs(), PA);
+    // The callee now reads its tail arguments from the caller's buffer: a `memory(none)` (pure)
+    // or speculatable claim would let the optimizer drop the stores that fill it.
+    AttributeSet Fn = AL.getFnAttrs()
+                          .removeAttribute(C, Attribute::Memory)
+                          .removeAttribute(C, Attribute::Speculatable);
+    return AttributeList::get(C, Fn, AL.getRetAttrs(), PA);
   }
 
   bool packWideSignatures() {
