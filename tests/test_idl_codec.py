@@ -8,7 +8,7 @@ import hashlib
 import struct
 
 import pytest
-from solders.instruction import CompiledInstruction
+from solders.instruction import AccountMeta, CompiledInstruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
@@ -31,11 +31,11 @@ def _pk(i: int) -> Pubkey:
 
 
 def _job_bytes(prog: ProgramIdl, n_workers: int = 1, state: int = 1) -> bytes:
-    body = bytes(_pk(1)) + bytes(_pk(2)) + struct.pack("<QQIHB", 9, 1_500_000, 10, 250, state)
-    body += struct.pack("<qBB", 1_700_000_000, 254, 253) + bytes(32)
+    body = bytes(_pk(1)) + bytes(_pk(2)) + struct.pack("<QBHI", 9, state, 250, 10)
+    body += struct.pack("<qqqiBB", 1_700_000_000, 1_700_003_600, 25_000_000, -8, 254, 253) + bytes(32)
     body += struct.pack("<I", n_workers)
     for i in range(n_workers):
-        body += bytes(_pk(10 + i)) + struct.pack("<I", i + 3)
+        body += bytes(_pk(10 + i)) + struct.pack("<QQIIqB", 1_500_000 + i, 0, 10, i + 3, 1_700_000_100 + i, 1)
     return prog.account_discriminator("Job") + body
 
 
@@ -73,20 +73,28 @@ def test_legacy_idl_is_refused() -> None:
 def test_decode_job_account_with_enum_and_vec(prog: ProgramIdl) -> None:
     name, job = prog.decode_account(_job_bytes(prog, n_workers=2))
     assert name == "Job"
-    assert (job.market, job.customer, job.job_id, job.rate_per_hour) == (_pk(1), _pk(2), 9, 1_500_000)
-    assert (job.hours, job.fee_bps, job.start_ts, job.bump, job.vault_bump) == (10, 250, 1_700_000_000, 254, 253)
-    assert type(job.state).__name__ == "Completed"
-    assert [(w.worker, w.hours_paid) for w in job.workers] == [(_pk(10), 3), (_pk(11), 4)]
+    assert (job.market, job.customer, job.job_id) == (_pk(1), _pk(2), 9)
+    assert (job.hours, job.fee_bps, job.created_ts, job.ended_ts) == (10, 250, 1_700_000_000, 1_700_003_600)
+    assert (job.usd_price, job.usd_expo, job.bump, job.vault_bump) == (25_000_000, -8, 254, 253)
+    assert type(job.state).__name__ == "Ended"
+    assert [(w.worker, w.rate_per_hour, w.hours, w.hours_paid, w.start_ts, type(w.status).__name__)
+            for w in job.workers] == [(_pk(10), 1_500_000, 10, 3, 1_700_000_100, "Active"),
+                                      (_pk(11), 1_500_001, 10, 4, 1_700_000_101, "Active")]
     with pytest.raises(ValueError, match="is a Job"):
         prog.decode_account_as("Market", _job_bytes(prog))
 
 
 def test_instruction_roundtrip(prog: ProgramIdl) -> None:
-    data = prog.encode_args("open_job", {"job_id": 2**64 - 1, "rate_per_hour": 5, "hours": 7})
+    workers = [{"worker": _pk(7), "rate_per_hour": 5}, {"worker": _pk(8), "rate_per_hour": 6}]
+    data = prog.encode_args("open_job", {"job_id": 2**64 - 1, "hours": 7, "usd": True, "workers": workers})
     assert data[:8] == prog.instruction_discriminator("open_job")
-    assert data[8:] == struct.pack("<QQI", 2**64 - 1, 5, 7)
+    assert data[8:] == (struct.pack("<QIBI", 2**64 - 1, 7, 1, 2) + bytes(_pk(7)) + struct.pack("<Q", 5)
+                        + bytes(_pk(8)) + struct.pack("<Q", 6))
     name, args = prog.decode_instruction(data)
-    assert name == "open_job" and (args.job_id, args.rate_per_hour, args.hours) == (2**64 - 1, 5, 7)
+    assert name == "open_job" and (args.job_id, args.hours, args.usd) == (2**64 - 1, 7, True)
+    assert [(w.worker, w.rate_per_hour) for w in args.workers] == [(_pk(7), 5), (_pk(8), 6)]
+    settle = prog.encode_args("settle", {"slots": bytes([0, 3])})
+    assert settle[8:] == struct.pack("<I", 2) + bytes([0, 3])
     with pytest.raises(ValueError, match="missing args"):
         prog.encode_args("open_job", {"job_id": 1})
 
@@ -96,11 +104,13 @@ def test_open_job_accounts_resolve_from_the_idl(prog: ProgramIdl) -> None:
     from the job, mint via `relations`, event authority, fixed programs."""
     mint, customer, worker, ctok, treasury = (Keypair().pubkey() for _ in range(5))
     market, _ = pda.market_pda(prog.program_id, mint)
-    market_data = prog.account_discriminator("Market") + bytes(Keypair().pubkey()) + bytes(mint) + bytes(treasury) + struct.pack("<HHIBBQ", 250, 1, 100, 0, 255, 0) + bytes(64)
+    market_data = (prog.account_discriminator("Market") + bytes(Keypair().pubkey()) + bytes(mint) + bytes(treasury)
+                   + struct.pack("<HHIBBQ", 250, 1, 100, 0, 255, 0) + bytes(32) + struct.pack("<IH", 60, 100)
+                   + bytes(64))
     store = {market: market_data}
+    args = {"job_id": 42, "hours": 1, "usd": False, "workers": [{"worker": worker, "rate_per_hour": 1}]}
     ix = prog.build_instruction(
-        "open_job", {"job_id": 42, "rate_per_hour": 1, "hours": 1},
-        {"customer": customer, "market": market, "worker": worker, "customer_token": ctok},
+        "open_job", args, {"customer": customer, "market": market, "customer_token": ctok},
         fetch=store.get,
     )
     keys = {m["name"]: meta for m, meta in zip(prog.instruction_accounts("open_job"), ix.accounts)}
@@ -112,27 +122,30 @@ def test_open_job_accounts_resolve_from_the_idl(prog: ProgramIdl) -> None:
     assert keys["token_program"].pubkey == TOKEN_PROGRAM_ID
     assert keys["event_authority"].pubkey == pda.event_authority_pda(prog.program_id)
     assert keys["program"].pubkey == prog.program_id
+    # An optional account left out is passed as the program id (Anchor's None).
+    assert keys["price_feed"].pubkey == prog.program_id and not keys["price_feed"].is_writable
     # The market PDA itself can be derived from its own stored mint.
     resolved = prog.resolve_accounts("open_job", {"customer": customer}, {"job_id": 42}, fetch=store.get)
     assert "market" not in resolved  # needs the market address to read market.mint
     with pytest.raises(ValueError, match="cannot resolve"):
-        prog.build_instruction("open_job", {"job_id": 1, "rate_per_hour": 1, "hours": 1}, {"customer": customer})
+        prog.build_instruction("open_job", {**args, "job_id": 1}, {"customer": customer})
 
 
 def test_overrides_replace_derived_accounts(prog: ProgramIdl) -> None:
     job, fake_vault, wt, tr = (Keypair().pubkey() for _ in range(4))
     mint = Keypair().pubkey()
     ix = prog.build_instruction(
-        "settle", {}, {"market": pda.market_pda(prog.program_id, mint)[0], "job": job,
-                       "worker_token": wt, "treasury": tr},
-        overrides={"vault": fake_vault},
+        "settle", {"slots": b"\x00"}, {"market": pda.market_pda(prog.program_id, mint)[0], "job": job,
+                                       "treasury": tr},
+        overrides={"vault": fake_vault}, remaining=[AccountMeta(wt, False, True)],
     )
     names = [m["name"] for m in prog.instruction_accounts("settle")]
     assert ix.accounts[names.index("vault")].pubkey == fake_vault
+    assert ix.accounts[len(names)] == AccountMeta(wt, False, True)  # remaining accounts last
 
 
 def _hours_settled_body(prog: ProgramIdl) -> bytes:
-    return bytes(_pk(3)) + bytes(_pk(4)) + struct.pack("<IIQQq", 2, 5, 3_000_000, 75_000, 1_700_007_200)
+    return bytes(_pk(3)) + bytes(_pk(4)) + struct.pack("<BIIQQq", 1, 2, 5, 3_000_000, 75_000, 1_700_007_200)
 
 
 def test_emit_cpi_event_from_inner_instruction(prog: ProgramIdl) -> None:
@@ -212,7 +225,7 @@ def test_committed_idl_matches_program_source(escrow_idl: ProgramIdl) -> None:
     """Seeds in the IDL agree with the hand-written helpers in iopay.pda."""
     seeds = {s["value"] and bytes(s["value"]) for ix in escrow_idl.raw["instructions"]
              for a in ix["accounts"] if "pda" in a for s in a["pda"]["seeds"] if s["kind"] == "const"}
-    assert {pda.MARKET_SEED, pda.JOB_SEED, pda.VAULT_SEED} <= seeds
+    assert {pda.MARKET_SEED, pda.JOB_SEED, pda.VAULT_SEED, pda.PRICE_FEED_SEED} <= seeds
     init = {a["name"]: a for a in escrow_idl.instruction_accounts("init_market")}
     resolved = escrow_idl.resolve_accounts("init_market", {"mint": _pk(5)})
     assert resolved["program_data"] == pda.program_data_address(escrow_idl.program_id)

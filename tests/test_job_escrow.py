@@ -1,121 +1,34 @@
 """The real job_escrow program (target/deploy/job_escrow.so) on LiteSVM,
-driven through instructions built from idl/job_escrow.json.
+driven through instructions built from idl/job_escrow.json: market
+administration, the oracle, and opening jobs. The lifecycle (accept, settle,
+extend, quit, end, cancel, close) is in test_job_escrow_lifecycle.py.
 
 Nothing is mocked: the program, the SPL Token program and the clock are the
-real ones. Every custom error reachable through the accounts/args is
-triggered and checked by name and code.
+real ones. Every rejection is checked by exact error name and code, and
+that it moved no tokens; after every successful step the vault of every job
+holds exactly what the job still owes (``Env.ok``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
-
 import pytest
-from solders.instruction import AccountMeta, Instruction
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from iopay.errors import ProgramError
-from iopay.idl import ProgramIdl
-from iopay.job_escrow import JobEscrow, booking_cost, fee_for, settlement
-from iopay.litesvm import Harness, TxResult
+from escrow_env import (FEE_BPS, HOUR, MAX_HOURS, MAX_WORKERS, RATES, Env, make_env, make_market, unsigned)
 from iopay import pda
+from iopay.escrow_state import JobView, MarketView, PriceFeedView
+from iopay.idl import ProgramIdl
+from iopay.job_escrow import JobEscrow, booking_cost, fee_for, usd_to_tokens
+from iopay.litesvm import Harness
 
-HOUR = 3_600
-RATE = 1_500_000  # 1.5 tokens/h at 6 decimals
-HOURS = 5
-FEE_BPS = 250
-
-
-@dataclass
-class Env:
-    h: Harness
-    prog: ProgramIdl
-    esc: JobEscrow
-    mint: Pubkey
-    mint_auth: Keypair
-    authority: Keypair
-    treasury: Pubkey
-    customer: Keypair
-    customer_token: Pubkey
-    worker: Keypair
-    worker_token: Pubkey
-    market: Pubkey
-
-    def ok(self, ix: Instruction, *signers: Keypair, name: Optional[str] = None, record=None) -> TxResult:
-        res = self.h.send([ix], signers)
-        if res.error:
-            raise AssertionError(f"{res.error}\n" + "\n".join(res.logs))
-        if record and name:
-            record(name, res.compute_units)
-        return res
-
-    def fails(self, ix: Instruction, *signers: Keypair, name: str) -> ProgramError:
-        res = self.h.send([ix], signers)
-        assert res.error is not None, f"expected {name}, transaction succeeded:\n" + "\n".join(res.logs)
-        assert isinstance(res.error, ProgramError), res.error
-        assert res.error.name == name, f"expected {name}, got {res.error}\n" + "\n".join(res.logs)
-        if name in {e["name"] for e in self.prog.raw["errors"]}:
-            assert res.error.code == self.prog.errors.code_of(name)
-            assert res.error.program_id == self.prog.program_id
-        return res.error
-
-    def balances(self) -> dict[str, int]:
-        return {
-            "customer": self.h.token_balance(self.customer_token),
-            "worker": self.h.token_balance(self.worker_token),
-            "treasury": self.h.token_balance(self.treasury),
-        }
-
-    def open_job(self, job_id: int = 1, rate: int = RATE, hours: int = HOURS, record=None) -> tuple[Pubkey, Pubkey, TxResult]:
-        ix = self.esc.open_job(customer=self.customer.pubkey(), mint=self.mint, worker=self.worker.pubkey(),
-                               customer_token=self.customer_token, job_id=job_id, rate_per_hour=rate, hours=hours)
-        res = self.ok(ix, self.customer, name="open_job", record=record)
-        a = self.esc.job_addresses(self.mint, self.customer.pubkey(), job_id)
-        return a.job, a.vault, res
-
-    def settle_ix(self, job_key: Pubkey, /, **overrides: Pubkey) -> Instruction:
-        return self.esc.settle(mint=self.mint, job=job_key, worker_token=self.worker_token, treasury=self.treasury,
-                               overrides=overrides or None)
-
-    def cancel_ix(self, job_key: Pubkey, /, customer: Optional[Keypair] = None, **overrides: Pubkey) -> Instruction:
-        c = customer or self.customer
-        return self.esc.cancel(customer=c.pubkey(), mint=self.mint, job=job_key, customer_token=self.customer_token,
-                               worker_token=self.worker_token, treasury=self.treasury, overrides=overrides or None)
-
-
-def unsigned(ix: Instruction, key: Pubkey) -> Instruction:
-    """The same instruction with ``key`` no longer marked as signer."""
-    return Instruction(ix.program_id, ix.data, [
-        AccountMeta(m.pubkey, False if m.pubkey == key else m.is_signer, m.is_writable) for m in ix.accounts
-    ])
-
-
-def make_market(h: Harness, esc: JobEscrow, fee_bps: int = FEE_BPS, record=None) -> tuple[Pubkey, Keypair, Keypair, Pubkey, TxResult]:
-    mint_auth, authority = Keypair(), h.funded_keypair()
-    mint = h.create_mint(mint_auth, 6)
-    treasury = h.create_token_account(mint, authority.pubkey())
-    ix = esc.init_market(payer=h.payer.pubkey(), upgrade_authority=h.payer.pubkey(), authority=authority.pubkey(),
-                         mint=mint, treasury=treasury, fee_bps=fee_bps, max_workers=8, max_hours=720)
-    res = h.send([ix])
-    res.raise_for_error()
-    if record:
-        record("init_market", res.compute_units)
-    return mint, mint_auth, authority, treasury, res
+U64_MAX = 2**64 - 1
 
 
 @pytest.fixture
 def env(escrow_harness: Harness, escrow_idl: ProgramIdl, record_cu) -> Env:
-    h = escrow_harness
-    esc = JobEscrow(escrow_idl, fetch=h.account_data)
-    mint, mint_auth, authority, treasury, _ = make_market(h, esc, record=record_cu)
-    customer, worker = h.funded_keypair(), h.funded_keypair()
-    ctok = h.create_token_account(mint, customer.pubkey())
-    wtok = h.create_token_account(mint, worker.pubkey())
-    h.mint_to(mint, ctok, 1_000_000_000, mint_auth)
-    return Env(h, escrow_idl, esc, mint, mint_auth, authority, treasury, customer, ctok, worker, wtok,
-               esc.market_address(mint))
+    return make_env(escrow_harness, escrow_idl, record_cu)
 
 
 # -- init_market ---------------------------------------------------------------
@@ -123,18 +36,22 @@ def env(escrow_harness: Harness, escrow_idl: ProgramIdl, record_cu) -> Env:
 async def test_init_market_state_and_event(escrow_harness: Harness, escrow_idl: ProgramIdl, record_cu) -> None:
     h = escrow_harness
     esc = JobEscrow(escrow_idl, fetch=h.account_data)
-    mint, _, authority, treasury, res = make_market(h, esc, record=record_cu)
-    market = h.fetch(escrow_idl, esc.market_address(mint), "Market")
-    assert (market.authority, market.mint, market.treasury) == (authority.pubkey(), mint, treasury)
-    assert (market.fee_bps, market.max_workers, market.max_hours, market.paused, market.job_count) == (FEE_BPS, 8, 720, False, 0)
-    assert market.bump == pda.market_pda(escrow_idl.program_id, mint)[1]
-    (ev,) = res.events_named("MarketInitialized")
+    m = make_market(h, esc)
+    record_cu("init_market", m.init.compute_units)
+    market = MarketView.decode(escrow_idl, m.address, h.account_data(m.address))
+    assert (market.authority, market.mint, market.treasury) == (m.authority.pubkey(), m.mint, m.treasury)
+    assert (market.fee_bps, market.max_workers, market.max_hours, market.paused, market.job_count) == (
+        FEE_BPS, MAX_WORKERS, MAX_HOURS, False, 0)
+    assert (market.oracle, market.max_staleness, market.max_conf_bps) == (None, 0, 0)
+    assert h.fetch(escrow_idl, m.address, "Market").bump == pda.market_pda(escrow_idl.program_id, m.mint)[1]
+    (ev,) = m.init.events_named("MarketInitialized")
     assert ev.source == "cpi"
     assert (ev.market, ev.authority, ev.mint, ev.treasury, ev.fee_bps, ev.max_workers, ev.max_hours) == (
-        esc.market_address(mint), authority.pubkey(), mint, treasury, FEE_BPS, 8, 720)
+        m.address, m.authority.pubkey(), m.mint, m.treasury, FEE_BPS, MAX_WORKERS, MAX_HOURS)
     # A market exists once per mint.
-    again = esc.init_market(payer=h.payer.pubkey(), upgrade_authority=h.payer.pubkey(), authority=authority.pubkey(),
-                            mint=mint, treasury=treasury, fee_bps=0, max_workers=1, max_hours=1)
+    again = esc.init_market(payer=h.payer.pubkey(), upgrade_authority=h.payer.pubkey(),
+                            authority=m.authority.pubkey(), mint=m.mint, treasury=m.treasury, fee_bps=0,
+                            max_workers=1, max_hours=1)
     assert h.send([again]).error is not None
 
 
@@ -181,213 +98,91 @@ async def test_init_market_rejections(escrow_harness: Harness, escrow_idl: Progr
 
 # -- open_job ------------------------------------------------------------------
 
-async def test_open_job_locks_principal_plus_fee(env: Env, record_cu) -> None:
+async def test_open_job_locks_every_workers_pay_plus_fee(env: Env) -> None:
     before = env.balances()
-    job, vault, res = env.open_job(job_id=7, record=record_cu)
-    principal, fee = booking_cost(RATE, HOURS, 1, FEE_BPS)
-    assert (principal, fee) == (7_500_000, 187_500)
+    env.jobs.add(env.esc.job_addresses(env.mint, env.customer.pubkey(), 7).job)
+    res = env.ok(env.open_ix(job_id=7, hours=3), env.customer, name="open_job")
+    job, vault = env.esc.job_addresses(env.mint, env.customer.pubkey(), 7).job, None
+    vault = env.vault(job)
+    principal, fee = booking_cost(RATES, 3, FEE_BPS)
+    assert principal == 3 * sum(RATES) == 14_499_999
+    # Fee per slot, each rounded up: 75_000 + 112_500 + 150_000 + ceil(24_999.975).
+    assert fee == 362_500 == sum(fee_for(3 * r, FEE_BPS) for r in RATES)
     assert env.h.token_balance(vault) == principal + fee
     assert env.balances() == {**before, "customer": before["customer"] - principal - fee}
     vt = env.h.token_account(vault)
     assert (vt.owner, vt.mint) == (job, env.mint)
 
-    j = env.h.fetch(env.prog, job, "Job")
-    assert (j.market, j.customer, j.job_id, j.rate_per_hour, j.hours, j.fee_bps) == (
-        env.market, env.customer.pubkey(), 7, RATE, HOURS, FEE_BPS)
-    assert type(j.state).__name__ == "Open"
-    assert j.start_ts == env.h.now()
-    assert [(w.worker, w.hours_paid) for w in j.workers] == [(env.worker.pubkey(), 0)]
+    j = env.job(job)
+    assert (j.market, j.customer, j.job_id, j.hours, j.fee_bps, j.state) == (
+        env.market, env.customer.pubkey(), 7, 3, FEE_BPS, "Open")
+    assert (j.created_ts, j.ended_ts, j.usd_price, j.usd_expo) == (env.h.now(), 0, 0, 0)
+    assert [(s.worker, s.rate_per_hour, s.hours, s.hours_paid, s.start_ts, s.status) for s in j.workers] == [
+        (w.pubkey(), r, 3, 0, 0, "Pending") for w, r in zip(env.workers, RATES)]
     assert (j.bump, j.vault_bump) == (pda.job_pda(env.prog.program_id, env.market, env.customer.pubkey(), 7)[1],
                                       pda.vault_pda(env.prog.program_id, job)[1])
     assert env.h.fetch(env.prog, env.market, "Market").job_count == 1
 
     (ev,) = res.events_named("JobOpened")
-    assert (ev.market, ev.job, ev.customer, ev.job_id, ev.worker) == (env.market, job, env.customer.pubkey(), 7, env.worker.pubkey())
-    assert (ev.rate_per_hour, ev.hours, ev.fee_bps, ev.principal, ev.fee, ev.start_ts) == (
-        RATE, HOURS, FEE_BPS, principal, fee, env.h.now())
+    assert (ev.market, ev.job, ev.customer, ev.job_id, ev.hours, ev.fee_bps) == (
+        env.market, job, env.customer.pubkey(), 7, 3, FEE_BPS)
+    assert [(w.worker, w.rate_per_hour) for w in ev.workers] == [(w.pubkey(), r) for w, r in zip(env.workers, RATES)]
+    assert (ev.principal, ev.fee, ev.usd_price, ev.usd_expo, ev.created_ts) == (principal, fee, 0, 0, env.h.now())
 
 
 async def test_open_job_rejections(env: Env) -> None:
-    def ix(**kw):  # type: ignore[no-untyped-def]
-        base = dict(customer=env.customer.pubkey(), mint=env.mint, worker=env.worker.pubkey(),
-                    customer_token=env.customer_token, job_id=1, rate_per_hour=RATE, hours=HOURS)
-        overrides = kw.pop("overrides", None)
-        base.update(kw)
-        return env.esc.open_job(**base, overrides=overrides)
-
-    env.fails(ix(rate_per_hour=0), env.customer, name="ZeroRate")
-    env.fails(ix(hours=0), env.customer, name="ZeroHours")
-    env.fails(ix(hours=721), env.customer, name="TooManyHours")
-    env.fails(ix(rate_per_hour=2**64 - 1, hours=2), env.customer, name="MathOverflow")
-    env.fails(ix(rate_per_hour=2**64 - 1, hours=1), env.customer, name="MathOverflow")  # fee pushes it over
-    env.fails(ix(worker=Pubkey.default()), env.customer, name="InvalidWorker")
-    job1 = env.esc.job_addresses(env.mint, env.customer.pubkey(), 1).job
-    env.fails(ix(worker=job1), env.customer, name="InvalidWorker")
+    c = env.customer
+    w = [x.pubkey() for x in env.workers]
+    env.fails(env.open_ix(rates=[1, 0]), c, name="ZeroRate")
+    env.fails(env.open_ix(hours=0), c, name="ZeroHours")
+    env.fails(env.open_ix(hours=MAX_HOURS + 1), c, name="TooManyHours")
+    env.fails(env.open_ix(rates=[]), c, name="NoWorkers")
+    env.fails(env.open_ix(rates=[1] * (MAX_WORKERS + 1), workers=[Keypair().pubkey() for _ in range(MAX_WORKERS + 1)]),
+              c, name="TooManyWorkers")
+    env.fails(env.open_ix(rates=[1, 2], workers=[w[0], w[0]]), c, name="DuplicateWorker")
+    # Overflows: one slot's pay, the fee on top, the sum over workers.
+    env.fails(env.open_ix(rates=[U64_MAX], hours=2), c, name="MathOverflow")
+    env.fails(env.open_ix(rates=[U64_MAX], hours=1), c, name="MathOverflow")
+    env.fails(env.open_ix(rates=[U64_MAX // 2, U64_MAX // 2], hours=1), c, name="MathOverflow")
+    env.fails(env.open_ix(rates=[1], workers=[Pubkey.default()]), c, name="InvalidWorker")
+    job1 = env.esc.job_addresses(env.mint, c.pubkey(), 1)
+    env.fails(env.open_ix(rates=[1], workers=[job1.job]), c, name="InvalidWorker")
+    env.fails(env.open_ix(rates=[1], workers=[job1.vault]), c, name="InvalidWorker")
     # Substitutions: another mint, a token account of another mint, someone else's account.
-    other_mint = env.h.create_mint(env.mint_auth)
-    env.fails(ix(overrides={"mint": other_mint}), env.customer, name="WrongMint")
-    foreign = env.h.create_token_account(other_mint, env.customer.pubkey())
-    env.fails(ix(customer_token=foreign), env.customer, name="WrongMint")
-    env.fails(ix(customer_token=env.worker_token), env.customer, name="WrongOwner")
-    env.fails(ix(customer_token=env.mint), env.customer, name="InvalidTokenAccount")
-    # Vault at a non-canonical address.
-    env.fails(ix(overrides={"vault": Keypair().pubkey()}), env.customer, name="ConstraintSeeds")
+    other_mint = env.h.create_mint(env.m.mint_auth)
+    env.fails(env.open_ix(overrides={"mint": other_mint}), c, name="WrongMint")
+    foreign = env.h.create_token_account(other_mint, c.pubkey())
+    env.fails(env.open_ix(customer_token=foreign), c, name="WrongMint")
+    env.fails(env.open_ix(customer_token=env.worker_tokens[0]), c, name="WrongOwner")
+    env.fails(env.open_ix(customer_token=env.mint), c, name="InvalidTokenAccount")
+    # Vault or job at a non-canonical address.
+    env.fails(env.open_ix(overrides={"vault": Keypair().pubkey()}), c, name="ConstraintSeeds")
+    env.fails(env.open_ix(overrides={"job": Keypair().pubkey()}), c, name="ConstraintSeeds")
+    # Another market's account as the market.
+    m2 = make_market(env.h, env.esc)
+    a2 = env.esc.job_addresses(m2.mint, c.pubkey(), 1)
+    env.fails(env.open_ix(overrides={"market": m2.address, "job": a2.job, "vault": a2.vault}), c, name="WrongMint")
     # The customer must sign.
-    env.fails(unsigned(ix(), env.customer.pubkey()), name="AccountNotSigner")
+    env.fails(unsigned(env.open_ix(), c.pubkey()), name="AccountNotSigner")
     # Paused market: no new jobs.
-    env.ok(env.esc.set_market_paused(authority=env.authority.pubkey(), mint=env.mint, paused=True), env.authority)
-    env.fails(ix(), env.customer, name="Paused")
-    env.ok(env.esc.set_market_paused(authority=env.authority.pubkey(), mint=env.mint, paused=False), env.authority)
+    env.pause(True)
+    env.fails(env.open_ix(), c, name="Paused")
+    env.pause(False)
     # Not enough tokens: the Token program's error, named from its table.
-    err = env.fails(ix(rate_per_hour=10**9), env.customer, name="InsufficientFunds")
+    err = env.fails(env.open_ix(rates=[10**12]), c, name="InsufficientFunds")
     assert err.code == 1
-    # Nothing above moved money.
-    assert env.h.token_balance(env.customer_token) == 1_000_000_000
-    env.open_job(job_id=1)
+    # A job id cannot be reused while the job exists.
+    env.open(job_id=1)
+    res = env.h.send([env.open_ix(job_id=1)], [c])
+    assert res.error is not None
 
 
-# -- settle --------------------------------------------------------------------
-
-async def test_settle_streams_hour_by_hour_exactly_once(env: Env, record_cu) -> None:
-    job, vault, _ = env.open_job()
-    principal, fee = booking_cost(RATE, HOURS, 1, FEE_BPS)
-    start = env.balances()
-    env.fails(env.settle_ix(job), name="NothingToSettle")
-    env.h.warp_seconds(HOUR - 1)
-    env.fails(env.settle_ix(job), name="NothingToSettle")  # an hour in progress is not earned
-    paid_fee = 0
-    for hour in range(1, HOURS + 1):
-        env.h.set_unix_timestamp(env.h.fetch(env.prog, job, "Job").start_ts + hour * HOUR)
-        res = env.ok(env.settle_ix(job), name="settle", record=record_cu)
-        amount, hfee = settlement(RATE, FEE_BPS, hour - 1, 1)
-        paid_fee += hfee
-        (ev,) = res.events_named("HoursSettled")
-        assert (ev.job, ev.worker, ev.hours, ev.hours_paid, ev.amount, ev.fee, ev.settled_ts) == (
-            job, env.worker.pubkey(), 1, hour, amount, hfee, env.h.now())
-        assert env.balances() == {"customer": start["customer"], "worker": start["worker"] + RATE * hour,
-                                  "treasury": start["treasury"] + paid_fee}
-        assert env.h.token_balance(vault) == principal + fee - RATE * hour - paid_fee
-        # Replaying the crank at the same instant pays nothing.
-        env.fails(env.settle_ix(job), name="NothingToSettle")
-    assert paid_fee == fee
-    assert env.h.token_balance(vault) == 0
-    j = env.h.fetch(env.prog, job, "Job")
-    assert type(j.state).__name__ == "Completed" and j.workers[0].hours_paid == HOURS
-    env.h.warp_seconds(100 * HOUR)
-    env.fails(env.settle_ix(job), name="NothingToSettle")  # never beyond the booking
-
-
-async def test_settle_catches_up_several_hours_and_rounds_fee_up(env: Env) -> None:
-    rate, hours = 333_333, 7
-    job, vault, _ = env.open_job(job_id=3, rate=rate, hours=hours)
-    principal, fee = booking_cost(rate, hours, 1, FEE_BPS)
-    assert fee == fee_for(rate * hours, FEE_BPS) == 58_334  # 58_333.275 rounded up
-    env.h.warp_seconds(3 * HOUR + 59)
-    res = env.ok(env.settle_ix(job))
-    (ev,) = res.events_named("HoursSettled")
-    assert (ev.hours, ev.hours_paid, ev.amount, ev.fee) == (3, 3, 3 * rate, fee_for(3 * rate, FEE_BPS))
-    env.h.warp_seconds(10 * HOUR)
-    env.ok(env.settle_ix(job))
-    b = env.balances()
-    assert b["worker"] == principal
-    assert b["treasury"] == fee
-    assert env.h.token_balance(vault) == 0
-
-
-async def test_settle_is_permissionless_and_rejects_substitutions(env: Env) -> None:
-    job, vault, _ = env.open_job(job_id=1)
-    env.h.warp_seconds(2 * HOUR)
-    # Other accounts of the same customer/market to substitute.
-    job2, vault2, _ = env.open_job(job_id=2)
-    other_mint = env.h.create_mint(env.mint_auth)
-    stranger = env.h.funded_keypair()
-    stranger_token = env.h.create_token_account(env.mint, stranger.pubkey())
-    foreign_worker_token = env.h.create_token_account(other_mint, env.worker.pubkey())
-
-    env.fails(env.settle_ix(job, treasury=stranger_token), name="WrongTreasury")
-    env.fails(env.settle_ix(job, worker_token=stranger_token), name="WrongOwner")
-    env.fails(env.settle_ix(job, worker_token=foreign_worker_token), name="WrongMint")
-    env.fails(env.settle_ix(job, worker_token=vault), name="WrongOwner")
-    env.fails(env.settle_ix(job, vault=vault2), name="ConstraintSeeds")
-    env.fails(env.settle_ix(job, worker_token=env.mint), name="InvalidTokenAccount")
-    # A job of another market.
-    m2_mint, _, m2_auth, m2_treasury, _ = make_market(env.h, env.esc)
-    other_market = env.esc.market_address(m2_mint)
-    env.fails(env.settle_ix(job, market=other_market, treasury=m2_treasury), name="WrongMarket")
-    # A Market account passed as the job (type cosplay).
-    env.fails(env.settle_ix(job, job=env.market), name="AccountDiscriminatorMismatch")
-    # Settle works with the paused market and without any signer but the fee payer.
-    env.ok(env.esc.set_market_paused(authority=env.authority.pubkey(), mint=env.mint, paused=True), env.authority)
-    res = env.h.send([env.settle_ix(job)], payer=stranger)
-    assert res.ok, res.logs
-    assert env.h.token_balance(env.worker_token) == 2 * RATE
-    assert env.h.token_balance(vault2) == sum(booking_cost(RATE, HOURS, 1, FEE_BPS))
-
-
-# -- cancel --------------------------------------------------------------------
-
-async def test_cancel_pays_earned_hours_and_refunds_the_rest(env: Env, record_cu) -> None:
-    start = env.balances()
-    job, vault, _ = env.open_job()
-    principal, fee = booking_cost(RATE, HOURS, 1, FEE_BPS)
-    env.h.warp_seconds(2 * HOUR + 1_800)  # 2.5 h: the half hour is not earned
-    rent = env.h.lamports(job) + env.h.lamports(vault)
-    lamports_before = env.h.lamports(env.customer.pubkey())
-    res = env.ok(env.cancel_ix(job), env.customer, name="cancel", record=record_cu)
-    earned_fee = fee_for(2 * RATE, FEE_BPS)
-    refund = principal + fee - 2 * RATE - earned_fee
-    assert env.balances() == {"customer": start["customer"] - 2 * RATE - earned_fee,
-                              "worker": start["worker"] + 2 * RATE,
-                              "treasury": start["treasury"] + earned_fee}
-    # Job and vault are closed; their rent went back to the customer
-    # (the fee payer is the harness payer, not the customer).
-    assert env.h.account_data(job) is None and env.h.account_data(vault) is None
-    assert env.h.lamports(env.customer.pubkey()) == lamports_before + rent
-    (settled,) = res.events_named("HoursSettled")
-    assert (settled.hours, settled.amount, settled.fee) == (2, 2 * RATE, earned_fee)
-    (ev,) = res.events_named("JobCancelled")
-    assert (ev.job, ev.customer, ev.refund, ev.hours_paid, ev.hours_booked) == (job, env.customer.pubkey(), refund, 2, HOURS)
-    # Conservation: everything locked went somewhere.
-    assert settled.amount + settled.fee + ev.refund == principal + fee
-
-
-async def test_cancel_before_any_hour_refunds_everything(env: Env) -> None:
-    start = env.balances()
-    job, _, _ = env.open_job()
-    res = env.ok(env.cancel_ix(job), env.customer)
-    assert env.balances() == start
-    assert res.events_named("HoursSettled") == []
-    (ev,) = res.events_named("JobCancelled")
-    assert ev.refund == sum(booking_cost(RATE, HOURS, 1, FEE_BPS))
-
-
-async def test_cancel_after_completion_and_settle_after_cancel(env: Env) -> None:
-    job, vault, _ = env.open_job()
-    env.h.warp_seconds(HOURS * HOUR)
-    env.ok(env.settle_ix(job))
-    res = env.ok(env.cancel_ix(job), env.customer)
-    (ev,) = res.events_named("JobCancelled")
-    assert ev.refund == 0 and ev.hours_paid == HOURS
-    # The job is gone: nothing can be settled or cancelled twice.
-    assert env.h.send([env.settle_ix(job)]).error is not None
-    assert env.h.send([env.cancel_ix(job)], [env.customer]).error is not None
-
-
-async def test_cancel_rejections(env: Env) -> None:
-    job, vault, _ = env.open_job(job_id=1)
-    job2, vault2, _ = env.open_job(job_id=2)
-    mallory = env.h.funded_keypair()
-    mallory_token = env.h.create_token_account(env.mint, mallory.pubkey())
-    env.fails(env.cancel_ix(job, customer=mallory, customer_token=mallory_token), mallory, name="Unauthorized")
-    env.fails(unsigned(env.cancel_ix(job), env.customer.pubkey()), name="AccountNotSigner")
-    env.fails(env.cancel_ix(job, customer_token=mallory_token), env.customer, name="WrongOwner")
-    env.fails(env.cancel_ix(job, customer_token=vault), env.customer, name="WrongOwner")
-    env.fails(env.cancel_ix(job, worker_token=mallory_token), env.customer, name="WrongOwner")
-    env.fails(env.cancel_ix(job, treasury=mallory_token), env.customer, name="WrongTreasury")
-    env.fails(env.cancel_ix(job, vault=vault2), env.customer, name="ConstraintSeeds")
-    # Cancel still works while the market is paused.
-    env.ok(env.esc.set_market_paused(authority=env.authority.pubkey(), mint=env.mint, paused=True), env.authority)
-    env.ok(env.cancel_ix(job), env.customer)
+async def test_open_job_with_the_max_workers(env: Env) -> None:
+    workers = [Keypair().pubkey() for _ in range(MAX_WORKERS)]
+    job = env.esc.job_addresses(env.mint, env.customer.pubkey(), 9).job
+    env.jobs.add(job)
+    env.ok(env.open_ix(job_id=9, rates=list(range(1, MAX_WORKERS + 1)), workers=workers), env.customer)
+    assert [s.worker for s in env.job(job).workers] == workers
 
 
 # -- market administration -------------------------------------------------------
@@ -396,19 +191,21 @@ async def test_market_admin(env: Env, record_cu) -> None:
     a = env.authority
     mallory = env.h.funded_keypair()
     env.fails(env.esc.set_market_paused(authority=mallory.pubkey(), mint=env.mint, paused=True), mallory, name="Unauthorized")
-    res = env.ok(env.esc.set_market_paused(authority=a.pubkey(), mint=env.mint, paused=True), a,
-                 name="set_market_paused", record=record_cu)
+    env.fails(unsigned(env.esc.set_market_paused(authority=a.pubkey(), mint=env.mint, paused=True), a.pubkey()),
+              name="AccountNotSigner")
+    res = env.ok(env.esc.set_market_paused(authority=a.pubkey(), mint=env.mint, paused=True), a, name="set_market_paused")
     (ev,) = res.events_named("MarketPaused")
     assert (ev.market, ev.paused) == (env.market, True)
     assert env.h.fetch(env.prog, env.market, "Market").paused is True
 
     new_treasury = env.h.create_token_account(env.mint, a.pubkey())
-    env.fails(env.esc.update_market(authority=a.pubkey(), mint=env.mint, treasury=new_treasury, fee_bps=10_001,
-                                    max_workers=8, max_hours=10), a, name="InvalidFee")
-    env.fails(env.esc.update_market(authority=mallory.pubkey(), mint=env.mint, treasury=new_treasury, fee_bps=1,
-                                    max_workers=8, max_hours=10), mallory, name="Unauthorized")
-    res = env.ok(env.esc.update_market(authority=a.pubkey(), mint=env.mint, treasury=new_treasury, fee_bps=100,
-                                       max_workers=4, max_hours=10), a, name="update_market", record=record_cu)
+    foreign = env.h.create_token_account(env.h.create_mint(), a.pubkey())
+    upd = dict(authority=a.pubkey(), mint=env.mint, treasury=new_treasury, fee_bps=100, max_workers=4, max_hours=10)
+    env.fails(env.esc.update_market(**{**upd, "fee_bps": 10_001}), a, name="InvalidFee")
+    env.fails(env.esc.update_market(**{**upd, "max_workers": 0}), a, name="InvalidMarketLimits")
+    env.fails(env.esc.update_market(**{**upd, "treasury": foreign}), a, name="WrongMint")
+    env.fails(env.esc.update_market(**{**upd, "authority": mallory.pubkey()}), mallory, name="Unauthorized")
+    res = env.ok(env.esc.update_market(**upd), a, name="update_market")
     (ev,) = res.events_named("MarketUpdated")
     assert (ev.treasury, ev.fee_bps, ev.max_workers, ev.max_hours) == (new_treasury, 100, 4, 10)
     m = env.h.fetch(env.prog, env.market, "Market")
@@ -416,31 +213,169 @@ async def test_market_admin(env: Env, record_cu) -> None:
 
     env.fails(env.esc.set_market_authority(authority=a.pubkey(), mint=env.mint, new_authority=Pubkey.default()), a,
               name="InvalidAuthority")
-    gov = Keypair()
-    res = env.ok(env.esc.set_market_authority(authority=a.pubkey(), mint=env.mint, new_authority=gov.pubkey()), a,
-                 name="set_market_authority", record=record_cu)
+    env.fails(env.esc.set_market_authority(authority=mallory.pubkey(), mint=env.mint, new_authority=mallory.pubkey()),
+              mallory, name="Unauthorized")
+    # Authority moves to a PDA (e.g. a governance program's): it need not sign.
+    gov_pda = Pubkey.find_program_address([b"governance"], Keypair().pubkey())[0]
+    res = env.ok(env.esc.set_market_authority(authority=a.pubkey(), mint=env.mint, new_authority=gov_pda), a,
+                 name="set_market_authority")
     (ev,) = res.events_named("AuthorityChanged")
-    assert (ev.old_authority, ev.new_authority) == (a.pubkey(), gov.pubkey())
+    assert (ev.old_authority, ev.new_authority) == (a.pubkey(), gov_pda)
+    assert env.h.fetch(env.prog, env.market, "Market").authority == gov_pda
     env.fails(env.esc.set_market_paused(authority=a.pubkey(), mint=env.mint, paused=False), a, name="Unauthorized")
 
 
 async def test_fee_snapshot_at_open(env: Env) -> None:
     """A later fee change does not reprice an open job."""
-    job, vault, _ = env.open_job()
+    job = env.open(hours=2, rates=RATES[:1], accept=True)
     env.ok(env.esc.update_market(authority=env.authority.pubkey(), mint=env.mint, treasury=env.treasury,
                                  fee_bps=5_000, max_workers=8, max_hours=720), env.authority)
-    env.h.warp_seconds(HOURS * HOUR)
+    env.h.warp_seconds(2 * HOUR)
     env.ok(env.settle_ix(job))
-    assert env.h.token_balance(env.treasury) == booking_cost(RATE, HOURS, 1, FEE_BPS)[1]
+    assert env.h.token_balance(env.treasury) == booking_cost(RATES[:1], 2, FEE_BPS)[1]
 
 
 async def test_events_survive_log_truncation(env: Env) -> None:
     """emit_cpi! events are read from inner instructions, so they are still
     decoded when the logs are truncated."""
-    job, _, _ = env.open_job()
+    job = env.open(accept=True)
     env.h.warp_seconds(HOUR)
     env.h.svm.with_log_bytes_limit(64)
     res = env.ok(env.settle_ix(job))
     assert any("Log truncated" in line for line in res.logs)
-    (ev,) = res.events_named("HoursSettled")
-    assert ev.source == "cpi" and ev.amount == RATE
+    evs = res.events_named("HoursSettled")
+    assert [e.source for e in evs] == ["cpi"] * 4 and [e.amount for e in evs] == RATES
+
+
+# -- oracle ----------------------------------------------------------------------------
+
+PRICE, CONF, EXPO = 25_000_000, 100_000, -8  # 0.25 USD per token, +- 0.001 (0.4%)
+
+
+def init_oracle(env: Env, max_staleness: int = 120, max_conf_bps: int = 100):
+    a = env.authority
+    return env.ok(env.esc.init_price_feed(payer=env.h.payer.pubkey(), authority=a.pubkey(), mint=env.mint,
+                                          max_staleness=max_staleness, max_conf_bps=max_conf_bps), a,
+                  name="init_price_feed")
+
+
+def set_price(env: Env, price: int = PRICE, conf: int = CONF, expo: int = EXPO, publish_time=None, signer=None):
+    a = signer or env.authority
+    ix = env.esc.set_price(authority=a.pubkey(), mint=env.mint, price=price, conf=conf, expo=expo,
+                           publish_time=env.h.now() if publish_time is None else publish_time)
+    return ix, a
+
+
+async def test_oracle_admin(env: Env) -> None:
+    a, mallory = env.authority, env.h.funded_keypair()
+    feed = env.esc.price_feed_address(env.mint)
+    ix = lambda **kw: env.esc.init_price_feed(**{"payer": env.h.payer.pubkey(), "authority": a.pubkey(),  # noqa: E731
+                                               "mint": env.mint, "max_staleness": 60, "max_conf_bps": 100, **kw})
+    env.fails(ix(max_staleness=0), a, name="InvalidOracleLimits")
+    env.fails(ix(max_conf_bps=0), a, name="InvalidOracleLimits")
+    env.fails(ix(max_conf_bps=10_001), a, name="InvalidOracleLimits")
+    env.fails(ix(authority=mallory.pubkey()), mallory, name="Unauthorized")
+    env.fails(ix(overrides={"price_feed": Keypair().pubkey()}), a, name="ConstraintSeeds")
+    # No oracle yet: limits cannot be set.
+    env.fails(env.esc.set_oracle_limits(authority=a.pubkey(), mint=env.mint, max_staleness=1, max_conf_bps=1), a,
+              name="OracleRequired")
+    res = init_oracle(env, 60, 100)
+    (ev,) = res.events_named("OracleConfigured")
+    assert (ev.market, ev.price_feed, ev.max_staleness, ev.max_conf_bps) == (env.market, feed, 60, 100)
+    m = MarketView.decode(env.prog, env.market, env.h.account_data(env.market))
+    assert (m.oracle, m.max_staleness, m.max_conf_bps) == (feed, 60, 100)
+
+    env.fails(env.esc.set_oracle_limits(authority=mallory.pubkey(), mint=env.mint, max_staleness=1, max_conf_bps=1),
+              mallory, name="Unauthorized")
+    env.fails(env.esc.set_oracle_limits(authority=a.pubkey(), mint=env.mint, max_staleness=0, max_conf_bps=1), a,
+              name="InvalidOracleLimits")
+    res = env.ok(env.esc.set_oracle_limits(authority=a.pubkey(), mint=env.mint, max_staleness=300, max_conf_bps=50), a,
+                 name="set_oracle_limits")
+    assert res.events_named("OracleConfigured")[0].max_staleness == 300
+
+    # set_price: authority only, sane values, monotonic publish times not in the future.
+    ix, _ = set_price(env, signer=mallory)
+    env.fails(ix, mallory, name="Unauthorized")
+    for bad in (dict(price=0), dict(price=-1), dict(expo=-19), dict(expo=19)):
+        ix, s = set_price(env, **bad)
+        env.fails(ix, s, name="InvalidPrice")
+    ix, s = set_price(env, publish_time=env.h.now() + 1)
+    env.fails(ix, s, name="InvalidPublishTime")
+    ix, s = set_price(env, publish_time=env.h.now() - 10)
+    res = env.ok(ix, s, name="set_price")
+    (ev,) = res.events_named("PriceUpdated")
+    assert (ev.market, ev.price_feed, ev.price, ev.conf, ev.expo, ev.publish_time) == (
+        env.market, feed, PRICE, CONF, EXPO, env.h.now() - 10)
+    ix, s = set_price(env, publish_time=env.h.now() - 11)
+    env.fails(ix, s, name="InvalidPublishTime")
+    f = PriceFeedView.decode(env.prog, feed, env.h.account_data(feed))
+    assert (f.market, f.price, f.conf, f.expo, f.publish_time) == (env.market, PRICE, CONF, EXPO, env.h.now() - 10)
+
+
+async def test_usd_priced_job_converts_with_the_oracle(env: Env) -> None:
+    init_oracle(env, max_staleness=120, max_conf_bps=100)
+    ix, s = set_price(env)
+    env.ok(ix, s)
+    usd_rates = [2_000_000, 1_000_001, 333_333]  # micro-USD per hour: 2 USD, 1.000001 USD, 0.333333 USD
+    job = env.esc.job_addresses(env.mint, env.customer.pubkey(), 1).job
+    env.jobs.add(job)
+    res = env.ok(env.open_ix(rates=usd_rates, usd=True, hours=2), env.customer, name="open_job_usd")
+    # At 0.25 USD per token: x4, rounded up to the base unit.
+    rates = [usd_to_tokens(r, PRICE, EXPO, 6) for r in usd_rates]
+    assert rates == [8_000_000, 4_000_004, 1_333_332]
+    j = env.job(job)
+    assert [(s.rate_per_hour, s.usd_rate_per_hour) for s in j.workers] == list(zip(rates, usd_rates))
+    assert (j.usd_price, j.usd_expo) == (PRICE, EXPO)
+    (ev,) = res.events_named("JobOpened")
+    assert [w.rate_per_hour for w in ev.workers] == rates and (ev.usd_price, ev.usd_expo) == (PRICE, EXPO)
+    assert env.h.token_balance(env.vault(job)) == sum(booking_cost(rates, 2, FEE_BPS))
+    # Rounding is against the customer: 1 micro-USD at 0.3 USD = 3.33.. base units -> 4.
+    assert usd_to_tokens(1, 30_000_000, -8, 6) == 4
+
+
+async def test_usd_priced_job_rejections(env: Env) -> None:
+    c = env.customer
+    usd = dict(rates=[2_000_000], usd=True)
+    # Market without an oracle: no feed to pass, or some account that is not it.
+    env.fails(env.open_ix(**usd, price_feed=env.esc.program_id), c, name="OracleRequired")
+    init_oracle(env, max_staleness=120, max_conf_bps=100)
+    ix, s = set_price(env)
+    env.ok(ix, s)
+    env.fails(env.open_ix(**usd, price_feed=env.esc.program_id), c, name="OracleRequired")
+    # Another market's feed (substitution).
+    other = make_env(env.h, env.prog)
+    init_oracle(other)
+    ix, s = set_price(other)
+    other.ok(ix, s)
+    env.fails(env.open_ix(**usd, price_feed=other.esc.price_feed_address(other.mint)), c, name="WrongOracle")
+    # Stale: published 121 s ago with a 120 s limit.
+    env.h.warp_seconds(121)
+    env.fails(env.open_ix(**usd), c, name="StalePrice")
+    # Too uncertain: conf 1.01% with a 1% limit.
+    ix, s = set_price(env, conf=PRICE // 100 + PRICE // 10_000)
+    env.ok(ix, s)
+    env.fails(env.open_ix(**usd), c, name="PriceTooUncertain")
+    # Exactly at the limits is accepted.
+    ix, s = set_price(env, conf=PRICE // 100, publish_time=env.h.now())
+    env.ok(ix, s)
+    env.h.warp_seconds(120)
+    job = env.esc.job_addresses(env.mint, c.pubkey(), 1).job
+    env.jobs.add(job)
+    env.ok(env.open_ix(**usd), c)
+    # Overflow of the conversion: u64::MAX micro-USD cannot be paid.
+    ix, s = set_price(env, price=1, conf=0, expo=-18, publish_time=env.h.now())
+    env.ok(ix, s)
+    env.fails(env.open_ix(job_id=2, rates=[U64_MAX], usd=True), c, name="MathOverflow")
+    # A feed without any price yet (price 0) is refused.
+    fresh = make_env(env.h, env.prog)
+    init_oracle(fresh)
+    fresh.fails(fresh.open_ix(**usd), fresh.customer, name="InvalidPrice")
+
+
+async def test_market_without_oracle_rejects_even_a_real_feed_account(env: Env) -> None:
+    """The market's `oracle` is the default key until init_price_feed: any
+    feed passed is the wrong one."""
+    other = make_env(env.h, env.prog)
+    init_oracle(other)
+    env.fails(env.open_ix(rates=[1], usd=True, price_feed=other.esc.price_feed_address(other.mint)), env.customer,
+              name="WrongOracle")

@@ -1,10 +1,14 @@
 """End-to-end demo on the embedded LiteSVM chain: ``python -m iopay.demo``.
 
-Creates a mint and a market, opens a job, warps the clock hour by hour while
-the crank settles each hour, opens a second job and cancels it part-way,
-then prints a ledger of who got what. Exits non-zero on any mismatch between
-balances, events and the expected amounts, or if tokens were created or
-lost (conservation: tokens in == tokens out).
+Creates a mint and a market, opens a job for several workers at different
+hourly rates, has every worker accept, then warps the clock hour by hour
+while the crank settles every worker in one instruction (a progress bar per
+hour). Part-way through, one worker quits, and later the customer ends the
+job early: the workers are paid their whole hours, the customer gets back
+exactly the unearned remainder, and the job is closed. Prints a ledger of
+who got what and exits non-zero on any mismatch between balances, events
+and the expected amounts, or if tokens were created or lost (conservation:
+tokens in == tokens out, vault == what is owed after every step).
 """
 
 from __future__ import annotations
@@ -13,8 +17,11 @@ import argparse
 import sys
 from typing import Dict, List
 
+from solders.pubkey import Pubkey
+
+from iopay.escrow_state import JobView, due_slots, unearned, vault_owed
 from iopay.idl import ProgramIdl
-from iopay.job_escrow import JobEscrow, booking_cost, fee_for, settlement
+from iopay.job_escrow import JobEscrow, booking_cost, span_cost
 from iopay.litesvm import Harness, ProgramNotBuilt
 
 HOUR = 3_600
@@ -27,11 +34,12 @@ def fmt(amount: int) -> str:
 
 
 def bar(done: int, total: int, width: int = 24) -> str:
-    n = round(width * done / total)
+    n = round(width * done / total) if total else width
     return "[" + "#" * n + "." * (width - n) + "]"
 
 
-def run(rate: int, hours: int, fee_bps: int, cancel_after_s: int, quiet: bool = False) -> int:
+def run(rates: List[int], hours: int, fee_bps: int, end_after_s: int, quit_after_s: int,
+        quiet: bool = False) -> int:
     say = (lambda *a: None) if quiet else print
     problems: List[str] = []
 
@@ -48,87 +56,129 @@ def run(rate: int, hours: int, fee_bps: int, cancel_after_s: int, quiet: bool = 
         return 1
     esc = JobEscrow(prog, fetch=h.account_data)
 
-    mint_auth, authority = h.funded_keypair(), h.funded_keypair()
-    customer, worker = h.funded_keypair(), h.funded_keypair()
+    n = len(rates)
+    mint_auth, authority, customer = h.funded_keypair(), h.funded_keypair(), h.funded_keypair()
+    workers = [h.funded_keypair() for _ in range(n)]
     mint = h.create_mint(mint_auth, DECIMALS)
     treasury = h.create_token_account(mint, authority.pubkey())
     ctok = h.create_token_account(mint, customer.pubkey())
-    wtok = h.create_token_account(mint, worker.pubkey())
-    minted = 1_000 * UNIT
+    wtoks = [h.create_ata(mint, w.pubkey()) for w in workers]
+    minted = 10_000 * UNIT
     h.mint_to(mint, ctok, minted, mint_auth)
-    accounts = {"customer": ctok, "worker": wtok, "treasury": treasury}
+    accounts: Dict[str, Pubkey] = {"customer": ctok, "treasury": treasury}
+    accounts.update({f"worker {i}": t for i, t in enumerate(wtoks)})
     start = {k: h.token_balance(v) for k, v in accounts.items()}
 
     h.send_ok([esc.init_market(payer=h.payer.pubkey(), upgrade_authority=h.payer.pubkey(),
                                authority=authority.pubkey(), mint=mint, treasury=treasury,
-                               fee_bps=fee_bps, max_workers=8, max_hours=720)])
+                               fee_bps=fee_bps, max_workers=max(8, n), max_hours=720)])
     say(f"market {esc.market_address(mint)}  fee {fee_bps / 100:.2f}%")
 
-    # -- job 1: runs to completion, settled hourly ---------------------------
-    principal, fee = booking_cost(rate, hours, 1, fee_bps)
-    r = h.send_ok([esc.open_job(customer=customer.pubkey(), mint=mint, worker=worker.pubkey(),
-                                customer_token=ctok, job_id=1, rate_per_hour=rate, hours=hours)], [customer])
-    job1 = esc.job_addresses(mint, customer.pubkey(), 1)
-    say(f"job 1 opened: {hours} h x {fmt(rate)}/h, locked {fmt(principal)} + fee {fmt(fee)}  ({r.compute_units} CU)")
-    check(h.token_balance(job1.vault) == principal + fee, "job 1 vault != principal + fee")
-    settled_amount = settled_fee = 0
-    for hour in range(1, hours + 1):
-        h.warp_seconds(HOUR)
-        r = h.send_ok([esc.settle(mint=mint, job=job1.job, worker_token=wtok, treasury=treasury)])
-        (ev,) = r.events_named("HoursSettled")
-        exp_amount, exp_fee = settlement(rate, fee_bps, hour - 1, 1)
-        check((ev.amount, ev.fee, ev.hours_paid) == (exp_amount, exp_fee, hour), f"job 1 hour {hour}: event mismatch")
-        settled_amount += ev.amount
-        settled_fee += ev.fee
-        say(f"  {bar(hour, hours)} hour {hour}/{hours}  worker +{fmt(ev.amount)}  treasury +{fmt(ev.fee)}"
-            f"  vault {fmt(h.token_balance(job1.vault))}  ({r.compute_units} CU)")
-    r = h.send_ok([esc.cancel(customer=customer.pubkey(), mint=mint, job=job1.job, customer_token=ctok,
-                              worker_token=wtok, treasury=treasury)], [customer])
-    (closed,) = r.events_named("JobCancelled")
-    check(closed.refund == 0, "job 1: refund after completion should be 0")
-    check(h.account_data(job1.job) is None and h.account_data(job1.vault) is None, "job 1 not closed")
-    say(f"job 1 complete and closed: worker {fmt(settled_amount)}, treasury {fmt(settled_fee)}")
+    a = esc.job_addresses(mint, customer.pubkey(), 1)
 
-    # -- job 2: cancelled part-way -------------------------------------------
-    principal2, fee2 = booking_cost(rate, hours, 1, fee_bps)
-    h.send_ok([esc.open_job(customer=customer.pubkey(), mint=mint, worker=worker.pubkey(),
-                            customer_token=ctok, job_id=2, rate_per_hour=rate, hours=hours)], [customer])
-    job2 = esc.job_addresses(mint, customer.pubkey(), 2)
-    h.warp_seconds(cancel_after_s)
-    earned_h = min(hours, cancel_after_s // HOUR)
-    r = h.send_ok([esc.cancel(customer=customer.pubkey(), mint=mint, job=job2.job, customer_token=ctok,
-                              worker_token=wtok, treasury=treasury)], [customer])
-    paid2 = sum(e.amount for e in r.events_named("HoursSettled"))
-    fee2_paid = sum(e.fee for e in r.events_named("HoursSettled"))
-    (c2,) = r.events_named("JobCancelled")
-    check(paid2 == rate * earned_h, "job 2: worker pay on cancel")
-    check(fee2_paid == fee_for(rate * earned_h, fee_bps), "job 2: fee on cancel")
-    check(c2.refund == principal2 + fee2 - paid2 - fee2_paid, "job 2: refund")
-    say(f"job 2 cancelled after {cancel_after_s / HOUR:.2f} h: {earned_h} h earned "
-        f"(worker {fmt(paid2)}, treasury {fmt(fee2_paid)}), customer refunded {fmt(c2.refund)}")
+    def job() -> JobView:
+        return JobView.decode(prog, a.job, h.account_data(a.job))
 
-    # -- ledger ---------------------------------------------------------------
+    def conserved(step: str) -> None:
+        if h.account_data(a.job) is not None:
+            check(h.token_balance(a.vault) == vault_owed(job()), f"conservation after {step}")
+
+    principal, fee = booking_cost(rates, hours, fee_bps)
+    r = h.send_ok([esc.open_job(customer=customer.pubkey(), mint=mint, customer_token=ctok, job_id=1, hours=hours,
+                                workers=[(w.pubkey(), rate) for w, rate in zip(workers, rates)])], [customer])
+    say(f"job opened: {n} workers x {hours} h at {', '.join(fmt(x) + '/h' for x in rates)}; "
+        f"locked {fmt(principal)} + fee {fmt(fee)}  ({r.compute_units} CU)")
+    check(h.token_balance(a.vault) == principal + fee, "vault != principal + fee")
+    for i, w in enumerate(workers):
+        h.send_ok([esc.accept(worker=w.pubkey(), job=a.job)], [w])
+    say(f"all {n} workers accepted: their clocks start now")
+    conserved("accept")
+
+    paid: Dict[int, int] = {i: 0 for i in range(n)}
+    fees = refunds = 0
+    quitter = n - 1 if n > 1 and quit_after_s < end_after_s else None
+    elapsed = 0
+    hour = 0
+    while True:
+        next_hour = (hour + 1) * HOUR
+        if quitter is not None and quit_after_s < min(next_hour, end_after_s) and quit_after_s >= elapsed:
+            h.warp_seconds(quit_after_s - elapsed)
+            elapsed = quit_after_s
+            w = workers[quitter]
+            r = h.send_ok([esc.quit(worker=w.pubkey(), mint=mint, job=a.job, worker_token=wtoks[quitter],
+                                    customer_token=ctok, treasury=treasury)], [w])
+            (q,) = r.events_named("WorkerQuit")
+            for e in r.events_named("HoursSettled"):
+                paid[e.slot] += e.amount
+                fees += e.fee
+            refunds += q.refund
+            check(q.refund == sum(span_cost(rates[quitter], fee_bps, q.hours_paid, hours)),
+                  "quit refund != unearned share")
+            say(f"  worker {quitter} quits after {quit_after_s / HOUR:.2f} h: paid {q.hours_paid} h, "
+                f"customer refunded {fmt(q.refund)}")
+            conserved("quit")
+            quitter = None
+        if next_hour > end_after_s or hour >= hours:
+            break
+        h.warp_seconds(next_hour - elapsed)
+        elapsed = next_hour
+        hour += 1
+        view = job()
+        dues = due_slots(view, h.now())
+        r = h.send_ok([esc.settle(mint=mint, job=a.job, treasury=treasury,
+                                  payees=[(d.slot, wtoks[d.slot]) for d in dues])])
+        evs = r.events_named("HoursSettled")
+        check([(e.slot, e.amount, e.fee) for e in evs] == [(d.slot, d.amount, d.fee) for d in dues],
+              f"hour {hour}: events != predicted dues")
+        for e in evs:
+            paid[e.slot] += e.amount
+            fees += e.fee
+        conserved(f"settle {hour}")
+        say(f"  {bar(hour, hours)} hour {hour}/{hours}  {len(evs)} workers paid "
+            f"{fmt(sum(e.amount for e in evs))}, treasury +{fmt(sum(e.fee for e in evs))}, "
+            f"vault {fmt(h.token_balance(a.vault))}  ({r.compute_units} CU)")
+
+    # -- early end (or natural completion) ---------------------------------------
+    if end_after_s > elapsed and hour < hours:
+        h.warp_seconds(end_after_s - elapsed)
+        elapsed = end_after_s
+    view = job()
+    expect_refund = unearned(view, h.now())
+    dues = due_slots(view, h.now())
+    r = h.send_ok([esc.end_job(customer=customer.pubkey(), mint=mint, job=a.job, customer_token=ctok,
+                               treasury=treasury, payees=[(d.slot, wtoks[d.slot]) for d in dues])], [customer])
+    (ended,) = r.events_named("JobEnded")
+    for e in r.events_named("HoursSettled"):
+        paid[e.slot] += e.amount
+        fees += e.fee
+    refunds += ended.refund
+    check(ended.refund == expect_refund, "end_job refund != unearned remainder")
+    check(ended.owed == 0, "end_job left earned pay unpaid")
+    conserved("end_job")
+    say(f"customer ends the job after {elapsed / HOUR:.2f} h: workers paid their whole hours, "
+        f"customer refunded {fmt(ended.refund)}")
+    r = h.send_ok([esc.close_job(customer=customer.pubkey(), job=a.job, customer_token=ctok)], [customer])
+    check(h.account_data(a.job) is None and h.account_data(a.vault) is None, "job not closed")
+    say("job closed: rent returned to the customer")
+
+    # -- ledger -------------------------------------------------------------------
     final = {k: h.token_balance(v) for k, v in accounts.items()}
-    expected_worker = settled_amount + paid2
-    expected_treasury = settled_fee + fee2_paid
-    expected = {
-        "customer": start["customer"] - expected_worker - expected_treasury,
-        "worker": start["worker"] + expected_worker,
-        "treasury": start["treasury"] + expected_treasury,
-    }
     say("")
-    say(f"{'party':<10}{'start':>20}{'change':>20}{'final':>20}")
+    say(f"{'party':<10}{'start':>22}{'change':>22}{'final':>22}")
     for k in accounts:
         d = final[k] - start[k]
-        say(f"{k:<10}{fmt(start[k]):>20}{('+' if d >= 0 else '') + fmt(d):>20}{fmt(final[k]):>20}")
-        check(final[k] == expected[k], f"{k}: final {final[k]} != expected {expected[k]}")
+        say(f"{k:<10}{fmt(start[k]):>22}{('+' if d >= 0 else '') + fmt(d):>22}{fmt(final[k]):>22}")
+    for i in range(n):
+        check(final[f"worker {i}"] - start[f"worker {i}"] == paid[i], f"worker {i}: balance != events")
+        check(paid[i] % rates[i] == 0, f"worker {i}: paid a fraction of an hour")
+    check(final["treasury"] - start["treasury"] == fees, "treasury != fee events")
     tokens_in = start["customer"] - final["customer"]
-    tokens_out = (final["worker"] - start["worker"]) + (final["treasury"] - start["treasury"])
-    say(f"{'':<10}tokens in (customer) {fmt(tokens_in)}  ==  tokens out (worker + treasury) {fmt(tokens_out)}")
+    tokens_out = sum(paid.values()) + fees
+    say(f"tokens in (customer {fmt(principal + fee)} locked - {fmt(refunds)} refunded = {fmt(tokens_in)})  ==  "
+        f"tokens out (workers + treasury {fmt(tokens_out)})")
     check(tokens_in == tokens_out, "conservation: tokens in != tokens out")
+    check(principal + fee - refunds == tokens_in, "locked - refunded != spent")
     check(sum(final.values()) == minted == h.mint_info(mint).supply, "supply changed")
-    check(expected_worker == rate * (hours + earned_h), "worker total")
-    check(settled_fee == fee, "job 1: fee shares != locked fee")
 
     if problems:
         for p in problems:
@@ -140,13 +190,15 @@ def run(rate: int, hours: int, fee_bps: int, cancel_after_s: int, quiet: bool = 
 
 def main(argv: List[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m iopay.demo", description=__doc__.splitlines()[0])
-    p.add_argument("--rate", type=float, default=1.5, help="IO per hour (default 1.5)")
-    p.add_argument("--hours", type=int, default=6)
+    p.add_argument("--rates", default="1.5,2,0.75,0.333333", help="IO per hour per worker, comma separated")
+    p.add_argument("--hours", type=int, default=6, help="hours booked per worker")
     p.add_argument("--fee-bps", type=int, default=250)
-    p.add_argument("--cancel-after", type=float, default=2.5, help="hours before cancelling job 2")
+    p.add_argument("--end-after", type=float, default=4.5, help="hours before the customer ends the job")
+    p.add_argument("--quit-after", type=float, default=2.5, help="hours before the last worker quits")
     p.add_argument("-q", "--quiet", action="store_true")
     a = p.parse_args(argv)
-    return run(round(a.rate * UNIT), a.hours, a.fee_bps, round(a.cancel_after * HOUR), a.quiet)
+    rates = [round(float(x) * UNIT) for x in a.rates.split(",")]
+    return run(rates, a.hours, a.fee_bps, round(a.end_after * HOUR), round(a.quit_after * HOUR), a.quiet)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from solders.account import Account
 from solders.clock import Clock
@@ -89,6 +89,9 @@ class Harness:
         self.decoders: Dict[Pubkey, EventDecoder] = {}
         self.programs: Dict[str, ProgramIdl] = {}
         self.payer = Keypair()
+        # Every address a transaction or set_account touched: LiteSVM has no
+        # getProgramAccounts, so `program_accounts` scans these.
+        self.known_addresses: Set[Pubkey] = set()
         self.airdrop(self.payer.pubkey(), 1_000 * LAMPORTS_PER_SOL)
         self.set_unix_timestamp(start_ts)
 
@@ -164,6 +167,29 @@ class Harness:
         self.airdrop(kp.pubkey(), sol * LAMPORTS_PER_SOL)
         return kp
 
+    def set_account(self, address: Pubkey, account: Account) -> None:
+        self.known_addresses.add(address)
+        self.svm.set_account(address, account)
+
+    def program_accounts(
+        self, program_id: Pubkey, filters: Iterable[Any] = (), data_size: Optional[int] = None
+    ) -> List[Tuple[Pubkey, bytes]]:
+        """``getProgramAccounts`` over the accounts this harness has seen:
+        live accounts owned by ``program_id`` whose data matches every memcmp
+        filter (objects with ``offset`` and ``bytes``), sorted by address."""
+        flist = list(filters)
+        out: List[Tuple[Pubkey, bytes]] = []
+        for addr in sorted(self.known_addresses, key=bytes):
+            acc = self.svm.get_account(addr)
+            if acc is None or acc.owner != program_id or not acc.data:
+                continue
+            data = bytes(acc.data)
+            if data_size is not None and len(data) != data_size:
+                continue
+            if all(data[f.offset:f.offset + len(f.bytes)] == f.bytes for f in flist):
+                out.append((addr, data))
+        return out
+
     def account(self, address: Pubkey) -> Optional[Account]:
         return self.svm.get_account(address)
 
@@ -208,6 +234,7 @@ class Harness:
         res = self.svm.send_transaction(tx)
         self.svm.expire_blockhash()
         keys = list(msg.account_keys)
+        self.known_addresses.update(keys)
         failed = isinstance(res, FailedTransactionMetadata)
         meta = res.meta() if failed else res
         err: Optional[TransactionError] = None

@@ -4,7 +4,7 @@ Two layers:
 
 * named helpers for the job escrow (seeds of ``programs/job_escrow/src/state.rs``:
   ``market = [b"market", mint]``, ``job = [b"job", market, customer, job_id u64 LE]``,
-  ``vault = [b"vault", job]``), plus Anchor's ``__event_authority`` and the
+  ``vault = [b"vault", job]``, ``price_feed = [b"price_feed", market]``), plus Anchor's ``__event_authority`` and the
   upgradeable loader's program-data address;
 * a data-driven resolver that reads an instruction account's ``pda`` entry
   of an Anchor 0.30+ IDL (seed kinds ``const``, ``arg``, ``account``) so
@@ -23,6 +23,7 @@ BPF_LOADER_UPGRADEABLE_ID = Pubkey.from_string("BPFLoaderUpgradeab1e111111111111
 MARKET_SEED = b"market"
 JOB_SEED = b"job"
 VAULT_SEED = b"vault"
+PRICE_FEED_SEED = b"price_feed"
 EVENT_AUTHORITY_SEED = b"__event_authority"
 
 
@@ -38,6 +39,10 @@ def job_pda(program_id: Pubkey, market: Pubkey, customer: Pubkey, job_id: int) -
 
 def vault_pda(program_id: Pubkey, job: Pubkey) -> tuple[Pubkey, int]:
     return Pubkey.find_program_address([VAULT_SEED, bytes(job)], program_id)
+
+
+def price_feed_pda(program_id: Pubkey, market: Pubkey) -> tuple[Pubkey, int]:
+    return Pubkey.find_program_address([PRICE_FEED_SEED, bytes(market)], program_id)
 
 
 def event_authority_pda(program_id: Pubkey) -> Pubkey:

@@ -42,4 +42,40 @@ pub enum EscrowError {
     InvalidMint,
     #[msg("Job does not belong to this market")]
     WrongMarket,
+    #[msg("Job must book at least one worker")]
+    NoWorkers,
+    #[msg("A worker appears twice in the same job")]
+    DuplicateWorker,
+    #[msg("Signer is not a worker of this job")]
+    NotAWorker,
+    #[msg("Worker has already accepted this job")]
+    AlreadyAccepted,
+    #[msg("Worker is not pending or active on this job")]
+    WorkerNotActive,
+    #[msg("A worker has accepted: cancel is no longer possible, end the job instead")]
+    JobStarted,
+    #[msg("Job has been ended")]
+    JobNotOpen,
+    #[msg("Earned hours are still unpaid or a worker can still earn: settle or end the job first")]
+    OutstandingPayments,
+    #[msg("A worker's booking has already run out: open a new job instead of extending")]
+    BookingExpired,
+    #[msg("Worker slot index out of range")]
+    InvalidSlot,
+    #[msg("Expected one worker token account per slot index, in order")]
+    WorkerAccountsMismatch,
+    #[msg("USD pricing needs the market's price feed account")]
+    OracleRequired,
+    #[msg("Price feed is not the market's oracle")]
+    WrongOracle,
+    #[msg("Oracle price is older than the market allows")]
+    StalePrice,
+    #[msg("Oracle confidence interval is wider than the market allows")]
+    PriceTooUncertain,
+    #[msg("Price must be positive with an exponent within +-18")]
+    InvalidPrice,
+    #[msg("Publish time must not be in the future nor older than the current price")]
+    InvalidPublishTime,
+    #[msg("Oracle limits must be greater than zero (confidence at most 10000 bps)")]
+    InvalidOracleLimits,
 }

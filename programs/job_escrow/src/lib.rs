@@ -1,13 +1,17 @@
 //! iopay job escrow.
 //!
-//! A customer books a GPU job: `rate_per_hour * hours` per worker plus the
-//! protocol fee is locked in a vault owned by the job PDA. A permissionless
-//! crank (`settle`) streams each whole elapsed hour to the worker and the
-//! matching fee share to the market treasury. The customer can `cancel` at any
-//! time and gets back exactly what was not yet earned.
+//! A customer books a GPU job for 1..N workers, each at its own hourly rate
+//! (in tokens, or in USD converted with the market's price feed), for a
+//! number of hours: the workers' pay plus the protocol fee is locked in a
+//! vault owned by the job PDA. Each worker `accept`s, which starts its clock;
+//! a permissionless crank (`settle`) streams each whole elapsed hour to the
+//! workers and the matching fee shares to the market treasury. The customer
+//! can `extend`, `end_job` early or `cancel` before anyone started and gets
+//! back exactly what was not earned; a worker can `quit`; `close_job`
+//! returns the rent once nothing is owed.
 //!
-//! Handlers live in `instructions/`, one file per instruction; this module
-//! only dispatches.
+//! Handlers live in `instructions/`, one file per instruction; money math
+//! is in `math.rs`, slot accounting and vault transfers in `payout.rs`.
 #![allow(unexpected_cfgs)]
 
 use anchor_lang::prelude::*;
@@ -16,10 +20,12 @@ pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod math;
+pub mod payout;
 pub mod state;
 pub mod token;
 
 pub use instructions::*;
+pub use state::WorkerTerms;
 
 declare_id!("B5T8K3qFKCuKxUXnxs6QY24Legzn6KoQXr5hr1E2oksG");
 
@@ -27,12 +33,9 @@ declare_id!("B5T8K3qFKCuKxUXnxs6QY24Legzn6KoQXr5hr1E2oksG");
 pub mod job_escrow {
     use super::*;
 
-    pub fn init_market(
-        ctx: Context<InitMarket>,
-        fee_bps: u16,
-        max_workers: u16,
-        max_hours: u32,
-    ) -> Result<()> {
+    // -- market administration (market authority) ----------------------------
+
+    pub fn init_market(ctx: Context<InitMarket>, fee_bps: u16, max_workers: u16, max_hours: u32) -> Result<()> {
         instructions::init_market::handler(ctx, fee_bps, max_workers, max_hours)
     }
 
@@ -40,12 +43,7 @@ pub mod job_escrow {
         instructions::set_market_paused::handler(ctx, paused)
     }
 
-    pub fn update_market(
-        ctx: Context<UpdateMarket>,
-        fee_bps: u16,
-        max_workers: u16,
-        max_hours: u32,
-    ) -> Result<()> {
+    pub fn update_market(ctx: Context<UpdateMarket>, fee_bps: u16, max_workers: u16, max_hours: u32) -> Result<()> {
         instructions::update_market::handler(ctx, fee_bps, max_workers, max_hours)
     }
 
@@ -53,15 +51,55 @@ pub mod job_escrow {
         instructions::set_market_authority::handler(ctx, new_authority)
     }
 
-    pub fn open_job(ctx: Context<OpenJob>, job_id: u64, rate_per_hour: u64, hours: u32) -> Result<()> {
-        instructions::open_job::handler(ctx, job_id, rate_per_hour, hours)
+    pub fn init_price_feed(ctx: Context<InitPriceFeed>, max_staleness: u32, max_conf_bps: u16) -> Result<()> {
+        instructions::init_price_feed::handler(ctx, max_staleness, max_conf_bps)
     }
 
-    pub fn settle(ctx: Context<Settle>) -> Result<()> {
-        instructions::settle::handler(ctx)
+    pub fn set_oracle_limits(ctx: Context<SetOracleLimits>, max_staleness: u32, max_conf_bps: u16) -> Result<()> {
+        instructions::set_oracle_limits::handler(ctx, max_staleness, max_conf_bps)
+    }
+
+    pub fn set_price(ctx: Context<SetPrice>, price: i64, conf: u64, expo: i32, publish_time: i64) -> Result<()> {
+        instructions::set_price::handler(ctx, price, conf, expo, publish_time)
+    }
+
+    // -- job lifecycle ---------------------------------------------------------
+
+    pub fn open_job(
+        ctx: Context<OpenJob>,
+        job_id: u64,
+        hours: u32,
+        usd: bool,
+        workers: Vec<WorkerTerms>,
+    ) -> Result<()> {
+        instructions::open_job::handler(ctx, job_id, hours, usd, workers)
+    }
+
+    pub fn accept(ctx: Context<Accept>) -> Result<()> {
+        instructions::accept::handler(ctx)
+    }
+
+    pub fn settle<'info>(ctx: Context<'info, Settle<'info>>, slots: Vec<u8>) -> Result<()> {
+        instructions::settle::handler(ctx, slots)
+    }
+
+    pub fn extend(ctx: Context<Extend>, hours: u32) -> Result<()> {
+        instructions::extend::handler(ctx, hours)
+    }
+
+    pub fn quit(ctx: Context<Quit>) -> Result<()> {
+        instructions::quit::handler(ctx)
+    }
+
+    pub fn end_job<'info>(ctx: Context<'info, EndJob<'info>>, slots: Vec<u8>) -> Result<()> {
+        instructions::end_job::handler(ctx, slots)
     }
 
     pub fn cancel(ctx: Context<Cancel>) -> Result<()> {
         instructions::cancel::handler(ctx)
+    }
+
+    pub fn close_job(ctx: Context<CloseJob>) -> Result<()> {
+        instructions::close_job::handler(ctx)
     }
 }

@@ -8,10 +8,17 @@
 //! the fee shares paid over a job's life add up exactly to the fee locked at
 //! open, whatever the settlement pattern (no dust, nothing paid twice).
 //! Workers' pay is `rate * hours`: exact, no rounding.
+//!
+//! Every movement of a slot's money (open, extend, settle, quit, end) is the
+//! cost of a span of hours `lo..hi` of that slot, [`span_cost`]: pay
+//! `rate * (hi - lo)` and fee `fee(rate*hi) - fee(rate*lo)`. Because the fee
+//! is a difference of one cumulative function, any sequence of spans that
+//! covers `0..hours` adds up to exactly the amount locked, which is what
+//! makes the vault balance equal to [`slot_outstanding`] summed over slots.
 use anchor_lang::prelude::*;
 
 use crate::errors::EscrowError;
-use crate::state::{BPS_DENOMINATOR, SECONDS_PER_HOUR};
+use crate::state::{BPS_DENOMINATOR, MAX_ABS_EXPO, SECONDS_PER_HOUR, USD_DECIMALS};
 
 /// `ceil(amount * fee_bps / 10_000)`. Never exceeds `amount` for valid bps.
 pub fn fee_for(amount: u64, fee_bps: u16) -> Result<u64> {
@@ -35,24 +42,47 @@ pub fn pay_for(rate_per_hour: u64, hours: u32) -> Result<u64> {
     u64::try_from(pay).map_err(|_| error!(EscrowError::MathOverflow))
 }
 
-/// What a customer locks at open: `(principal, fee)` for `n_workers` slots
-/// each booked `hours` at `rate_per_hour`. The fee is computed per slot so
-/// that per-slot settlements add up exactly. `principal + fee` fits in u64.
-pub fn booking_cost(
-    rate_per_hour: u64,
-    hours: u32,
-    n_workers: u16,
-    fee_bps: u16,
-) -> Result<(u64, u64)> {
-    let per_slot = pay_for(rate_per_hour, hours)?;
-    let per_slot_fee = fee_for(per_slot, fee_bps)?;
-    let n = n_workers as u128;
-    let principal = (per_slot as u128).checked_mul(n).ok_or(EscrowError::MathOverflow)?;
-    let fee = (per_slot_fee as u128).checked_mul(n).ok_or(EscrowError::MathOverflow)?;
-    let total = principal.checked_add(fee).ok_or(EscrowError::MathOverflow)?;
-    // The transfer amount must fit too, not only each part.
-    u64::try_from(total).map_err(|_| error!(EscrowError::MathOverflow))?;
-    Ok((principal as u64, fee as u64))
+/// `(pay, fee)` of hours `lo..hi` of one slot: `rate * (hi - lo)` and
+/// `fee(rate*hi) - fee(rate*lo)`. `lo <= hi` is required.
+pub fn span_cost(rate_per_hour: u64, fee_bps: u16, lo: u32, hi: u32) -> Result<(u64, u64)> {
+    require!(lo <= hi, EscrowError::MathOverflow);
+    let pay = pay_for(rate_per_hour, hi - lo)?;
+    let fee = fee_for(pay_for(rate_per_hour, hi)?, fee_bps)?
+        .checked_sub(fee_for(pay_for(rate_per_hour, lo)?, fee_bps)?)
+        .ok_or(EscrowError::MathOverflow)?;
+    Ok((pay, fee))
+}
+
+/// Running `(principal, fee)` total with overflow checks; the total
+/// `principal + fee` (what is transferred) must fit in u64 too.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub principal: u64,
+    pub fee: u64,
+}
+
+impl Totals {
+    pub fn add(&mut self, (pay, fee): (u64, u64)) -> Result<()> {
+        self.principal = self.principal.checked_add(pay).ok_or(EscrowError::MathOverflow)?;
+        self.fee = self.fee.checked_add(fee).ok_or(EscrowError::MathOverflow)?;
+        self.total()?;
+        Ok(())
+    }
+
+    pub fn total(&self) -> Result<u64> {
+        self.principal.checked_add(self.fee).ok_or(error!(EscrowError::MathOverflow))
+    }
+}
+
+/// What a customer locks at open: `(principal, fee)` for one slot per rate,
+/// each booked `hours`. The fee is computed per slot so that per-slot
+/// settlements add up exactly. `principal + fee` fits in u64.
+pub fn booking_cost(rates: impl IntoIterator<Item = u64>, hours: u32, fee_bps: u16) -> Result<(u64, u64)> {
+    let mut t = Totals::default();
+    for rate in rates {
+        t.add(span_cost(rate, fee_bps, 0, hours)?)?;
+    }
+    Ok((t.principal, t.fee))
 }
 
 /// Whole hours elapsed since `start_ts` (floor: an hour in progress is not
@@ -72,26 +102,68 @@ pub fn hours_due(elapsed: u32, booked: u32, paid: u32) -> u32 {
     elapsed.min(booked).saturating_sub(paid)
 }
 
+/// Whole hours a slot has earned at `now_ts`: elapsed since its start,
+/// capped at its booking. A slot that never started earns nothing.
+pub fn earned_hours(start_ts: i64, started: bool, now_ts: i64, booked: u32) -> u32 {
+    if !started {
+        return 0;
+    }
+    elapsed_hours(start_ts, now_ts).min(booked)
+}
+
 /// `(worker_amount, fee)` for paying `hours` more hours to a slot that
 /// already received `paid_before` hours.
 pub fn settlement(rate_per_hour: u64, fee_bps: u16, paid_before: u32, hours: u32) -> Result<(u64, u64)> {
     let paid_after = paid_before.checked_add(hours).ok_or(EscrowError::MathOverflow)?;
-    let amount = pay_for(rate_per_hour, hours)?;
-    let fee_after = fee_for(pay_for(rate_per_hour, paid_after)?, fee_bps)?;
-    let fee_before = fee_for(pay_for(rate_per_hour, paid_before)?, fee_bps)?;
-    // fee_for is monotonic, so this cannot underflow; checked anyway.
-    let fee = fee_after.checked_sub(fee_before).ok_or(EscrowError::MathOverflow)?;
-    Ok((amount, fee))
+    span_cost(rate_per_hour, fee_bps, paid_before, paid_after)
 }
 
 /// What one slot still holds in the vault: `(unpaid pay, unpaid fee)`.
 pub fn slot_outstanding(rate_per_hour: u64, fee_bps: u16, booked: u32, paid: u32) -> Result<(u64, u64)> {
-    require!(paid <= booked, EscrowError::MathOverflow);
-    let pay = pay_for(rate_per_hour, booked - paid)?;
-    let fee = fee_for(pay_for(rate_per_hour, booked)?, fee_bps)?
-        .checked_sub(fee_for(pay_for(rate_per_hour, paid)?, fee_bps)?)
-        .ok_or(EscrowError::MathOverflow)?;
-    Ok((pay, fee))
+    span_cost(rate_per_hour, fee_bps, paid, booked)
+}
+
+// -- oracle ---------------------------------------------------------------------
+
+/// Refuses a price the market must not use at `now_ts`: not positive or with
+/// an exponent out of range (`InvalidPrice`), published more than
+/// `max_staleness` seconds ago (`StalePrice`), or with `conf / price` above
+/// `max_conf_bps` (`PriceTooUncertain`). A publish time slightly ahead of the
+/// clock counts as fresh (set_price refuses future times).
+pub fn check_price(
+    price: i64,
+    conf: u64,
+    expo: i32,
+    publish_time: i64,
+    now_ts: i64,
+    max_staleness: u32,
+    max_conf_bps: u16,
+) -> Result<()> {
+    require!(price > 0 && (-MAX_ABS_EXPO..=MAX_ABS_EXPO).contains(&expo), EscrowError::InvalidPrice);
+    let age = (now_ts as i128) - (publish_time as i128);
+    require!(age <= max_staleness as i128, EscrowError::StalePrice);
+    // conf / price <= max_conf_bps / 10_000, cross-multiplied in u128.
+    let lhs = (conf as u128) * (BPS_DENOMINATOR as u128);
+    let rhs = (price as u128) * (max_conf_bps as u128);
+    require!(lhs <= rhs, EscrowError::PriceTooUncertain);
+    Ok(())
+}
+
+/// Base units of a mint with `decimals` worth `usd_micro` micro-USD when one
+/// whole token is worth `price * 10^expo` USD:
+/// `ceil(usd_micro * 10^(decimals - 6 - expo) / price)`. Rounded up: the
+/// customer paying never gets a fraction of a base unit for free.
+pub fn usd_to_tokens(usd_micro: u64, price: i64, expo: i32, decimals: u8) -> Result<u64> {
+    require!(price > 0 && (-MAX_ABS_EXPO..=MAX_ABS_EXPO).contains(&expo), EscrowError::InvalidPrice);
+    let e = decimals as i32 - USD_DECIMALS as i32 - expo;
+    let pow = |n: i32| 10u128.checked_pow(n as u32).ok_or(error!(EscrowError::MathOverflow));
+    let (num, den) = if e >= 0 {
+        ((usd_micro as u128).checked_mul(pow(e)?).ok_or(EscrowError::MathOverflow)?, price as u128)
+    } else {
+        (usd_micro as u128, (price as u128).checked_mul(pow(-e)?).ok_or(EscrowError::MathOverflow)?)
+    };
+    let q = num.div_ceil(den);
+    u64::try_from(q).map_err(|_| error!(EscrowError::MathOverflow))
 }
 
 #[cfg(test)]
@@ -132,19 +204,83 @@ mod tests {
     #[test]
     fn booking_cost_totals() {
         // 1.5 IO/h (6 decimals) for 10 h, 2.5% fee.
-        assert_eq!(booking_cost(1_500_000, 10, 1, 250).unwrap(), (15_000_000, 375_000));
+        assert_eq!(booking_cost([1_500_000], 10, 250).unwrap(), (15_000_000, 375_000));
         // Fee is per slot, rounded up per slot.
-        assert_eq!(booking_cost(1, 1, 3, 1).unwrap(), (3, 3));
-        assert_eq!(booking_cost(5, 0, 1, 250).unwrap(), (0, 0));
+        assert_eq!(booking_cost([1, 1, 1], 1, 1).unwrap(), (3, 3));
+        assert_eq!(booking_cost([5], 0, 250).unwrap(), (0, 0));
+        // Different rates per worker.
+        assert_eq!(booking_cost([100, 200, 333], 3, 100).unwrap(), (1_899, 3 + 6 + 10));
     }
 
     #[test]
     fn booking_cost_overflow_includes_fee() {
         // Principal fits exactly, the fee pushes the total over u64.
-        assert!(is_overflow(booking_cost(u64::MAX, 1, 1, 1)));
-        assert_eq!(booking_cost(u64::MAX, 1, 1, 0).unwrap(), (u64::MAX, 0));
-        assert!(is_overflow(booking_cost(u64::MAX / 2 + 1, 1, 2, 0)));
-        assert!(is_overflow(booking_cost(u64::MAX, u32::MAX, 1, 0)));
+        assert!(is_overflow(booking_cost([u64::MAX], 1, 1)));
+        assert_eq!(booking_cost([u64::MAX], 1, 0).unwrap(), (u64::MAX, 0));
+        assert!(is_overflow(booking_cost([u64::MAX / 2 + 1, u64::MAX / 2 + 1], 1, 0)));
+        assert!(is_overflow(booking_cost([u64::MAX], u32::MAX, 0)));
+        // Each part fits, the sum does not.
+        assert!(is_overflow(booking_cost([u64::MAX / 2, u64::MAX / 2], 1, 10)));
+    }
+
+    #[test]
+    fn span_cost_telescopes() {
+        let (rate, bps) = (333_333u64, 175u16);
+        // open 0..4, extend 4..9, quit at 6 (refund 6..9), settled 0..2, 2..6.
+        let open = span_cost(rate, bps, 0, 4).unwrap();
+        let ext = span_cost(rate, bps, 4, 9).unwrap();
+        let refund = span_cost(rate, bps, 6, 9).unwrap();
+        let s1 = span_cost(rate, bps, 0, 2).unwrap();
+        let s2 = span_cost(rate, bps, 2, 6).unwrap();
+        assert_eq!(open.0 + ext.0, refund.0 + s1.0 + s2.0);
+        assert_eq!(open.1 + ext.1, refund.1 + s1.1 + s2.1);
+        assert!(is_overflow(span_cost(rate, bps, 3, 2)));
+        assert_eq!(span_cost(rate, bps, 5, 5).unwrap(), (0, 0));
+    }
+
+    #[test]
+    fn earned_hours_needs_a_start() {
+        assert_eq!(earned_hours(1_000, false, 1_000 + 10 * 3_600, 5), 0);
+        assert_eq!(earned_hours(1_000, true, 1_000 + 2 * 3_600 + 5, 5), 2);
+        assert_eq!(earned_hours(1_000, true, 1_000 + 10 * 3_600, 5), 5);
+        assert_eq!(earned_hours(0, true, 3_600, 5), 1); // a start at ts 0 still counts
+    }
+
+    #[test]
+    fn price_checks() {
+        let now = 1_700_000_000;
+        // 0.25 USD, conf 0.0025 (1%), 60 s old; market allows 120 s, 1%.
+        assert!(check_price(25_000_000, 250_000, -8, now - 60, now, 120, 100).is_ok());
+        assert!(check_price(25_000_000, 250_000, -8, now - 120, now, 120, 100).is_ok());
+        assert_eq!(check_price(25_000_000, 250_000, -8, now - 121, now, 120, 100).unwrap_err(),
+                   error!(EscrowError::StalePrice));
+        assert_eq!(check_price(25_000_000, 250_001, -8, now, now, 120, 100).unwrap_err(),
+                   error!(EscrowError::PriceTooUncertain));
+        assert_eq!(check_price(0, 0, -8, now, now, 120, 100).unwrap_err(), error!(EscrowError::InvalidPrice));
+        assert_eq!(check_price(-5, 0, -8, now, now, 120, 100).unwrap_err(), error!(EscrowError::InvalidPrice));
+        assert_eq!(check_price(5, 0, -19, now, now, 120, 100).unwrap_err(), error!(EscrowError::InvalidPrice));
+        // Extremes do not overflow.
+        assert!(check_price(i64::MAX, u64::MAX, 0, i64::MIN, i64::MAX, u32::MAX, 10_000).is_err());
+        assert!(check_price(i64::MAX, u64::MAX, 0, now, now, 0, 10_000).is_err());
+    }
+
+    #[test]
+    fn usd_conversion_rounds_up() {
+        // IO at 0.25 USD (price 25_000_000, expo -8), 6 decimals:
+        // 2 USD/h = 2_000_000 micro-USD -> 8 IO = 8_000_000 base units.
+        assert_eq!(usd_to_tokens(2_000_000, 25_000_000, -8, 6).unwrap(), 8_000_000);
+        // 1 micro-USD at 0.3 USD/IO = 3.33.. base units -> 4.
+        assert_eq!(usd_to_tokens(1, 30_000_000, -8, 6).unwrap(), 4);
+        // 9 decimals, price 3 (expo 0 = 3 USD/IO): 1 USD -> 0.333.. IO -> ceil.
+        assert_eq!(usd_to_tokens(1_000_000, 3, 0, 9).unwrap(), 333_333_334);
+        // Negative net exponent: 0 decimals, price 2 USD (expo 0): 1 USD -> 1 token (0.5 up).
+        assert_eq!(usd_to_tokens(1_000_000, 2, 0, 0).unwrap(), 1);
+        assert_eq!(usd_to_tokens(0, 2, 0, 0).unwrap(), 0);
+        // Positive expo: price 5 * 10^2 = 500 USD per token, 6 decimals: 1 USD = 2_000 base units.
+        assert_eq!(usd_to_tokens(1_000_000, 5, 2, 6).unwrap(), 2_000);
+        assert!(is_overflow(usd_to_tokens(u64::MAX, 1, -18, 18)));
+        assert_eq!(usd_to_tokens(1, 0, -8, 6).unwrap_err(), error!(EscrowError::InvalidPrice));
+        assert_eq!(usd_to_tokens(1, 1, 19, 6).unwrap_err(), error!(EscrowError::InvalidPrice));
     }
 
     #[test]
@@ -171,7 +307,7 @@ mod tests {
     #[test]
     fn settlement_fee_shares_sum_to_locked_fee() {
         let (rate, bps, booked) = (333_333u64, 175u16, 7u32);
-        let (_, locked_fee) = booking_cost(rate, booked, 1, bps).unwrap();
+        let (_, locked_fee) = booking_cost([rate], booked, bps).unwrap();
         // Any settlement pattern pays exactly the locked fee and principal.
         for pattern in [vec![1u32; 7], vec![7], vec![2, 3, 2], vec![6, 1]] {
             let (mut paid, mut pay_sum, mut fee_sum) = (0u32, 0u64, 0u64);
@@ -195,7 +331,7 @@ mod tests {
     #[test]
     fn outstanding_plus_paid_is_conserved() {
         let (rate, bps, booked) = (999u64, 333u16, 9u32);
-        let (principal, fee) = booking_cost(rate, booked, 1, bps).unwrap();
+        let (principal, fee) = booking_cost([rate], booked, bps).unwrap();
         for paid in 0..=booked {
             let (_, fee_paid) = settlement(rate, bps, 0, paid).unwrap();
             let (pay_left, fee_left) = slot_outstanding(rate, bps, booked, paid).unwrap();

@@ -70,6 +70,9 @@ pub fn handler(ctx: Context<InitMarket>, fee_bps: u16, max_workers: u16, max_hou
         paused: false,
         bump: ctx.bumps.market,
         job_count: 0,
+        oracle: Pubkey::default(),
+        max_staleness: 0,
+        max_conf_bps: 0,
         reserved: [0; 64],
     });
     emit_cpi!(MarketInitialized {

@@ -4,15 +4,17 @@ use crate::errors::EscrowError;
 use crate::events::JobOpened;
 use crate::math;
 use crate::state::*;
-use crate::token::{self, Token, TokenAccount, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
+use crate::token::{self, Token, TokenAccount, MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
 
-/// Workers per job in this version. The job stores a list of slots so the
-/// N-worker follow-up only changes this instruction.
-pub const WORKERS_PER_JOB: u16 = 1;
-
+/// Opens a job for 1..=`market.max_workers` workers, each with its own
+/// hourly rate, for `hours` hours each, and locks `sum(rate * hours)` plus
+/// the fee in a vault owned by the job PDA. With `usd = true` the rates are
+/// micro-USD per hour, converted into the mint's base units with the
+/// market's price feed (fresh and precise enough, rounded up against the
+/// customer). No worker earns anything before it `accept`s.
 #[event_cpi]
 #[derive(Accounts)]
-#[instruction(job_id: u64)]
+#[instruction(job_id: u64, hours: u32, usd: bool, workers: Vec<WorkerTerms>)]
 pub struct OpenJob<'info> {
     #[account(mut)]
     pub customer: Signer<'info>,
@@ -23,24 +25,22 @@ pub struct OpenJob<'info> {
         bump = market.bump,
         has_one = mint @ EscrowError::WrongMint,
         constraint = !market.paused @ EscrowError::Paused,
+        // Checked before the job account is sized from `workers`.
+        constraint = !workers.is_empty() @ EscrowError::NoWorkers,
+        constraint = workers.len() <= market.max_workers as usize @ EscrowError::TooManyWorkers,
     )]
     pub market: Box<Account<'info, Market>>,
-    /// The market mint (`has_one` on market); the Token program validates it
-    /// again when the vault is initialized.
-    /// CHECK: address checked by `has_one`.
-    pub mint: UncheckedAccount<'info>,
-    /// The worker's wallet; only its key is stored. Payouts go to any token
-    /// account of the market mint owned by this key.
-    /// CHECK: only the key is used.
+    /// The market mint (`has_one` on market; its decimals convert USD rates).
+    /// CHECK: address checked by `has_one`; owner and size below.
     #[account(
-        constraint = worker.key() != Pubkey::default() @ EscrowError::InvalidWorker,
-        constraint = worker.key() != job.key() @ EscrowError::InvalidWorker,
+        constraint = *mint.owner == TOKEN_PROGRAM_ID @ EscrowError::InvalidMint,
+        constraint = mint.data_len() == MINT_LEN @ EscrowError::InvalidMint,
     )]
-    pub worker: UncheckedAccount<'info>,
+    pub mint: UncheckedAccount<'info>,
     #[account(
         init,
         payer = customer,
-        space = Job::space(WORKERS_PER_JOB as usize),
+        space = Job::space(workers.len()),
         seeds = [JOB_SEED, market.key().as_ref(), customer.key().as_ref(), &job_id.to_le_bytes()],
         bump,
     )]
@@ -64,23 +64,73 @@ pub struct OpenJob<'info> {
         constraint = customer_token.owner == customer.key() @ EscrowError::WrongOwner,
     )]
     pub customer_token: Box<Account<'info, TokenAccount>>,
+    /// The market's price feed; required when `usd` is true.
+    #[account(constraint = price_feed.key() == market.oracle @ EscrowError::WrongOracle)]
+    pub price_feed: Option<Box<Account<'info, PriceFeed>>>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<OpenJob>, job_id: u64, rate_per_hour: u64, hours: u32) -> Result<()> {
+pub fn handler(
+    ctx: Context<OpenJob>,
+    job_id: u64,
+    hours: u32,
+    usd: bool,
+    workers: Vec<WorkerTerms>,
+) -> Result<()> {
     let market = &ctx.accounts.market;
-    require!(rate_per_hour > 0, EscrowError::ZeroRate);
+    let now_ts = Clock::get()?.unix_timestamp;
     require!(hours > 0, EscrowError::ZeroHours);
     require!(hours <= market.max_hours, EscrowError::TooManyHours);
-    require!(WORKERS_PER_JOB <= market.max_workers, EscrowError::TooManyWorkers);
+    let job_key = ctx.accounts.job.key();
+    let customer = ctx.accounts.customer.key();
+    for (i, w) in workers.iter().enumerate() {
+        require!(w.rate_per_hour > 0, EscrowError::ZeroRate);
+        require!(
+            w.worker != Pubkey::default() && w.worker != job_key && w.worker != ctx.accounts.vault.key(),
+            EscrowError::InvalidWorker
+        );
+        require!(!workers[..i].iter().any(|x| x.worker == w.worker), EscrowError::DuplicateWorker);
+    }
 
+    // USD rates -> base units with the market's oracle.
+    let (usd_price, usd_expo) = if usd {
+        let feed = ctx.accounts.price_feed.as_ref().ok_or(EscrowError::OracleRequired)?;
+        math::check_price(
+            feed.price,
+            feed.conf,
+            feed.expo,
+            feed.publish_time,
+            now_ts,
+            market.max_staleness,
+            market.max_conf_bps,
+        )?;
+        (feed.price, feed.expo)
+    } else {
+        (0, 0)
+    };
+    let decimals = ctx.accounts.mint.try_borrow_data()?[44];
+    let mut slots = Vec::with_capacity(workers.len());
+    let mut booked = Vec::with_capacity(workers.len());
+    for w in &workers {
+        let rate = if usd { math::usd_to_tokens(w.rate_per_hour, usd_price, usd_expo, decimals)? } else { w.rate_per_hour };
+        require!(rate > 0, EscrowError::ZeroRate);
+        slots.push(WorkerSlot {
+            worker: w.worker,
+            rate_per_hour: rate,
+            usd_rate_per_hour: if usd { w.rate_per_hour } else { 0 },
+            hours,
+            hours_paid: 0,
+            start_ts: 0,
+            status: WorkerStatus::Pending,
+        });
+        booked.push(WorkerTerms { worker: w.worker, rate_per_hour: rate });
+    }
     let fee_bps = market.fee_bps;
-    let (principal, fee) = math::booking_cost(rate_per_hour, hours, WORKERS_PER_JOB, fee_bps)?;
+    let (principal, fee) = math::booking_cost(slots.iter().map(|s| s.rate_per_hour), hours, fee_bps)?;
     // booking_cost guarantees the sum fits.
     let deposit = principal.checked_add(fee).ok_or(EscrowError::MathOverflow)?;
 
-    let job_key = ctx.accounts.job.key();
     token::initialize_account3(
         &ctx.accounts.token_program.to_account_info(),
         &ctx.accounts.vault.to_account_info(),
@@ -96,23 +146,22 @@ pub fn handler(ctx: Context<OpenJob>, job_id: u64, rate_per_hour: u64, hours: u3
         &[],
     )?;
 
-    let start_ts = Clock::get()?.unix_timestamp;
     let market_key = ctx.accounts.market.key();
-    let customer = ctx.accounts.customer.key();
-    let worker = ctx.accounts.worker.key();
     ctx.accounts.job.set_inner(Job {
         market: market_key,
         customer,
         job_id,
-        rate_per_hour,
-        hours,
-        fee_bps,
         state: JobState::Open,
-        start_ts,
+        fee_bps,
+        hours,
+        created_ts: now_ts,
+        ended_ts: 0,
+        usd_price,
+        usd_expo,
         bump: ctx.bumps.job,
         vault_bump: ctx.bumps.vault,
         reserved: [0; 32],
-        workers: vec![WorkerSlot { worker, hours_paid: 0 }],
+        workers: slots,
     });
     let market = &mut ctx.accounts.market;
     market.job_count = market.job_count.checked_add(1).ok_or(EscrowError::MathOverflow)?;
@@ -122,13 +171,14 @@ pub fn handler(ctx: Context<OpenJob>, job_id: u64, rate_per_hour: u64, hours: u3
         job: job_key,
         customer,
         job_id,
-        worker,
-        rate_per_hour,
         hours,
         fee_bps,
+        workers: booked,
         principal,
         fee,
-        start_ts,
+        usd_price,
+        usd_expo,
+        created_ts: now_ts,
     });
     Ok(())
 }
