@@ -39,8 +39,10 @@ namespace {
 
 // SBPF passes arguments in r1..r5.
 constexpr unsigned kArgRegs = 5;
-// Copies at most this long stay with the backend's inline expansion; longer ones use syscalls.
-constexpr uint64_t kInlineMemMax = 128;
+// A fixed-length copy stays with the backend's inline expansion (one load/store pair per aligned
+// unit) only while that is cheaper than a sol_mem* syscall (about 10 CU plus the call); everything
+// else, and every variable length, goes to the syscall-backed helpers.
+constexpr uint64_t kInlineMemUnits = 8;
 
 class Legalizer {
 public:
@@ -493,8 +495,12 @@ private:
     case Intrinsic::memmove:
     case Intrinsic::memset: {
       auto *Len = dyn_cast<ConstantInt>(II->getArgOperand(2));
-      if (Len && Len->getZExtValue() <= kInlineMemMax)
-        return false; // the backend expands short fixed copies into loads and stores
+      auto *MI = cast<MemIntrinsic>(II);
+      uint64_t Unit = std::min<uint64_t>(8, MI->getDestAlign().valueOrOne().value());
+      if (auto *MT = dyn_cast<MemTransferInst>(MI))
+        Unit = std::min<uint64_t>(Unit, MT->getSourceAlign().valueOrOne().value());
+      if (Len && Len->getZExtValue() <= kInlineMemUnits * Unit)
+        return false; // short fixed copies: the backend's loads and stores are cheaper
       Value *Dst = II->getArgOperand(0);
       Value *N = B.CreateZExtOrTrunc(II->getArgOperand(2), I64);
       if (II->getIntrinsicID() == Intrinsic::memset) {
