@@ -172,13 +172,13 @@ class Env:
         n = len(self.job(job).workers)
         return [(i, self.worker_tokens[i]) for i in (range(n) if slots is None else slots)]
 
-    def settle_ix(self, job: Pubkey, slots: Optional[Sequence[int]] = None, payees: Optional[list] = None,
+    def settle_ix(self, job: Pubkey, /, slots: Optional[Sequence[int]] = None, payees: Optional[list] = None,
                   **overrides: Pubkey) -> Instruction:
         return self.esc.settle(mint=self.mint, job=job, treasury=self.treasury,
                                payees=payees if payees is not None else self.payees(job, slots),
                                overrides=overrides or None)
 
-    def end_ix(self, job: Pubkey, slots: Optional[Sequence[int]] = None, customer: Optional[Keypair] = None,
+    def end_ix(self, job: Pubkey, /, slots: Optional[Sequence[int]] = None, customer: Optional[Keypair] = None,
                payees: Optional[list] = None, **overrides: Pubkey) -> Instruction:
         c = customer or self.customer
         return self.esc.end_job(customer=c.pubkey(), mint=self.mint, job=job, customer_token=self.customer_token,
@@ -186,22 +186,22 @@ class Env:
                                 payees=payees if payees is not None else self.payees(job, slots),
                                 overrides=overrides or None)
 
-    def quit_ix(self, job: Pubkey, i: int, **overrides: Pubkey) -> Instruction:
+    def quit_ix(self, job: Pubkey, /, i: int, **overrides: Pubkey) -> Instruction:
         return self.esc.quit(worker=self.workers[i].pubkey(), mint=self.mint, job=job,
                              worker_token=self.worker_tokens[i], customer_token=self.customer_token,
                              treasury=self.treasury, overrides=overrides or None)
 
-    def extend_ix(self, job: Pubkey, hours: int, customer: Optional[Keypair] = None, **overrides: Pubkey) -> Instruction:
+    def extend_ix(self, job: Pubkey, /, hours: int, customer: Optional[Keypair] = None, **overrides: Pubkey) -> Instruction:
         c = customer or self.customer
         return self.esc.extend(customer=c.pubkey(), mint=self.mint, job=job, customer_token=self.customer_token,
                                hours=hours, overrides=overrides or None)
 
-    def cancel_ix(self, job: Pubkey, customer: Optional[Keypair] = None, **overrides: Pubkey) -> Instruction:
+    def cancel_ix(self, job: Pubkey, /, customer: Optional[Keypair] = None, **overrides: Pubkey) -> Instruction:
         c = customer or self.customer
         return self.esc.cancel(customer=c.pubkey(), job=job, customer_token=self.customer_token,
                                overrides=overrides or None)
 
-    def close_ix(self, job: Pubkey, customer: Optional[Keypair] = None, **overrides: Pubkey) -> Instruction:
+    def close_ix(self, job: Pubkey, /, customer: Optional[Keypair] = None, **overrides: Pubkey) -> Instruction:
         c = customer or self.customer
         return self.esc.close_job(customer=c.pubkey(), job=job, customer_token=self.customer_token,
                                   overrides=overrides or None)
