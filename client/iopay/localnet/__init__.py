@@ -1,0 +1,58 @@
+"""A local Solana validator over LiteSVM: ``iopay localnet`` / ``python -m iopay.localnet``.
+
+Serves the Solana JSON-RPC API on ``http://127.0.0.1:8899`` and the websocket
+PubSub API on ``ws://127.0.0.1:8900`` (``--rpc-port``/``--ws-port``; ``0``
+picks free ports, reported in ``LEDGER/localnet.json``), so the SDK, the CLI
+and services run against it unchanged, as against ``solana-test-validator``.
+
+Chain model (``chain.py``): slots advance every 400 ms (``--slot-time``); the
+Clock's ``unix_timestamp`` follows wall time; one blockhash per slot, valid
+for 150 blocks (``lastValidBlockHeight = slot + 150``); a transaction is
+``confirmed`` one slot after it was processed and ``finalized``
+``--finality-depth`` (32) slots after. Programs in ``target/deploy`` load at
+start at their keypair's address (``--bpf-program ADDRESS FILE`` adds more),
+deployed through the upgradeable loader with a known upgrade authority
+(``LEDGER/upgrade-authority-keypair.json`` or ``--upgrade-authority``), so
+instructions that check it (``init_market``) can be signed. The faucet
+(``LEDGER/faucet-keypair.json``) funds ``requestAirdrop``.
+
+HTTP methods (``methods.py``): getAccountInfo, getBalance, getBlockHeight,
+getBlockTime, getClusterNodes, getEpochInfo, getEpochSchedule, getFeeForMessage,
+getFirstAvailableBlock, getGenesisHash, getHealth, getHighestSnapshotSlot,
+getIdentity, getLatestBlockhash, getMaxRetransmitSlot, getMaxShredInsertSlot,
+getMinimumBalanceForRentExemption, getMultipleAccounts, getProgramAccounts,
+getRecentPrioritizationFees, getSignatureStatuses, getSignaturesForAddress,
+getSlot, getSlotLeader, getTokenAccountBalance, getTokenAccountsByDelegate,
+getTokenAccountsByOwner, getTokenSupply, getTransaction, getTransactionCount,
+getVersion, getVoteAccounts, isBlockhashValid, minimumLedgerSlot,
+requestAirdrop, sendTransaction, simulateTransaction; batches of any of them.
+
+Websocket (``pubsub.py``): account/program/signature/logs/slot/root
+``Subscribe`` and ``Unsubscribe``.
+
+Extra method (not in Agave):
+
+``iopay_warpTime``
+    params ``[seconds]`` or ``[{"seconds": N}]``: moves the Clock's
+    ``unix_timestamp`` forward by N seconds (slots keep real time), e.g. to
+    make job hours elapse for payout tests. Returns
+    ``{"unixTimestamp", "slot", "timeOffset"}``. Persisted in the ledger.
+
+Known differences from Agave: reads at any commitment return the latest
+(processed) account state (``context.slot`` is the commitment's slot);
+``getSignatureStatuses`` without ``searchTransactionHistory`` sees the last
+300 slots; no blocks API (getBlock/getBlocks), no vote/stake accounts, no
+leader schedule; address lookup tables are resolved for execution and
+indexing; the priority fee is charged in full (no burn/reward split).
+
+``--ledger DIR`` (default ``test-ledger``) keeps everything across restarts,
+including unclean ones (``SIGKILL``): see ``ledger.py``.
+"""
+
+__all__ = ["main"]
+
+
+def main(argv=None):  # type: ignore[no-untyped-def]
+    from iopay.localnet.cli import main as _main
+
+    return _main(argv)

@@ -1,0 +1,5 @@
+import sys
+
+from iopay.localnet.cli import main
+
+sys.exit(main())
