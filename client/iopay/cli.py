@@ -173,6 +173,12 @@ def cmd_error(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_localnet(args: argparse.Namespace) -> int:
+    from iopay.localnet.cli import run
+
+    return run(args)
+
+
 def cmd_not_implemented(args: argparse.Namespace) -> int:
     raise CliError(f"`iopay {args.command}` is not implemented yet (RPC-backed commands are coming)")
 
@@ -198,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("error", help="name a program error code (decimal or 0x hex)")
     s.add_argument("code")
     s.set_defaults(func=cmd_error)
+
+    from iopay.localnet.cli import add_arguments as add_localnet_arguments
+
+    s = sub.add_parser("localnet", help="run the local validator: Solana JSON-RPC + websockets over LiteSVM")
+    add_localnet_arguments(s)
+    s.set_defaults(func=cmd_localnet)
 
     for name, helptext in [
         ("market", "show a market [not implemented yet]"),

@@ -607,10 +607,13 @@ def _inner(meta: Any) -> List[Dict[str, Any]]:
     for i, group in enumerate(meta.inner_instructions()):
         if not group:
             continue
-        out.append({"index": i, "instructions": [
-            {"programIdIndex": ii.instruction.program_id_index, "accounts": list(ii.instruction.accounts),
-             "data": codec.b58(bytes(ii.instruction.data)), "stackHeight": ii.stack_height}
-            for ii in group]})
+        items = []
+        for ii in group:
+            ci = ii.instruction() if callable(ii.instruction) else ii.instruction
+            height = ii.stack_height() if callable(ii.stack_height) else ii.stack_height
+            items.append({"programIdIndex": ci.program_id_index, "accounts": list(ci.accounts),
+                          "data": codec.b58(bytes(ci.data)), "stackHeight": height})
+        out.append({"index": i, "instructions": items})
     return out
 
 

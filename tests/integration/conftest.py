@@ -1,0 +1,227 @@
+"""Integration tier: validators as real processes, driven over HTTP and
+websockets by the same client code users point at devnet.
+
+Fixtures (the hook for tests of the keeper, the CLI job commands, ...):
+
+``localnet`` (session)
+    an ``iopay localnet`` process (``python -m iopay.localnet``) on free
+    ports with a temporary ``--ledger``; a :class:`Validator`.
+``validator`` (session, parametrized)
+    ``localnet`` and a real ``solana-test-validator``; the latter is skipped,
+    with that reason, when ``solana-test-validator`` is not on PATH.
+``start_localnet`` (function)
+    a factory ``start_localnet(ledger=None, reset=True, args=())`` for tests
+    that need their own process (kill/restart); every process it starts is
+    killed at teardown.
+
+A :class:`Validator` has ``url``/``ws_url``, ``ledger``, the upgrade
+authority keypair (``upgrade_authority_path`` / ``upgrade_authority``) of
+the loaded programs (job_escrow at its IDL address), ``rpc()`` (sync JSON-RPC
+call), ``warp(seconds)`` (localnet's ``iopay_warpTime``; ``supports_warp``
+tells), ``kill()``/``stop()`` and the process log at ``log_path``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, List, Optional, Sequence
+
+import httpx
+import pytest
+from solders.keypair import Keypair
+
+REPO = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 30.0
+TEST_VALIDATOR = "solana-test-validator"
+
+
+class RpcCallError(Exception):
+    def __init__(self, error: dict) -> None:
+        super().__init__(f"{error.get('code')}: {error.get('message')}")
+        self.error = error
+
+
+@dataclass
+class Validator:
+    kind: str  # "localnet" | "solana-test-validator"
+    url: str
+    ws_url: str
+    ledger: Path
+    upgrade_authority_path: Path
+    proc: subprocess.Popen
+    log_path: Path
+    info: dict = field(default_factory=dict)
+
+    @property
+    def upgrade_authority(self) -> Keypair:
+        return Keypair.from_bytes(bytes(json.loads(self.upgrade_authority_path.read_text())))
+
+    @property
+    def supports_warp(self) -> bool:
+        return self.kind == "localnet"
+
+    def rpc(self, method: str, *params: Any, timeout: float = 10.0) -> Any:
+        r = httpx.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
+                       timeout=timeout)
+        r.raise_for_status()
+        body = r.json()
+        if "error" in body:
+            raise RpcCallError(body["error"])
+        return body["result"]
+
+    def warp(self, seconds: int) -> int:
+        """Move the chain clock forward (localnet only); returns the new unix time."""
+        if not self.supports_warp:
+            raise NotImplementedError(f"{self.kind} cannot warp time")
+        return self.rpc("iopay_warpTime", seconds)["unixTimestamp"]
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.alive():
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> int:
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+    def log_tail(self, n: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+
+def _wait_healthy(v: Validator, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if not v.alive():
+            raise RuntimeError(f"{v.kind} exited with {v.proc.returncode}:\n{v.log_tail()}")
+        try:
+            if v.rpc("getHealth", timeout=2) == "ok" and v.rpc("getSlot", {"commitment": "processed"}) > 0:
+                return
+        except (httpx.HTTPError, RpcCallError):
+            pass
+        time.sleep(0.05)
+    v.kill()
+    raise RuntimeError(f"{v.kind} not healthy within {START_TIMEOUT:.0f}s:\n{v.log_tail()}")
+
+
+def launch_localnet(ledger: Path, *, reset: bool = True, args: Sequence[str] = ()) -> Validator:
+    """Start ``python -m iopay.localnet`` on free ports; returns when healthy."""
+    ledger.mkdir(parents=True, exist_ok=True)
+    log_path = ledger.parent / f"{ledger.name}.{time.monotonic_ns()}.log"
+    cmd = [sys.executable, "-m", "iopay.localnet", "--ledger", str(ledger), "--rpc-port", "0", "--ws-port", "0",
+           *(["--reset"] if reset else []), *args]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + START_TIMEOUT
+    info_path = ledger / "localnet.json"
+    info: dict = {}
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"localnet exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+        try:
+            info = json.loads(info_path.read_text())
+            if info.get("pid") == proc.pid:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        raise RuntimeError(f"localnet did not start within {START_TIMEOUT:.0f}s:\n{log_path.read_text(errors='replace')}")
+    v = Validator("localnet", info["rpc_url"], info["ws_url"], ledger, Path(info["upgrade_authority_keypair"]),
+                  proc, log_path, info)
+    _wait_healthy(v, deadline)
+    return v
+
+
+def _free_port(pair: bool = False) -> int:
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if not pair:
+            return port
+        with socket.socket() as s2:
+            try:
+                s2.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port pair")
+
+
+def launch_test_validator(tmp: Path) -> Validator:
+    """A real ``solana-test-validator`` with the workspace programs deployed
+    upgradeable under a fresh authority."""
+    ledger = tmp / "test-ledger"
+    auth = Keypair()
+    auth_path = tmp / "upgrade-authority.json"
+    auth_path.write_text(json.dumps(list(bytes(auth))))
+    rpc, faucet, gossip, dyn = _free_port(pair=True), _free_port(), _free_port(), 40000 + (os.getpid() % 200) * 100
+    cmd = [TEST_VALIDATOR, "--ledger", str(ledger), "--reset", "--quiet", "--bind-address", "127.0.0.1",
+           "--rpc-port", str(rpc), "--faucet-port", str(faucet), "--gossip-port", str(gossip),
+           "--dynamic-port-range", f"{dyn}-{dyn + 50}"]
+    from iopay.localnet.server import workspace_programs
+
+    for spec in workspace_programs(REPO / "target" / "deploy"):
+        cmd += ["--upgradeable-program", str(spec.address), str(spec.path), str(auth.pubkey())]
+    log_path = tmp / "solana-test-validator.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=tmp, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    v = Validator(TEST_VALIDATOR, f"http://127.0.0.1:{rpc}", f"ws://127.0.0.1:{rpc + 1}", ledger, auth_path,
+                  proc, log_path)
+    _wait_healthy(v, time.monotonic() + 90)
+    return v
+
+
+@pytest.fixture(scope="session")
+def localnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Validator]:
+    v = launch_localnet(tmp_path_factory.mktemp("localnet") / "ledger")
+    yield v
+    v.stop()
+
+
+@pytest.fixture(scope="session", params=["localnet", TEST_VALIDATOR])
+def validator(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Validator]:
+    if request.param == "localnet":
+        yield request.getfixturevalue("localnet")
+        return
+    if shutil.which(TEST_VALIDATOR) is None:
+        pytest.skip(f"{TEST_VALIDATOR} is not on PATH")
+    v = launch_test_validator(tmp_path_factory.mktemp("test-validator"))
+    yield v
+    v.stop()
+
+
+@pytest.fixture
+def start_localnet(tmp_path: Path) -> Iterator[Callable[..., Validator]]:
+    started: List[Validator] = []
+
+    def start(ledger: Optional[Path] = None, reset: bool = True, args: Sequence[str] = ()) -> Validator:
+        v = launch_localnet(ledger or tmp_path / "ledger", reset=reset, args=args)
+        started.append(v)
+        return v
+
+    yield start
+    for v in started:
+        if v.alive():
+            v.kill()
