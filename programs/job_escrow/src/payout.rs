@@ -119,8 +119,9 @@ impl<'a, 'info> Vault<'a, 'info> {
 }
 
 /// Pays every listed slot what it is due at `now_ts`, into the matching
-/// remaining account (`slots[i]` is paid into `accounts[i]`). Returns the
-/// payouts with hours > 0, in order.
+/// remaining account (`slots[i]` is paid into `accounts[i]`), and their fee
+/// shares to the treasury in one transfer. Returns the payouts with
+/// hours > 0, in order.
 pub fn pay_listed<'info>(
     job: &mut Job,
     slots: &[u8],
@@ -132,16 +133,20 @@ pub fn pay_listed<'info>(
 ) -> Result<Vec<Payout>> {
     require!(slots.len() == accounts.len(), EscrowError::WorkerAccountsMismatch);
     let mut out = Vec::with_capacity(slots.len());
+    let mut fees = 0u64;
     for (&slot, info) in slots.iter().zip(accounts) {
         let slot = slot as usize;
         require!(slot < job.workers.len(), EscrowError::InvalidSlot);
         check_worker_token(info, &job.workers[slot].worker, mint)?;
         let p = take_due(job, slot, now_ts)?;
         if p.hours > 0 {
-            vault.pay_out(&p, info, treasury)?;
+            vault.pay(info, p.amount)?;
+            fees = fees.checked_add(p.fee).ok_or(EscrowError::MathOverflow)?;
             out.push(p);
         }
     }
+    // One fee transfer per instruction instead of one per worker.
+    vault.pay(treasury, fees)?;
     Ok(out)
 }
 
