@@ -33,6 +33,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple, Union
 
+from solders.compute_budget import set_compute_unit_limit
 from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -44,6 +45,7 @@ from iopay.escrow_state import (DEFAULT_MAX_PAYEES, JobView, MarketView, Memcmp,
 from iopay.events import DecodedEvent, EventDecoder
 from iopay.idl import ProgramIdl
 from iopay.job_escrow import IDL_NAME, JobEscrow, WorkerTerms, booking_cost, check_price, usd_to_tokens
+from iopay.tx import COMPUTE_BUDGET_ID, MAX_COMPUTE_UNITS
 
 CLOCK_SYSVAR = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
 CLOCK_UNIX_TS_OFFSET = 32  # slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp
@@ -93,7 +95,12 @@ class LiteSvmChain:
         return self.h.program_accounts(program_id, filters)
 
     async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair], payer: Keypair) -> Sent:
-        res = self.h.send(list(instructions), signers, payer)
+        ixs = list(instructions)
+        if not any(ix.program_id == COMPUTE_BUDGET_ID for ix in ixs):
+            # As TransactionSender does from a simulation: the default
+            # 200k CU per instruction is too little for a batch of payees.
+            ixs.insert(0, set_compute_unit_limit(MAX_COMPUTE_UNITS))
+        res = self.h.send(ixs, signers, payer)
         res.raise_for_error()
         return Sent(res.signature, res.events, res.compute_units, res.logs)
 
