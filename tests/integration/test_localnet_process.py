@@ -1,0 +1,241 @@
+"""Local-validator-only behaviour, over a real process: a job's lifecycle
+with time warped for hourly payouts, SIGKILL + restart on the same ledger,
+hostile clients, the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+import base58
+import httpx
+import pytest
+import websockets
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed, Processed
+from solana.rpc.types import TxOpts
+from solders.keypair import Keypair
+from solders.message import Message
+from solders.pubkey import Pubkey
+from solders.system_program import TransferParams, transfer
+from solders.transaction import Transaction
+
+from conftest import REPO, Validator
+from iopay import spl
+from iopay.errors import error_class
+from iopay.events import EVENT_IX_TAG, EventDecoder
+from iopay.idl import ProgramIdl
+from iopay.job_escrow import JobEscrow, booking_cost, settlement
+from rpc_env import SOL, RpcEnv, make_market
+
+HOUR = 3_600
+UNIT = 10**6
+SYSTEM = Pubkey.from_string("11111111111111111111111111111111")
+LOADER = Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111")
+
+
+def cpi_events(v: Validator, prog: ProgramIdl, sig: Any) -> List[Any]:
+    """emit_cpi! events of a confirmed transaction, from getTransaction."""
+    tx = v.rpc("getTransaction", str(sig), {"commitment": "confirmed", "encoding": "json",
+                                            "maxSupportedTransactionVersion": 0})
+    keys = tx["transaction"]["message"]["accountKeys"]
+    dec = EventDecoder(prog)
+    out = []
+    for group in tx["meta"]["innerInstructions"]:
+        for ix in group["instructions"]:
+            data = base58.b58decode(ix["data"])
+            if keys[ix["programIdIndex"]] == str(prog.program_id) and data[:8] == EVENT_IX_TAG:
+                ev = dec.decode_bytes(data[8:], "cpi")
+                if ev is not None:
+                    out.append(ev)
+    return out
+
+
+async def test_job_lifecycle_over_rpc_with_warped_hours(localnet: Validator) -> None:
+    prog = ProgramIdl.load("job_escrow")
+    async with AsyncClient(localnet.url, commitment=Confirmed) as c:
+        env = RpcEnv(localnet.url, c, prog)
+        esc = JobEscrow(prog, fetch=env.fetch)
+        fee_bps, rate, hours = 250, 1_500_000, 4
+        m = await make_market(env, esc, localnet.upgrade_authority, fee_bps=fee_bps)
+        customer, worker = await env.funded(5), await env.funded(1)
+        ctok = await env.create_token_account(m.payer, m.mint, customer.pubkey())
+        wtok = await env.create_token_account(m.payer, m.mint, worker.pubkey())
+        minted = 1_000 * UNIT
+        await env.send([spl.mint_to(m.mint, ctok, m.mint_authority.pubkey(), minted)], m.payer, m.mint_authority)
+
+        # Job 1: opened, accepted, two hours pass, the crank settles, the customer ends it.
+        await env.send([esc.open_job(customer=customer.pubkey(), mint=m.mint, customer_token=ctok, job_id=1,
+                                     hours=hours, workers=[(worker.pubkey(), rate)])], customer)
+        job = esc.job_addresses(m.mint, customer.pubkey(), 1)
+        principal, fee = booking_cost(rate, hours, fee_bps)
+        assert await env.token_balance(job.vault) == principal + fee
+        await env.send([esc.accept(worker=worker.pubkey(), job=job.job)], worker)
+        before = localnet.rpc("getBlockTime", localnet.rpc("getSlot", {"commitment": "processed"}))
+        now = localnet.warp(2 * HOUR + 60)
+        assert now >= before + 2 * HOUR + 60
+        cranker = await env.funded(1)  # settle is permissionless
+        res = await env.send([esc.settle(mint=m.mint, job=job.job, treasury=m.treasury, payees=[(0, wtok)])], cranker)
+        (ev,) = [e for e in cpi_events(localnet, prog, res.signature) if e.name == "HoursSettled"]
+        pay, cut = settlement(rate, fee_bps, 0, 2)
+        assert (ev.hours, ev.hours_paid, ev.amount, ev.fee) == (2, 2, pay, cut)
+        assert await env.token_balance(wtok) == pay and await env.token_balance(m.treasury) == cut
+        # Settling again in the same hour pays nothing more: the preflight
+        # simulation fails with the program's error, decoded.
+        with pytest.raises(error_class("NothingToSettle")):
+            await env.send([esc.settle(mint=m.mint, job=job.job, treasury=m.treasury, payees=[(0, wtok)])], cranker)
+        assert await env.token_balance(wtok) == pay
+        await env.send([esc.end_job(customer=customer.pubkey(), mint=m.mint, job=job.job, customer_token=ctok,
+                                    treasury=m.treasury, payees=[(0, wtok)])], customer)
+        assert await env.token_balance(ctok) == minted - pay - cut
+
+        # Job 2: cancelled before any worker accepted: everything comes back.
+        await env.send([esc.open_job(customer=customer.pubkey(), mint=m.mint, customer_token=ctok, job_id=2,
+                                     hours=hours, workers=[(worker.pubkey(), rate)])], customer)
+        job2 = esc.job_addresses(m.mint, customer.pubkey(), 2)
+        assert await env.token_balance(ctok) == minted - pay - cut - principal - fee
+        res = await env.send([esc.cancel(customer=customer.pubkey(), job=job2.job, customer_token=ctok)], customer)
+        (cancelled,) = [e for e in cpi_events(localnet, prog, res.signature) if e.name == "JobCancelled"]
+        assert cancelled.refund == principal + fee
+        assert await env.token_balance(ctok) == minted - pay - cut
+        # Conservation: nothing created or lost.
+        total = sum([await env.token_balance(a) for a in (ctok, wtok, m.treasury)])
+        assert total == minted == int((await c.get_token_supply(m.mint)).value.amount)
+
+
+async def _snapshot(v: Validator, owners: List[Pubkey], extra: List[Pubkey]) -> Dict[str, Any]:
+    """Every indexed account of ``owners`` plus ``extra``, as raw JSON."""
+    out: Dict[str, Any] = {}
+    for owner in owners:
+        for item in v.rpc("getProgramAccounts", str(owner), {"encoding": "base64", "commitment": "processed"}):
+            out[item["pubkey"]] = item["account"]
+    for k, acc in zip(extra, v.rpc("getMultipleAccounts", [str(k) for k in extra],
+                                   {"encoding": "base64", "commitment": "processed"})["value"]):
+        out[str(k)] = acc
+    return out
+
+
+async def test_sigkill_and_restart_keep_every_account(start_localnet: Callable[..., Validator], tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger"
+    v = start_localnet(ledger)
+    prog = ProgramIdl.load("job_escrow")
+    async with AsyncClient(v.url, commitment=Confirmed) as c:
+        env = RpcEnv(v.url, c, prog)
+        esc = JobEscrow(prog, fetch=env.fetch)
+        m = await make_market(env, esc, v.upgrade_authority)
+        holder = Keypair().pubkey()
+        tok = await env.create_token_account(m.payer, m.mint, holder)
+        await env.send([spl.mint_to(m.mint, tok, m.mint_authority.pubkey(), 42)], m.payer, m.mint_authority)
+        v.warp(HOUR)
+        # A burst of transfers, sent without waiting; every one whose status
+        # was visible before the kill must survive it.
+        bh = (await c.get_latest_blockhash(Processed)).value.blockhash
+        dests = [Keypair().pubkey() for _ in range(30)]
+        sigs = []
+        for i, d in enumerate(dests):
+            tx = Transaction([m.payer], Message.new_with_blockhash(
+                [transfer(TransferParams(from_pubkey=m.payer.pubkey(), to_pubkey=d, lamports=SOL + i))],
+                m.payer.pubkey(), bh), bh)
+            sigs.append((await c.send_raw_transaction(bytes(tx), TxOpts(skip_preflight=True))).value)
+        seen = (await c.get_signature_statuses(sigs)).value
+        assert all(s is not None for s in seen)
+    owners = [SYSTEM, spl.TOKEN_PROGRAM_ID, prog.program_id, LOADER]
+    before = await _snapshot(v, owners, [m.address, tok, *dests])
+    slot_before = v.rpc("getSlot", {"commitment": "processed"})
+    time_before = v.rpc("getBlockTime", slot_before)
+    genesis = v.rpc("getGenesisHash")
+    v.kill()
+    assert v.proc.returncode == -9
+
+    v2 = start_localnet(ledger, reset=False)
+    assert v2.info["replayed_entries"] > 30
+    after = await _snapshot(v2, owners, [m.address, tok, *dests])
+    assert after == before and len(before) > 35
+    assert all(after[str(d)]["lamports"] == SOL + i for i, d in enumerate(dests))
+    st = v2.rpc("getSignatureStatuses", [str(s) for s in sigs], {"searchTransactionHistory": True})["value"]
+    assert all(x is not None and x["err"] is None for x in st)
+    assert v2.rpc("getGenesisHash") == genesis
+    assert v2.rpc("getSlot", {"commitment": "processed"}) > slot_before
+    # The warp survives too: the clock is still an hour ahead of wall time.
+    assert v2.rpc("getBlockTime", v2.rpc("getSlot", {"commitment": "processed"})) >= time_before
+    assert v2.rpc("getBlockTime", v2.rpc("getSlot", {"commitment": "processed"})) >= int(time.time()) + HOUR - 5
+    assert v2.upgrade_authority.pubkey() == v.upgrade_authority.pubkey()
+    tx = v2.rpc("getTransaction", str(sigs[0]), {"commitment": "confirmed"})
+    assert tx["meta"]["postBalances"][1] == SOL
+
+    # The restarted validator keeps working, and a clean stop keeps that too.
+    async with AsyncClient(v2.url, commitment=Confirmed) as c:
+        env = RpcEnv(v2.url, c, prog)
+        await env.send([spl.mint_to(m.mint, tok, m.mint_authority.pubkey(), 8)], m.payer, m.mint_authority)
+    assert v2.stop() == 0
+    v3 = start_localnet(ledger, reset=False)
+    assert v3.rpc("getTokenAccountBalance", str(tok))["value"]["amount"] == "50"
+    v3.kill()
+    v4 = start_localnet(ledger, reset=True)
+    assert v4.rpc("getAccountInfo", str(tok))["value"] is None
+    assert v4.rpc("getGenesisHash") != genesis
+
+
+async def test_process_survives_hostile_clients(localnet: Validator) -> None:
+    host, port = localnet.url.rsplit(":", 1)
+    port_n = int(port)
+    for raw in (b"\x00\x01\x02garbage\r\n\r\n", b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{",
+                b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", b"GET / HTTP/1.1\r\n\r\n"):
+        s = socket.create_connection(("127.0.0.1", port_n), timeout=5)
+        s.sendall(raw)
+        s.close()
+    r = httpx.post(localnet.url, content=b"{]")
+    assert r.status_code == 200 and r.json()["error"]["code"] == -32700
+    r = httpx.post(localnet.url, content=b'{"jsonrpc":"2.0","id":1,"method":"x"' + b" " * 60_000 + b"}")
+    assert r.status_code == 413
+    r = httpx.post(localnet.url, json=[{"jsonrpc": "2.0", "id": i, "method": m} for i, m in
+                                       enumerate(["getSlot", "nope", "getHealth"])])
+    assert [("result" in x, x["id"]) for x in r.json()] == [(True, 0), (False, 1), (True, 2)]
+    assert r.json()[1]["error"]["code"] == -32601
+    ws_url = localnet.ws_url
+    async with websockets.connect(ws_url) as ws:
+        for bad, code in ((b"{oops", -32700), ('{"jsonrpc":"2.0","id":1,"method":"blockSubscribe","params":[]}', -32601),
+                          ('{"jsonrpc":"2.0","id":2,"method":"accountSubscribe","params":["zzz"]}', -32602),
+                          ('{"jsonrpc":"2.0","id":3,"method":"accountUnsubscribe","params":[424242]}', -32602),
+                          ('{"jsonrpc":"2.0","id":4,"method":"logsSubscribe","params":[{"mentions":[]}]}', -32602)):
+            await ws.send(bad)
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5))["error"]["code"] == code
+    # Subscribe and vanish without closing.
+    ws = await websockets.connect(ws_url)
+    await ws.send('{"jsonrpc":"2.0","id":1,"method":"slotSubscribe"}')
+    await asyncio.wait_for(ws.recv(), 5)
+    ws.transport.abort()
+    async with websockets.connect(ws_url) as ws:
+        await ws.send('{"jsonrpc":"2.0","id":1,"method":"slotSubscribe"}')
+        sub = json.loads(await asyncio.wait_for(ws.recv(), 5))["result"]
+        note = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert note["method"] == "slotNotification" and note["params"]["subscription"] == sub
+    assert localnet.alive() and localnet.rpc("getHealth") == "ok"
+
+
+def test_command_line(localnet: Validator, tmp_path: Path) -> None:
+    from iopay.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["localnet", "--help"])
+    assert e.value.code == 0
+    # A second validator on a port in use fails cleanly.
+    port = localnet.url.rsplit(":", 1)[1]
+    r = subprocess.run([sys.executable, "-m", "iopay.cli", "localnet", "--ledger", str(tmp_path / "l2"),
+                        "--rpc-port", port, "--ws-port", "0", "-q"], cwd=REPO, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 1 and "cannot listen" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "iopay.localnet", "--ledger", str(tmp_path / "l3"),
+                        "--bpf-program", str(Keypair().pubkey()), str(tmp_path / "missing.so")],
+                       cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "program file not found" in r.stderr
+    info = json.loads((localnet.ledger / "localnet.json").read_text())
+    assert info["upgrade_authority_keypair"] == str(localnet.upgrade_authority_path)
+    assert [p["address"] for p in info["programs"]] == [str(ProgramIdl.load("job_escrow").program_id)]
+    assert localnet.rpc("getAccountInfo", info["programs"][0]["address"], {"encoding": "base64"})["value"]["executable"]
