@@ -43,8 +43,9 @@ JOB_STATE_OFFSET = 8 + 32 + 32 + 8
 JOB_STATES = ("Open", "Ended")
 SLOT_STATUSES = ("Pending", "Active", "Quit", "Declined")
 
-#: A settle transaction without lookup tables fits about 20 worker accounts
-#: (1232 bytes); the compute budget fits more (see bench/cu_job_escrow.py).
+#: Workers paid per ``settle``: a transaction without a lookup table fits 23
+#: worker accounts (1232 bytes) and 16 cost about 192k CU (about 11k per
+#: extra worker; bench/cu_job_escrow.py), so 16 leaves room for both.
 DEFAULT_MAX_PAYEES = 16
 
 
