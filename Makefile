@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 # The host Rust toolchain (rustup); /usr/bin/cargo is Debian's, reserved for the SBPF build.
 HOST_CARGO := $(shell [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo || echo cargo)
 
-.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf clean
+.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu clean
 
 all: programs
 
@@ -40,7 +40,11 @@ bench-sbpf: venv
 	@tools/sbpf/cargo-sbpf build --release --locked --manifest-path bench/sbpf_compare/Cargo.toml --target-dir target --workspace
 	@$(PY) bench/sbpf_compare.py
 
-bench: bench-sbpf
+# Compute units per job_escrow instruction and per worker-hour paid.
+bench-cu: venv programs
+	@$(PY) bench/cu_job_escrow.py
+
+bench: bench-sbpf bench-cu
 
 clean:
 	rm -rf target .build $(VENV)
