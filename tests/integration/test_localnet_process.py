@@ -239,3 +239,12 @@ def test_command_line(localnet: Validator, tmp_path: Path) -> None:
     assert info["upgrade_authority_keypair"] == str(localnet.upgrade_authority_path)
     assert [p["address"] for p in info["programs"]] == [str(ProgramIdl.load("job_escrow").program_id)]
     assert localnet.rpc("getAccountInfo", info["programs"][0]["address"], {"encoding": "base64"})["value"]["executable"]
+
+
+def test_rpc_tps_benchmark_runs() -> None:
+    r = subprocess.run([sys.executable, "bench/rpc_tps.py", "--n", "40", "--timeout", "30"], cwd=REPO,
+                       capture_output=True, text=True, timeout=90)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["rpc"]["n"] == out["litesvm"]["n"] == 40 and out["rpc"]["tps_confirmed"] > 0
+    assert 0 < out["ratio"] < 1

@@ -34,7 +34,7 @@ import math
 import struct
 import time
 from collections import OrderedDict, deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Protocol, Set, Tuple
 
 from solders.account import Account
@@ -115,7 +115,7 @@ class TxRecord:
     seq: int = 0
 
     def to_json(self) -> Dict[str, Any]:
-        d = asdict(self)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}  # shallow: only serialized
         d["raw"] = base64.b64encode(self.raw).decode()
         return d
 
