@@ -17,7 +17,7 @@ Fixtures (the hook for tests of the keeper, the CLI job commands, ...):
 A :class:`Validator` has ``url``/``ws_url``, ``ledger``, the upgrade
 authority keypair (``upgrade_authority_path`` / ``upgrade_authority``) of
 the loaded programs (job_escrow at its IDL address), ``rpc()`` (sync JSON-RPC
-call), ``warp(seconds)`` (localnet's ``iopay_warpTime``; ``supports_warp``
+call), ``airdrop(pubkey, sol)`` (confirmed), ``write_keypair(kp, path)``, ``warp(seconds)`` (localnet's ``iopay_warpTime``; ``supports_warp``
 tells), ``kill()``/``stop()`` and the process log at ``log_path``.
 """
 
@@ -77,6 +77,22 @@ class Validator:
         if "error" in body:
             raise RpcCallError(body["error"])
         return body["result"]
+
+    def airdrop(self, pubkey: Any, sol: float = 10, timeout: float = 15.0) -> str:
+        """Fund ``pubkey`` from the faucet and wait until it is confirmed."""
+        sig = self.rpc("requestAirdrop", str(pubkey), int(sol * 1_000_000_000))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            st = self.rpc("getSignatureStatuses", [sig])["value"][0]
+            if st and st["confirmationStatus"] in ("confirmed", "finalized"):
+                return sig
+            time.sleep(0.05)
+        raise TimeoutError(f"airdrop {sig} not confirmed within {timeout}s")
+
+    def write_keypair(self, kp: Keypair, path: Path) -> Path:
+        """A Solana CLI keypair file (for ``iopay -k``)."""
+        path.write_text(json.dumps(list(bytes(kp))))
+        return path
 
     def warp(self, seconds: int) -> int:
         """Move the chain clock forward (localnet only); returns the new unix time."""

@@ -248,3 +248,11 @@ def test_rpc_tps_benchmark_runs() -> None:
     out = json.loads(r.stdout)
     assert out["rpc"]["n"] == out["litesvm"]["n"] == 40 and out["rpc"]["tps_confirmed"] > 0
     assert 0 < out["ratio"] < 1
+
+
+def test_fixture_helpers(localnet: Validator, tmp_path: Path) -> None:
+    kp = Keypair()
+    localnet.airdrop(kp.pubkey(), 2)
+    assert localnet.rpc("getBalance", str(kp.pubkey()), {"commitment": "confirmed"})["value"] == 2 * SOL
+    path = localnet.write_keypair(kp, tmp_path / "id.json")
+    assert Keypair.from_bytes(bytes(json.loads(path.read_text()))) == kp

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     except LedgerError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    except ValueError as e:
+    except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
