@@ -121,6 +121,9 @@ class HttpServer:
             head.append(f"Content-Type: {ctype}")
         if status == 405:
             head.append("Allow: POST, OPTIONS, GET")
+        if ctype == "text/plain" and not body:  # CORS preflight
+            head += ["Access-Control-Allow-Methods: POST, OPTIONS", "Access-Control-Allow-Headers: *",
+                     "Access-Control-Max-Age: 86400"]
         try:
             writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
             await asyncio.wait_for(writer.drain(), REQUEST_TIMEOUT)

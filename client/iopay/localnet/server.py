@@ -130,7 +130,11 @@ class Localnet:
             self.chain.set_account(self.faucet.pubkey(),
                                    Account(opts.faucet_sol * LAMPORTS_PER_SOL, b"", SYSTEM_PROGRAM_ID))
             self.ledger.write_genesis(genesis)
-        self.chain.advance_to(self.chain.slot + 1)  # slot 0 is genesis; restarts resume after the last slot
+            self.chain.advance_to(1)  # slot 0 is genesis
+        else:
+            # Slot marks are journaled every SLOT_MARK_EVERY slots without fsync:
+            # resume past any slot a client can have seen before the stop.
+            self.chain.advance_to(self.chain.slot + SLOT_MARK_EVERY + 1)
         self.chain.index_existing([self.faucet.pubkey()])
         self.programs: List[Dict[str, str]] = []
         specs = {s.address: s for s in (workspace_programs(repo_deploy_dir()) if opts.workspace_programs else [])}
