@@ -33,6 +33,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple, Union
 
+from solders.address_lookup_table_account import AddressLookupTableAccount
 from solders.compute_budget import set_compute_unit_limit
 from solders.instruction import Instruction
 from solders.keypair import Keypair
@@ -72,7 +73,9 @@ class Chain(Protocol):
     async def get_program_accounts(self, program_id: Pubkey, filters: Sequence[Memcmp]) -> List[Tuple[Pubkey, bytes]]:
         ...
 
-    async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair], payer: Keypair) -> Sent:
+    async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair], payer: Keypair,
+                   lookup_tables: Sequence[AddressLookupTableAccount] = ()) -> Sent:
+        """Send (a v0 transaction when ``lookup_tables`` are given)."""
         ...
 
 
@@ -94,13 +97,14 @@ class LiteSvmChain:
     async def get_program_accounts(self, program_id: Pubkey, filters: Sequence[Memcmp]) -> List[Tuple[Pubkey, bytes]]:
         return self.h.program_accounts(program_id, filters)
 
-    async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair], payer: Keypair) -> Sent:
+    async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair], payer: Keypair,
+                   lookup_tables: Sequence[AddressLookupTableAccount] = ()) -> Sent:
         ixs = list(instructions)
         if not any(ix.program_id == COMPUTE_BUDGET_ID for ix in ixs):
             # As TransactionSender does from a simulation: the default
             # 200k CU per instruction is too little for a batch of payees.
             ixs.insert(0, set_compute_unit_limit(MAX_COMPUTE_UNITS))
-        res = self.h.send(ixs, signers, payer)
+        res = self.h.send(ixs, signers, payer, lookup_tables=lookup_tables)
         res.raise_for_error()
         return Sent(res.signature, res.events, res.compute_units, res.logs)
 
@@ -140,8 +144,12 @@ class RpcChain:
                                       "base64", None, opts)
         return sorted(((a.pubkey, bytes(a.account.data)) for a in resp.value), key=lambda x: bytes(x[0]))
 
-    async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair], payer: Keypair) -> Sent:
-        res = await self.sender.send(instructions, payer, list(signers))
+    async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair], payer: Keypair,
+                   lookup_tables: Sequence[AddressLookupTableAccount] = ()) -> Sent:
+        if lookup_tables:
+            res = await self.sender.send(instructions, payer, list(signers), lookup_tables=lookup_tables)
+        else:
+            res = await self.sender.send(instructions, payer, list(signers))
         events = await self.fetch_events(res.signature)
         return Sent(res.signature, events, res.units_simulated, res.logs)
 

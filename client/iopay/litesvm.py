@@ -25,11 +25,12 @@ from solders.clock import Clock
 from solders.hash import Hash
 from solders.instruction import Instruction
 from solders.keypair import Keypair
-from solders.message import Message
+from solders.address_lookup_table_account import AddressLookupTableAccount
+from solders.message import Message, MessageV0
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.system_program import CreateAccountParams, create_account
-from solders.transaction import Transaction
+from solders.transaction import Transaction, VersionedTransaction
 from solders.litesvm import LiteSVM
 from solders.transaction_metadata import FailedTransactionMetadata
 
@@ -46,6 +47,17 @@ SLOTS_PER_SECOND = 2.5  # ~400 ms slots
 
 class ProgramNotBuilt(FileNotFoundError):
     """The program's .so is missing: build it (``make programs``)."""
+
+
+def loaded_addresses(msg: Any, lookup_tables: Sequence[AddressLookupTableAccount]) -> List[Pubkey]:
+    """The accounts a v0 message loads from its lookup tables, in the order
+    the runtime appends them to the static keys: every table's writable
+    entries, then every table's read-only ones."""
+    by_key = {t.key: list(t.addresses) for t in lookup_tables}
+    lookups = list(msg.address_table_lookups)
+    writable = [by_key[l.account_key][i] for l in lookups for i in l.writable_indexes]
+    readonly = [by_key[l.account_key][i] for l in lookups for i in l.readonly_indexes]
+    return writable + readonly
 
 
 def repo_root() -> Path:
@@ -222,18 +234,28 @@ class Harness:
         instructions: Sequence[Instruction],
         signers: Iterable[Keypair] = (),
         payer: Optional[Keypair] = None,
+        lookup_tables: Sequence[AddressLookupTableAccount] = (),
     ) -> TxResult:
+        """Send a legacy transaction, or a v0 one resolving accounts through
+        ``lookup_tables`` (the Address Lookup Table program is a LiteSVM
+        builtin)."""
         payer = payer or self.payer
         signer_list: List[Keypair] = [payer]
         for s in signers:
             if s.pubkey() not in {x.pubkey() for x in signer_list}:
                 signer_list.append(s)
         blockhash: Hash = self.svm.latest_blockhash()
-        msg = Message.new_with_blockhash(list(instructions), payer.pubkey(), blockhash)
-        tx = Transaction(signer_list, msg, blockhash)
+        tx: Any
+        if lookup_tables:
+            msg = MessageV0.try_compile(payer.pubkey(), list(instructions), list(lookup_tables), blockhash)
+            tx = VersionedTransaction(msg, signer_list)
+            keys = list(msg.account_keys) + loaded_addresses(msg, lookup_tables)
+        else:
+            msg = Message.new_with_blockhash(list(instructions), payer.pubkey(), blockhash)
+            tx = Transaction(signer_list, msg, blockhash)
+            keys = list(msg.account_keys)
         res = self.svm.send_transaction(tx)
         self.svm.expire_blockhash()
-        keys = list(msg.account_keys)
         self.known_addresses.update(keys)
         failed = isinstance(res, FailedTransactionMetadata)
         meta = res.meta() if failed else res

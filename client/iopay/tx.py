@@ -39,10 +39,11 @@ from solders.compute_budget import set_compute_unit_limit, set_compute_unit_pric
 from solders.hash import Hash
 from solders.instruction import Instruction
 from solders.keypair import Keypair
-from solders.message import Message
+from solders.address_lookup_table_account import AddressLookupTableAccount
+from solders.message import Message, MessageV0
 from solders.pubkey import Pubkey
 from solders.signature import Signature
-from solders.transaction import Transaction
+from solders.transaction import Transaction, VersionedTransaction
 
 from iopay.errors import ErrorRegistry, TransactionError
 
@@ -214,14 +215,19 @@ class TransactionSender:
     def _build(
         self, ixs: Sequence[Instruction], payer: Keypair, signers: Sequence[Keypair],
         blockhash: Hash, cu_limit: int, price: int,
-    ) -> Transaction:
+        lookup_tables: Sequence[AddressLookupTableAccount] = (),
+    ) -> Any:
         budget = [set_compute_unit_limit(cu_limit)]
         if price > 0:
             budget.append(set_compute_unit_price(price))
-        msg = Message.new_with_blockhash(budget + list(ixs), payer.pubkey(), blockhash)
         keys = {payer.pubkey(): payer}
         for s in signers:
             keys.setdefault(s.pubkey(), s)
+        if lookup_tables:
+            # v0 message: accounts found in the tables cost 1 byte instead of 32.
+            v0 = MessageV0.try_compile(payer.pubkey(), budget + list(ixs), list(lookup_tables), blockhash)
+            return VersionedTransaction(v0, list(keys.values()))
+        msg = Message.new_with_blockhash(budget + list(ixs), payer.pubkey(), blockhash)
         return Transaction(list(keys.values()), msg, blockhash)
 
     async def priority_fee(self, ixs: Sequence[Instruction]) -> int:
@@ -239,7 +245,7 @@ class TransactionSender:
         idx = min(len(fees) - 1, max(0, math.ceil(cfg.priority_fee_percentile / 100 * len(fees)) - 1))
         return max(cfg.priority_fee_min, min(cfg.priority_fee_max, fees[idx]))
 
-    def _decode(self, err: Any, logs: Sequence[str], tx: Transaction) -> TransactionError:
+    def _decode(self, err: Any, logs: Sequence[str], tx: Any) -> TransactionError:
         keys = tx.message.account_keys
         programs = [keys[ci.program_id_index] for ci in tx.message.instructions]
         return self.errors.decode(err, logs, programs)
@@ -251,7 +257,10 @@ class TransactionSender:
         instructions: Sequence[Instruction],
         payer: Keypair,
         signers: Sequence[Keypair] = (),
+        lookup_tables: Sequence[AddressLookupTableAccount] = (),
     ) -> SendResult:
+        """Send ``instructions``; with ``lookup_tables``, as a v0
+        transaction resolving accounts through those address lookup tables."""
         cfg = self.config
         ixs = self._strip_budget(instructions)
         deadline = self._clock() + cfg.confirm_timeout
@@ -262,7 +271,7 @@ class TransactionSender:
         units: Optional[int] = None
         cu_limit = MAX_COMPUTE_UNITS
         if cfg.simulate:
-            probe = self._build(ixs, payer, signers, blockhash, MAX_COMPUTE_UNITS, price)
+            probe = self._build(ixs, payer, signers, blockhash, MAX_COMPUTE_UNITS, price, lookup_tables)
             sim = (await self.call("simulate_transaction", probe, False, cfg.commitment)).value
             if sim.err is not None:
                 raise self._decode(sim.err, sim.logs or [], probe)
@@ -274,7 +283,7 @@ class TransactionSender:
         sent: List[Signature] = []
         renewals = 0
         while True:
-            tx = self._build(ixs, payer, signers, blockhash, cu_limit, price)
+            tx = self._build(ixs, payer, signers, blockhash, cu_limit, price, lookup_tables)
             sig = tx.signatures[0]
             sent.append(sig)
             raw = bytes(tx)
