@@ -1,0 +1,122 @@
+"""Keeper metrics a person can read: counters and gauges, a one-line summary
+for the periodic ``metrics`` log line, Prometheus text, and a tiny HTTP
+endpoint on 127.0.0.1 serving it (``GET /metrics``; ``GET /`` is JSON)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, Dict, Optional
+
+
+@dataclass
+class Metrics:
+    rounds: int = 0
+    jobs_watched: int = 0
+    #: worker slots paid (one slot settled in one transaction = one payout)
+    payouts_sent: int = 0
+    worker_hours_paid: int = 0
+    tokens_paid: int = 0
+    fees_paid: int = 0
+    transactions_sent: int = 0
+    transactions_failed: int = 0
+    compute_units: int = 0
+    #: payouts found already settled on chain (replays, racing keepers): success, nothing paid twice
+    already_settled: int = 0
+    #: payouts given up on in a round (retried next round)
+    payout_failures: int = 0
+    retries: int = 0
+    splits: int = 0
+    lookup_table_entries_added: int = 0
+    missing_token_accounts: int = 0
+    #: payouts due at the start of the last round / still due at its end
+    due_last_round: int = 0
+    backlog: int = 0
+    #: seconds between an hour boundary and the transaction paying it (cluster clock)
+    lag_seconds_last: float = 0.0
+    lag_seconds_max: float = 0.0
+    lag_seconds_sum: float = 0.0
+    lag_samples: int = 0
+    last_round_ts: int = 0
+    next_due_ts: int = 0
+
+    @property
+    def payouts_per_tx(self) -> float:
+        return self.payouts_sent / self.transactions_sent if self.transactions_sent else 0.0
+
+    @property
+    def lag_seconds_avg(self) -> float:
+        return self.lag_seconds_sum / self.lag_samples if self.lag_samples else 0.0
+
+    def observe_lag(self, seconds: float) -> None:
+        self.lag_seconds_last = seconds
+        self.lag_seconds_max = max(self.lag_seconds_max, seconds)
+        self.lag_seconds_sum += seconds
+        self.lag_samples += 1
+
+    def snapshot(self) -> Dict[str, Any]:
+        d = asdict(self)
+        d["payouts_per_tx"] = round(self.payouts_per_tx, 3)
+        d["lag_seconds_avg"] = round(self.lag_seconds_avg, 3)
+        return d
+
+    def summary(self) -> str:
+        return (f"payouts {self.payouts_sent} ({self.worker_hours_paid} worker-hours, {self.tokens_paid} tokens) "
+                f"in {self.transactions_sent} tx ({self.payouts_per_tx:.1f}/tx); lag last {self.lag_seconds_last:.0f}s "
+                f"max {self.lag_seconds_max:.0f}s; failures {self.payout_failures} payouts / "
+                f"{self.transactions_failed} tx; backlog {self.backlog}; jobs {self.jobs_watched}")
+
+    def prometheus(self, prefix: str = "iopay_keeper") -> str:
+        counters = {"rounds", "payouts_sent", "worker_hours_paid", "tokens_paid", "fees_paid", "transactions_sent",
+                    "transactions_failed", "compute_units", "already_settled", "payout_failures", "retries",
+                    "splits", "lookup_table_entries_added", "missing_token_accounts"}
+        lines = []
+        for k, v in self.snapshot().items():
+            kind = "counter" if k in counters else "gauge"
+            name = f"{prefix}_{k}" + ("_total" if kind == "counter" else "")
+            lines.append(f"# TYPE {name} {kind}")
+            lines.append(f"{name} {v}")
+        return "\n".join(lines) + "\n"
+
+
+class MetricsServer:
+    """``GET /metrics`` (Prometheus text) and ``GET /`` (JSON) on 127.0.0.1."""
+
+    def __init__(self, metrics: Metrics, port: int = 0, host: str = "127.0.0.1") -> None:
+        self.metrics = metrics
+        self.host = host
+        self.port = port
+        self._server: Optional[asyncio.AbstractServer] = None
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = await asyncio.wait_for(reader.readline(), 5)
+            parts = line.decode("latin-1").split()
+            path = parts[1] if len(parts) > 1 else "/"
+            for _ in range(100):  # drain headers, bounded
+                h = await asyncio.wait_for(reader.readline(), 5)
+                if h in (b"\r\n", b"\n", b""):
+                    break
+            if path.startswith("/metrics"):
+                body, ctype = self.metrics.prometheus().encode(), "text/plain; version=0.0.4"
+            else:
+                body, ctype = json.dumps(self.metrics.snapshot()).encode(), "application/json"
+            writer.write(f"HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
+                         f"Connection: close\r\n\r\n".encode() + body)
+            await writer.drain()
+        except (asyncio.TimeoutError, ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
