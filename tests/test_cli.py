@@ -80,9 +80,9 @@ def test_error_and_idl_commands(capsys, escrow_idl) -> None:  # type: ignore[no-
     assert cli.main(["error", "99999"]) == 1
 
 
-def test_stub_commands_say_not_implemented(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_moved_commands_point_to_their_new_names(capsys) -> None:  # type: ignore[no-untyped-def]
     assert cli.main(["-u", "devnet", "settle"]) == 1
-    assert "not implemented yet" in capsys.readouterr().err
+    assert "is now `iopay job settle`" in capsys.readouterr().err
 
 
 def test_invalid_pubkey_exits_nonzero() -> None:

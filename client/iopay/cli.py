@@ -8,10 +8,13 @@
 * ``--output json|display``; errors are one line on stderr and a non-zero
   exit status.
 
-Implemented: ``pda`` (derive job-escrow addresses offline), ``idl`` (show the
-committed IDL's program, instructions and errors), ``error`` (name an error
-code). The RPC-backed commands (``market``, ``job``, ``open-job``,
-``settle``, ``cancel``) are **not implemented yet** and say so.
+Offline: ``pda`` (derive job-escrow addresses), ``idl`` (the committed IDL's
+program, instructions and errors), ``error`` (name an error code). Over
+JSON-RPC (:mod:`iopay.commands`): ``market init|show|pause|unpause|update|
+set-authority|init-price-feed|set-price``, ``job open|accept|settle|extend|end|
+quit|cancel|close|show|list`` and ``keeper run``; they check what they can
+(keypair, market paused, funds, signer's role, job state) before sending and
+send nothing when a check fails. ``localnet`` runs the local validator.
 """
 
 from __future__ import annotations
@@ -179,8 +182,8 @@ def cmd_localnet(args: argparse.Namespace) -> int:
     return run(args)
 
 
-def cmd_not_implemented(args: argparse.Namespace) -> int:
-    raise CliError(f"`iopay {args.command}` is not implemented yet (RPC-backed commands are coming)")
+def cmd_moved(args: argparse.Namespace) -> int:
+    raise CliError(f"`iopay {args.command}` is now `iopay {args.moved}` (see `iopay {args.moved} --help`)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -211,15 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_localnet_arguments(s)
     s.set_defaults(func=cmd_localnet)
 
-    for name, helptext in [
-        ("market", "show a market [not implemented yet]"),
-        ("job", "show a job [not implemented yet]"),
-        ("open-job", "open a job [not implemented yet]"),
-        ("settle", "settle due hours of a job [not implemented yet]"),
-        ("cancel", "cancel a job [not implemented yet]"),
-    ]:
-        s = sub.add_parser(name, help=helptext)
-        s.set_defaults(func=cmd_not_implemented)
+    from iopay.commands import add_parsers
+
+    add_parsers(sub)  # market, job, keeper (iopay.commands)
+    for name, moved in [("open-job", "job open"), ("settle", "job settle"), ("cancel", "job cancel")]:
+        s = sub.add_parser(name, help=f"moved: use `iopay {moved}`")
+        s.set_defaults(func=cmd_moved, moved=moved)
     return p
 
 
@@ -241,4 +241,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # `python -m iopay.cli`: run the importable module, not this __main__
+    # copy, so CliError raised by iopay.commands is the class caught here.
+    from iopay.cli import main as _main
+
+    sys.exit(_main())
