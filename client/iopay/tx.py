@@ -28,10 +28,12 @@ injectable so all of this is unit-tested with a fake RPC.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import random
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, Awaitable, Callable, List, Literal, Optional, Protocol, Sequence, Union
 
 import httpx
@@ -46,6 +48,8 @@ from solders.signature import Signature
 from solders.transaction import Transaction, VersionedTransaction
 
 from iopay.errors import ErrorRegistry, TransactionError
+
+log = logging.getLogger(__name__)
 
 MAX_COMPUTE_UNITS = 1_400_000
 COMPUTE_BUDGET_ID = Pubkey.from_string("ComputeBudget111111111111111111111111111111")
@@ -194,10 +198,13 @@ class TransactionSender:
         return delay
 
     async def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        # solana-py 0.36.6's AsyncClient lacks some methods (getRecentPrioritizationFees);
+        # those go out as raw JSON-RPC requests through the client's own HTTP session.
+        fn = getattr(self.rpc, name, None) or getattr(self, f"_raw_{name}")
         attempt = 0
         while True:
             try:
-                return await getattr(self.rpc, name)(*args, **kwargs)
+                return await fn(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - classified below
                 if not is_retryable(exc):
                     raise
@@ -205,6 +212,20 @@ class TransactionSender:
                     raise RpcRetriesExhausted(f"{name}: gave up after {attempt + 1} attempts: {exc!r}") from exc
                 await self._sleep(self.backoff_delay(attempt, exc))
                 attempt += 1
+
+    async def _raw_get_recent_prioritization_fees(self, pubkeys: Optional[List[Pubkey]] = None) -> Any:
+        provider = getattr(self.rpc, "_provider", None)
+        if provider is None:
+            raise AttributeError("the RPC client has no get_recent_prioritization_fees and no HTTP provider")
+        body = {"jsonrpc": "2.0", "id": 1, "method": "getRecentPrioritizationFees",
+                "params": [[str(k) for k in pubkeys or []]]}
+        resp = await provider.session.post(provider.endpoint_uri, json=body)
+        resp.raise_for_status()  # 429/5xx surface as httpx errors, which call() retries
+        payload = resp.json()
+        if "error" in payload:
+            raise RuntimeError(f"getRecentPrioritizationFees: {payload['error']}")
+        fees = [SimpleNamespace(slot=e["slot"], prioritization_fee=e["prioritizationFee"]) for e in payload["result"]]
+        return SimpleNamespace(value=fees)
 
     # -- building -------------------------------------------------------------
 
@@ -238,7 +259,8 @@ class TransactionSender:
         try:
             resp = await self.call("get_recent_prioritization_fees", writable)
             fees = sorted(f.prioritization_fee for f in resp.value if f.prioritization_fee > 0)
-        except Exception:  # noqa: BLE001 - a fee estimate is best effort
+        except Exception as exc:  # noqa: BLE001 - a fee estimate is best effort
+            log.warning("priority fee estimate failed, using the minimum: %r", exc)
             fees = []
         if not fees:
             return cfg.priority_fee_min
