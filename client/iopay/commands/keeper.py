@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from typing import Any
 
@@ -20,6 +21,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     async def go() -> int:
         from iopay.keeper import JsonLog, Keeper, KeeperConfig, Limits
 
+        # Signals are handled from the start: a SIGTERM while connecting
+        # still ends in a clean exit (status 0), never a kill.
+        stop = asyncio.Event()
+        holder: list = []
+
+        def on_signal() -> None:
+            if holder:
+                holder[0].request_stop()
+            stop.set()
+
+        if not args.once:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, on_signal)
         async with Ctx(args) as c:
             for mint in args.mint:
                 await c.market(mint)  # unknown market: one-line error, exit 1
@@ -43,9 +58,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                     raise cli_error(f"{report.failed} payout(s) failed (see the log); they stay owed and the next "
                                     f"round retries them")
                 return 0
-            keeper.install_signal_handlers()
+            holder.append(keeper)
             try:
-                await keeper.run()
+                await keeper.run(stop)
             except asyncio.CancelledError:  # a second signal: stop now
                 return 130
             if args.output == "json":

@@ -152,7 +152,7 @@ class Keeper:
     def request_stop(self) -> None:
         """Graceful stop: in-flight transactions finish, no new ones start."""
         self._signals += 1
-        if self._signals == 1:
+        if self._signals == 1 or self._main_task is None:
             self.log.info("keeper_stopping", reason="stop requested")
         elif self._main_task is not None:
             self.log.warning("keeper_forced_stop")
