@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 # The host Rust toolchain (rustup); /usr/bin/cargo is Debian's, reserved for the SBPF build.
 HOST_CARGO := $(shell [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo || echo cargo)
 
-.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu clean
+.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu bench-keeper clean
 
 all: programs
 
@@ -44,7 +44,11 @@ bench-sbpf: venv
 bench-cu: venv programs
 	@$(PY) bench/cu_job_escrow.py
 
-bench: bench-sbpf bench-cu
+# Keeper payouts per transaction, transactions and CU per worker-hour (50 jobs x 4 workers).
+bench-keeper: venv programs
+	@$(PY) bench/keeper_payouts.py
+
+bench: bench-sbpf bench-cu bench-keeper
 
 clean:
 	rm -rf target .build $(VENV)

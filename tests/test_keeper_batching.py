@@ -180,3 +180,23 @@ async def test_run_serves_metrics_and_stops_gracefully(escrow_harness: Harness, 
     assert events[0] == "keeper_started" and events[-1] == "keeper_stopped" and "metrics" in events
     assert "payouts 4 (4 worker-hours" in log.records[-1]["summary"]
     w.assert_exact()
+
+
+async def test_lookup_tables_survive_a_restart_and_grow_past_256(escrow_harness: Harness, escrow_idl: Any) -> None:
+    # 45 jobs x 4 workers: 4 shared + 45 x (job, vault) + 180 token accounts = 274 addresses, two tables.
+    w = KeeperWorld(escrow_harness, escrow_idl, n_workers=180, max_workers=16)
+    for j in range(45):
+        job = w.open([j * 4 + i for i in range(4)], [1_000_000 + i for i in range(4)], 2)
+        for i in range(4):
+            w.accept(job, i)
+    first = w.keeper(log=JsonLog(keep=10_000, level="error"))
+    await first.run_once()
+    assert first.metrics()["lookup_table_entries_added"] == 274 and len(first.tables.tables) == 2
+    w.warp(HOUR + 1)
+    again = w.keeper(log=JsonLog(keep=10_000, level="error"))  # a restarted keeper: finds both tables
+    report = await again.run_once()
+    assert again.metrics()["lookup_table_entries_added"] == 0 and len(again.tables.tables) == 2
+    assert report.paid == 180 and report.failed == 0
+    sent = [r for r in again.log.records if r["event"] == "batch_sent"]
+    assert all(r["lookup_tables"] >= 1 for r in sent) and len(sent) <= 180 // 20
+    w.assert_exact()

@@ -46,7 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                                lookup_tables=not args.no_lookup_tables,
                                create_missing_token_accounts=args.create_missing_token_accounts,
                                max_sleep=args.max_sleep, min_sleep=min(args.min_sleep, args.max_sleep),
-                               grace=args.grace, metrics_interval=args.metrics_interval,
+                               grace=args.grace, batch_window=args.batch_window, metrics_interval=args.metrics_interval,
                                metrics_port=args.metrics_port)
             log = JsonLog(sys.stderr, level=args.log_level)
             keeper = Keeper(c.client, args.mint, cfg, log=log)
@@ -88,6 +88,8 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--max-sleep", type=float, default=30.0, help="look for new jobs at least this often (s)")
     s.add_argument("--min-sleep", type=float, default=0.2, help="pause between rounds at least (s)")
     s.add_argument("--grace", type=float, default=1.0, help="settle this long after each hour boundary (s)")
+    s.add_argument("--batch-window", type=float, default=0.0,
+                   help="wait this much after a boundary to batch payouts falling due meanwhile (s, default 0)")
     s.add_argument("--metrics-interval", type=float, default=60.0, help="periodic metrics log line (s)")
     s.add_argument("--metrics-port", type=nonneg_int, default=None,
                    help="serve Prometheus text on http://127.0.0.1:PORT/metrics (0 = any free port)")

@@ -8,10 +8,13 @@ workers, 36 payees). Jobs run for hours, so the table entries written for a
 job (its job and vault accounts, its workers' token accounts and the market's
 shared accounts) are reused at every hour boundary.
 
-The keeper's payer is the tables' authority and pays their rent. Tables are
-found again after a restart (``getProgramAccounts`` on the lookup-table
-program filtered by authority), so a restarted keeper reuses them instead of
-creating new ones. Entries written in the current slot are not usable until
+The keeper's payer pays the tables' rent. Table ``i`` has its own authority,
+a keypair derived from the payer's secret key and ``i`` (a table's address
+derives from its authority and a recent slot, and LiteSVM's and localnet's
+``SlotHashes`` hold only slot 0, so one authority could own one table
+there). Tables are found again after a restart (``getProgramAccounts`` on
+the lookup-table program filtered by each derived authority), so a restarted
+keeper reuses them instead of creating new ones. Entries written in the current slot are not usable until
 the next slot (the runtime's rule), so :meth:`LookupTables.active` only hands
 out the active prefix of every table.
 
@@ -22,6 +25,7 @@ which ``create`` accepts as its recent slot) and by ``iopay.localnet``
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence
@@ -44,6 +48,15 @@ EXTEND_CHUNK = 20
 #: u8 start index, Option<Pubkey> authority (tag at 21, key at 22), u16 padding
 AUTHORITY_TAG_OFFSET = 21
 U64_MAX = 2**64 - 1
+#: tables per keeper at most (x 256 addresses)
+MAX_TABLES = 64
+
+
+def table_authority(payer: Keypair, index: int) -> Keypair:
+    """The authority of the keeper's ``index``-th table: deterministic, so a
+    restarted keeper finds and extends its tables again."""
+    seed = hashlib.sha256(b"iopay-keeper-lookup-table" + bytes(payer)[:32] + index.to_bytes(4, "little")).digest()
+    return Keypair.from_seed(seed)
 
 
 def create_lookup_table(authority: Pubkey, payer: Pubkey, recent_slot: int) -> tuple[Instruction, Pubkey]:
@@ -101,21 +114,29 @@ class LookupTables:
     """The keeper's tables: which addresses they hold, extending them with
     the accounts of new jobs, and the active view for a transaction."""
 
-    def __init__(self, chain: Any, authority: Keypair, *, on_event: Any = None) -> None:
+    def __init__(self, chain: Any, payer: Keypair, *, on_event: Any = None) -> None:
         self.chain = chain
-        self.authority = authority
+        self.payer = payer
         self.tables: Dict[Pubkey, TableState] = {}
+        self.authority_of: Dict[Pubkey, Keypair] = {}
+        self._next_index = 0
         self._loaded = False
         self._on_event = on_event or (lambda *a, **k: None)
 
     async def load(self) -> None:
-        """Find this authority's tables (after a restart too)."""
-        rows = await self.chain.get_program_accounts(
-            LOOKUP_TABLE_PROGRAM_ID, [Memcmp(AUTHORITY_TAG_OFFSET, b"\x01" + bytes(self.authority.pubkey()))])
-        for addr, data in rows:
-            st = TableState.decode(addr, data)
-            if not st.deactivated:
-                self.tables[addr] = st
+        """Find the tables of this payer's derived authorities (after a restart too)."""
+        for i in range(MAX_TABLES):
+            auth = table_authority(self.payer, i)
+            rows = await self.chain.get_program_accounts(
+                LOOKUP_TABLE_PROGRAM_ID, [Memcmp(AUTHORITY_TAG_OFFSET, b"\x01" + bytes(auth.pubkey()))])
+            if not rows:
+                break
+            for addr, data in rows:
+                st = TableState.decode(addr, data)
+                if not st.deactivated:
+                    self.tables[addr] = st
+                    self.authority_of[addr] = auth
+            self._next_index = i + 1
         self._loaded = True
 
     async def refresh(self, table: Pubkey) -> TableState:
@@ -133,16 +154,21 @@ class LookupTables:
                 out.setdefault(a, t.address)
         return out
 
-    async def _send(self, ixs: List[Instruction]) -> None:
-        await self.chain.send(ixs, [self.authority], self.authority)
+    async def _send(self, ixs: List[Instruction], authority: Keypair) -> None:
+        await self.chain.send(ixs, [authority], self.payer)
 
     async def _create(self) -> TableState:
+        if self._next_index >= MAX_TABLES:
+            raise RuntimeError(f"the keeper already owns {MAX_TABLES} lookup tables")
+        auth = table_authority(self.payer, self._next_index)
         acc = await self.chain.get_account(SLOT_HASHES_SYSVAR)
-        slots = recent_slots(acc[1]) if acc is not None else [0]
-        for rs in slots or [0]:
-            ix, table = create_lookup_table(self.authority.pubkey(), self.authority.pubkey(), rs)
+        slots = (recent_slots(acc[1]) if acc is not None else []) or [0]
+        for rs in slots[:8]:
+            ix, table = create_lookup_table(auth.pubkey(), self.payer.pubkey(), rs)
             if await self.chain.get_account(table) is None:
-                await self._send([ix])
+                await self._send([ix], auth)
+                self._next_index += 1
+                self.authority_of[table] = auth
                 self._on_event("lookup_table_created", table=str(table), recent_slot=rs)
                 return await self.refresh(table)
         raise RuntimeError("no recent slot left to derive a new lookup table from (wait for the next slot)")
@@ -161,8 +187,8 @@ class LookupTables:
                 table = await self._create()
             room = MAX_ADDRESSES - len(table.addresses)
             chunk = missing[:min(room, EXTEND_CHUNK)]
-            await self._send([extend_lookup_table(table.address, self.authority.pubkey(),
-                                                  self.authority.pubkey(), chunk)])
+            auth = self.authority_of[table.address]
+            await self._send([extend_lookup_table(table.address, auth.pubkey(), self.payer.pubkey(), chunk)], auth)
             await self.refresh(table.address)
             self._on_event("lookup_table_extended", table=str(table.address), added=len(chunk),
                            size=len(self.tables[table.address].addresses))

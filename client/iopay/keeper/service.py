@@ -76,6 +76,9 @@ class KeeperConfig:
     create_missing_token_accounts: bool = False
     #: seconds after an hour boundary before settling it (clock skew between nodes)
     grace: float = 1.0
+    #: wait this much longer after a boundary to pay the payouts falling due meanwhile in
+    #: the same transactions (more payouts per transaction, that much more lag)
+    batch_window: float = 0.0
     min_sleep: float = 0.2
     #: look for new jobs / accepts at least this often
     max_sleep: float = 30.0
@@ -286,9 +289,8 @@ class Keeper:
                     await asyncio.sleep(0.1)
                     slot = await self._slot()
             return self.tables.active(slot, needed)
-        except (TransactionError,) + TRANSIENT as e:
-            # Plain transactions still work; tables are an optimisation.
-            self.log.warning("lookup_tables_unavailable", error=str(e))
+        except Exception as e:  # noqa: BLE001 - tables are an optimisation; plain transactions still work
+            self.log.warning("lookup_tables_unavailable", error=repr(e)[:300])
             return []
 
     async def _slot(self) -> int:
@@ -409,7 +411,7 @@ class Keeper:
             return max(cfg.min_sleep, min(cfg.failure_retry, cfg.max_sleep))
         if report.next_due_ts is None:
             return cfg.max_sleep
-        return max(cfg.min_sleep, min(cfg.max_sleep, report.next_due_ts - report.now + cfg.grace))
+        return max(cfg.min_sleep, min(cfg.max_sleep, report.next_due_ts - report.now + cfg.grace + cfg.batch_window))
 
     async def run(self, stop: Optional[asyncio.Event] = None, *, max_rounds: Optional[int] = None) -> Metrics:
         """Rounds until ``stop`` (default: :attr:`stop_event`) is set or
