@@ -167,3 +167,54 @@ async def test_keeper_crashes_and_restarts_pay_each_hour_once(escrow_harness: Ha
         for i, s in enumerate(spec.slots):
             assert hours.get((job, i), 0) == w.earned(job, i) > 0
             assert amounts.get((job, i), 0) == s.rate * w.earned(job, i)
+
+
+class FlakyChain(LiteSvmChain):
+    """Sends fail transiently: ``refuse`` times before reaching the chain, then
+    ``lost`` times after landing (a confirmation timeout: the keeper cannot
+    know the transaction went through)."""
+
+    def __init__(self, harness: Harness, refuse: int, lost: int) -> None:
+        super().__init__(harness)
+        self.refuse, self.lost = refuse, lost
+
+    async def send(self, instructions, signers, payer, lookup_tables=()):  # type: ignore[no-untyped-def]
+        from iopay.tx import ConfirmationTimeout, RpcRetriesExhausted
+
+        if self.refuse:
+            self.refuse -= 1
+            raise RpcRetriesExhausted("429 Too Many Requests")
+        sent = await super().send(instructions, signers, payer, lookup_tables=lookup_tables)
+        if self.lost:
+            self.lost -= 1
+            raise ConfirmationTimeout("not confirmed", [sent.signature])
+        return sent
+
+
+async def test_transient_failures_are_retried_and_a_lost_confirmation_is_not_paid_twice(
+        escrow_harness: Harness, escrow_idl: Any) -> None:
+    w = KeeperWorld(escrow_harness, escrow_idl)
+    job = w.open([0, 1, 2], [1_000_000, 2_000_000, 3_000_000], 2)
+    for i in range(3):
+        w.accept(job, i)
+    w.warp(HOUR + 5)
+    w.client.chain = FlakyChain(w.h, refuse=2, lost=1)
+    keeper = Keeper(w.client, w.mint, KeeperConfig(lookup_tables=False, backoff_base=0.001, backoff_max=0.002),
+                    log=JsonLog(keep=1000, level="error"))
+    report = await keeper.run_once()
+    # Two 429s, then the transaction landed but its confirmation was lost; the
+    # resend finds NothingToSettle: paid once, counted as already settled.
+    m = keeper.metrics()
+    assert m["retries"] == 3 and report.already_settled == 3 and report.failed == 0
+    w.assert_exact()
+    # Retries exhausted: counted as failures, and the next round pays.
+    w.warp(HOUR)
+    w.client.chain = FlakyChain(w.h, refuse=10, lost=0)
+    keeper.client = w.client
+    report = await keeper.run_once()
+    assert report.failed == 3 and keeper.metrics()["payout_failures"] == 3
+    assert keeper._delay(report) == keeper.config.failure_retry
+    w.client.chain = LiteSvmChain(w.h)
+    report = await keeper.run_once()
+    assert report.paid == 3 and report.failed == 0
+    w.assert_exact()

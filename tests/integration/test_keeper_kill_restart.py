@@ -138,6 +138,11 @@ def test_keeper_killed_and_restarted_pays_every_hour_exactly_once(start_localnet
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(30) == 0, log.read_text()[-2000:]
     assert mid_round_kills >= 2, f"only {mid_round_kills} kills landed mid-round"
+    sent = [json.loads(x) for i in range(lives) for x in (tmp_path / f"keeper-{i}.log").read_text().splitlines()
+            if x.startswith("{") and '"batch_sent"' in x]
+    # v0 transactions through the keeper's lookup tables on the local validator (or plain ones).
+    assert any(r["lookup_tables"] for r in sent) == lookup_tables
+    assert all(r["tx_bytes"] <= 1232 and r["payouts"] <= 2 for r in sent)
     # Exactly once, from the chain: events per (job, slot) add up to the hours paid.
     exp_final = expected()
     assert balances() == exp_final

@@ -341,6 +341,13 @@ class Keeper:
             except TransactionError as e:
                 await self._split(market, batch, counts, e)
                 return
+            except Exception as e:  # noqa: BLE001 - unknown: counted, logged, owed hours retried next round
+                self.m.transactions_failed += 1
+                self.m.payout_failures += len(batch.payouts)
+                counts.failed += len(batch.payouts)
+                self.log.error("batch_failed", reason="unexpected error", error=repr(e)[:500],
+                               payouts=len(batch.payouts), jobs=[str(j) for j in batch.jobs])
+                return
             self._record(batch, sent, counts)
             return
         self.m.transactions_failed += 1
