@@ -87,22 +87,27 @@ impl JobSigner {
     }
 }
 
-/// The accounts every vault transfer needs.
-pub struct Vault<'a, 'info> {
-    pub token_program: &'a AccountInfo<'info>,
-    pub vault: &'a AccountInfo<'info>,
-    pub job: &'a AccountInfo<'info>,
-    pub signer: JobSigner,
+/// A job's vault and what signing for it takes: every transfer out of a vault
+/// is signed by the job PDA.
+pub struct Vault<'info> {
+    token_program: AccountInfo<'info>,
+    vault: AccountInfo<'info>,
+    job: AccountInfo<'info>,
+    signer: JobSigner,
 }
 
-impl<'a, 'info> Vault<'a, 'info> {
+impl<'info> Vault<'info> {
+    pub fn new(token_program: AccountInfo<'info>, vault: AccountInfo<'info>, job: &Account<'info, Job>) -> Self {
+        Self { token_program, vault, job: job.to_account_info(), signer: JobSigner::new(job) }
+    }
+
     /// Transfers `amount` (if any) from the vault to `to`.
     pub fn pay(&self, to: &AccountInfo<'info>, amount: u64) -> Result<()> {
         if amount == 0 {
             return Ok(());
         }
         let seeds = self.signer.seeds();
-        token::transfer(self.token_program, self.vault, to, self.job, amount, &[&seeds])
+        token::transfer(&self.token_program, &self.vault, to, &self.job, amount, &[&seeds])
     }
 
     /// Pays a slot's payout: the worker's amount and the fee share.
@@ -111,10 +116,17 @@ impl<'a, 'info> Vault<'a, 'info> {
         self.pay(treasury, p.fee)
     }
 
+    /// Sends the vault's whole `balance` to `to` and closes the vault, rent to
+    /// `rent_to` (cancel, and close_job's stray tokens).
+    pub fn empty_and_close(&self, balance: u64, to: &AccountInfo<'info>, rent_to: &AccountInfo<'info>) -> Result<()> {
+        self.pay(to, balance)?;
+        self.close(rent_to)
+    }
+
     /// Closes the (empty) vault; its rent goes to `destination`.
     pub fn close(&self, destination: &AccountInfo<'info>) -> Result<()> {
         let seeds = self.signer.seeds();
-        token::close_account(self.token_program, self.vault, destination, self.job, &[&seeds])
+        token::close_account(&self.token_program, &self.vault, destination, &self.job, &[&seeds])
     }
 }
 
@@ -127,7 +139,7 @@ pub fn pay_listed<'info>(
     slots: &[u8],
     accounts: &[AccountInfo<'info>],
     mint: &Pubkey,
-    vault: &Vault<'_, 'info>,
+    vault: &Vault<'info>,
     treasury: &AccountInfo<'info>,
     now_ts: i64,
 ) -> Result<Vec<Payout>> {

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::EscrowError;
 use crate::events::JobCancelled;
-use crate::payout::{self, Vault};
+use crate::payout::Vault;
 use crate::state::*;
 use crate::token::{Token, TokenAccount};
 
@@ -44,20 +44,17 @@ pub struct Cancel<'info> {
 }
 
 pub fn handler(ctx: Context<Cancel>) -> Result<()> {
-    let job_info = ctx.accounts.job.to_account_info();
-    let vault_info = ctx.accounts.vault.to_account_info();
-    let token_program = ctx.accounts.token_program.to_account_info();
-    let vault = Vault {
-        token_program: &token_program,
-        vault: &vault_info,
-        job: &job_info,
-        signer: payout::JobSigner::new(&ctx.accounts.job),
-    };
+    let job_key = ctx.accounts.job.key();
+    let vault = Vault::new(
+        ctx.accounts.token_program.to_account_info(),
+        ctx.accounts.vault.to_account_info(),
+        &ctx.accounts.job,
+    );
     // Everything: the booking plus anything sent to the vault by mistake
     // (the vault must be empty to be closed).
     let refund = ctx.accounts.vault.amount;
-    vault.pay(&ctx.accounts.customer_token.to_account_info(), refund)?;
-    vault.close(&ctx.accounts.customer.to_account_info())?;
-    emit_cpi!(JobCancelled { job: job_info.key(), customer: ctx.accounts.job.customer, refund });
+    let customer_token = ctx.accounts.customer_token.to_account_info();
+    vault.empty_and_close(refund, &customer_token, &ctx.accounts.customer.to_account_info())?;
+    emit_cpi!(JobCancelled { job: job_key, customer: ctx.accounts.job.customer, refund });
     Ok(())
 }

@@ -60,17 +60,14 @@ pub struct EndJob<'info> {
 
 pub fn handler<'info>(ctx: Context<'info, EndJob<'info>>, slots: Vec<u8>) -> Result<()> {
     let now_ts = Clock::get()?.unix_timestamp;
-    let job_info = ctx.accounts.job.to_account_info();
-    let vault_info = ctx.accounts.vault.to_account_info();
-    let token_program = ctx.accounts.token_program.to_account_info();
+    let job_key = ctx.accounts.job.key();
     let treasury = ctx.accounts.treasury.to_account_info();
     let mint = ctx.accounts.market.mint;
-    let vault = Vault {
-        token_program: &token_program,
-        vault: &vault_info,
-        job: &job_info,
-        signer: payout::JobSigner::new(&ctx.accounts.job),
-    };
+    let vault = Vault::new(
+        ctx.accounts.token_program.to_account_info(),
+        ctx.accounts.vault.to_account_info(),
+        &ctx.accounts.job,
+    );
     let job = &mut ctx.accounts.job;
     let mut released = math::Totals::default();
     for slot in 0..job.workers.len() {
@@ -84,7 +81,7 @@ pub fn handler<'info>(ctx: Context<'info, EndJob<'info>>, slots: Vec<u8>) -> Res
     let owed = payout::vault_owed(job)?;
     let customer = job.customer;
 
-    let job_key = job_info.key();
+    let job_key = job_key;
     for p in paid {
         emit_cpi!(HoursSettled {
             job: job_key,

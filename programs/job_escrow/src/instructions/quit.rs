@@ -63,15 +63,12 @@ pub struct Quit<'info> {
 pub fn handler(ctx: Context<Quit>) -> Result<()> {
     let now_ts = Clock::get()?.unix_timestamp;
     let worker = ctx.accounts.worker.key();
-    let job_info = ctx.accounts.job.to_account_info();
-    let vault_info = ctx.accounts.vault.to_account_info();
-    let token_program = ctx.accounts.token_program.to_account_info();
-    let vault = Vault {
-        token_program: &token_program,
-        vault: &vault_info,
-        job: &job_info,
-        signer: payout::JobSigner::new(&ctx.accounts.job),
-    };
+    let job_key = ctx.accounts.job.key();
+    let vault = Vault::new(
+        ctx.accounts.token_program.to_account_info(),
+        ctx.accounts.vault.to_account_info(),
+        &ctx.accounts.job,
+    );
     let job = &mut ctx.accounts.job;
     let slot = job.slot_of(&worker).ok_or(EscrowError::NotAWorker)?;
     let new_status = match job.workers[slot].status {
@@ -88,7 +85,7 @@ pub fn handler(ctx: Context<Quit>) -> Result<()> {
     vault.pay_out(&paid, &ctx.accounts.worker_token.to_account_info(), &ctx.accounts.treasury.to_account_info())?;
     vault.pay(&ctx.accounts.customer_token.to_account_info(), refund)?;
 
-    let job_key = job_info.key();
+    let job_key = job_key;
     if paid.hours > 0 {
         emit_cpi!(HoursSettled {
             job: job_key,

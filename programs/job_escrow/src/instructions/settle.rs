@@ -48,17 +48,14 @@ pub struct Settle<'info> {
 
 pub fn handler<'info>(ctx: Context<'info, Settle<'info>>, slots: Vec<u8>) -> Result<()> {
     let now_ts = Clock::get()?.unix_timestamp;
-    let job_info = ctx.accounts.job.to_account_info();
-    let vault_info = ctx.accounts.vault.to_account_info();
-    let token_program = ctx.accounts.token_program.to_account_info();
+    let job_key = ctx.accounts.job.key();
     let treasury = ctx.accounts.treasury.to_account_info();
     let mint = ctx.accounts.market.mint;
-    let vault = Vault {
-        token_program: &token_program,
-        vault: &vault_info,
-        job: &job_info,
-        signer: payout::JobSigner::new(&ctx.accounts.job),
-    };
+    let vault = Vault::new(
+        ctx.accounts.token_program.to_account_info(),
+        ctx.accounts.vault.to_account_info(),
+        &ctx.accounts.job,
+    );
     let paid = payout::pay_listed(
         &mut ctx.accounts.job,
         &slots,
@@ -69,10 +66,9 @@ pub fn handler<'info>(ctx: Context<'info, Settle<'info>>, slots: Vec<u8>) -> Res
         now_ts,
     )?;
     require!(!paid.is_empty(), EscrowError::NothingToSettle);
-    let job = job_info.key();
     for p in paid {
         emit_cpi!(HoursSettled {
-            job,
+            job: job_key,
             worker: p.worker,
             slot: p.slot,
             hours: p.hours,
