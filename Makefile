@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 # The host Rust toolchain (rustup); /usr/bin/cargo is Debian's, reserved for the SBPF build.
 HOST_CARGO := $(shell [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo || echo cargo)
 
-.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu bench-keeper clean
+.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu bench-keeper bench-rpc clean
 
 all: programs
 
@@ -48,7 +48,11 @@ bench-cu: venv programs
 bench-keeper: venv programs
 	@$(PY) bench/keeper_payouts.py
 
-bench: bench-sbpf bench-cu bench-keeper
+# Transactions per second over JSON-RPC (local validator) vs in process.
+bench-rpc: venv programs
+	@$(PY) bench/rpc_tps.py
+
+bench: bench-sbpf bench-cu bench-keeper bench-rpc
 
 clean:
 	rm -rf target .build $(VENV)

@@ -12,7 +12,7 @@ for dir in "$repo"/programs/*/; do
   lib=${name//-/_}
   cp "$repo/target/sbpf-solana/release/$lib.so" "$repo/target/deploy/$lib.so"
   [ -f "$dir/keypair.json" ] && cp "$dir/keypair.json" "$repo/target/deploy/$lib-keypair.json"
-  echo "sbpf: target/deploy/$lib.so ($(stat -c %s "$repo/target/deploy/$lib.so") bytes)"
+  echo "sbpf: target/deploy/$lib.so ($(stat -c %s "$repo/target/deploy/$lib.so") bytes)" >&2
 done
 
 # The toolchain's own conformance programs (tests/toolchain runs them).
