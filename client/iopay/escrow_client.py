@@ -97,6 +97,9 @@ class LiteSvmChain:
     async def get_program_accounts(self, program_id: Pubkey, filters: Sequence[Memcmp]) -> List[Tuple[Pubkey, bytes]]:
         return self.h.program_accounts(program_id, filters)
 
+    async def get_lamports(self, address: Pubkey) -> int:
+        return self.h.lamports(address) if self.h.exists(address) else 0
+
     async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair], payer: Keypair,
                    lookup_tables: Sequence[AddressLookupTableAccount] = ()) -> Sent:
         ixs = list(instructions)
@@ -134,6 +137,12 @@ class RpcChain:
         if acc is None:
             return None
         return acc.owner, bytes(acc.data)
+
+    async def get_lamports(self, address: Pubkey) -> int:
+        from solana.rpc.commitment import Commitment
+
+        resp = await self.sender.call("get_balance", address, Commitment(self.commitment))
+        return int(resp.value)
 
     async def get_program_accounts(self, program_id: Pubkey, filters: Sequence[Memcmp]) -> List[Tuple[Pubkey, bytes]]:
         from solana.rpc.commitment import Commitment

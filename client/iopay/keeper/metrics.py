@@ -29,6 +29,12 @@ class Metrics:
     retries: int = 0
     splits: int = 0
     lookup_table_entries_added: int = 0
+    #: keeper lookup tables in use / deactivated and waiting to be closed (gauges)
+    tables_active: int = 0
+    tables_deactivating: int = 0
+    #: tables closed and their rent returned to the payer (lamports)
+    tables_closed: int = 0
+    lamports_recovered: int = 0
     missing_token_accounts: int = 0
     #: payouts due at the start of the last round / still due at its end
     due_last_round: int = 0
@@ -70,7 +76,8 @@ class Metrics:
     def prometheus(self, prefix: str = "iopay_keeper") -> str:
         counters = {"rounds", "payouts_sent", "worker_hours_paid", "tokens_paid", "fees_paid", "transactions_sent",
                     "transactions_failed", "compute_units", "already_settled", "payout_failures", "retries",
-                    "splits", "lookup_table_entries_added", "missing_token_accounts"}
+                    "splits", "lookup_table_entries_added", "missing_token_accounts", "tables_closed",
+                    "lamports_recovered"}
         lines = []
         for k, v in self.snapshot().items():
             kind = "counter" if k in counters else "gauge"

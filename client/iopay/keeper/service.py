@@ -14,7 +14,10 @@ A round (:meth:`Keeper.run_once`):
 5. send them, at most ``concurrency`` at a time; transient failures (RPC
    errors, confirmation timeouts) are retried with exponential backoff; a
    transaction rejected as a whole is split (per job, then in halves) so one
-   bad payee cannot block the others.
+   bad payee cannot block the others;
+6. once every transaction of the round is done, retire the lookup tables no
+   job still paying out needs (deactivate now, close, rent back to the payer,
+   once the runtime allows it: :meth:`iopay.keeper.lookup.LookupTables.retire`).
 
 Idempotent and restart-safe by construction: nothing is remembered between
 rounds. Every round starts from the chain, where ``hours_paid`` only goes
@@ -181,6 +184,8 @@ class Keeper:
         counts = _RoundCounts()
         jobs_watched = due = batches_n = skipped = 0
         next_due: Optional[int] = None
+        #: accounts of the jobs still paying out (every market): lookup tables holding none are retired
+        live: Set[Pubkey] = set()
         for mint in self.mints:
             market = await self.client.market(mint)
             jobs = await self.client.jobs(mint, state=None)
@@ -198,6 +203,7 @@ class Keeper:
             due += len(payouts)
             payouts, missing = await self._usable(market, payouts)
             skipped += missing
+            live.update(self._needed(market, watched, payouts))
             # Tables are written for every watched job, due or not, so their
             # entries are active by the time its next hour is due.
             tables = await self._lookup_tables(market, watched, payouts) if watched else []
@@ -209,6 +215,8 @@ class Keeper:
                           transactions=len(batches), lookup_tables=len(tables),
                           payouts_per_tx=round(len(payouts) / len(batches), 2))
             await asyncio.gather(*(self._settle(market, b, counts) for b in batches))
+        # After every transaction of the round: none in flight references a table deactivated now.
+        await self._retire_tables(live)
         m = self.m
         m.rounds += 1
         m.jobs_watched = jobs_watched
@@ -268,16 +276,22 @@ class Keeper:
                 left.update(a for a, _ in chunk)
         return left
 
+    def _needed(self, market: MarketView, watched: List[JobView], payouts: List[Payout]) -> List[Pubkey]:
+        """The accounts the payouts of ``watched`` jobs use (market's shared ones first)."""
+        if not watched and not payouts:
+            return []
+        program = self.client.program.program_id
+        out: List[Pubkey] = [market.address, market.treasury, spl.TOKEN_PROGRAM_ID, pda.event_authority_pda(program)]
+        for job in watched:
+            out += [job.address, self.client.esc.vault_address(job.address)]
+            out += [self.client.token_account_of(s.worker, market.mint) for s in job.workers if s.started]
+        out += [p.token_account for p in payouts]
+        return out
+
     async def _lookup_tables(self, market: MarketView, watched: List[JobView], payouts: List[Payout]) -> list:
         if self.tables is None:
             return []
-        program = self.client.program.program_id
-        needed: List[Pubkey] = [market.address, market.treasury, spl.TOKEN_PROGRAM_ID,
-                                pda.event_authority_pda(program)]
-        for job in watched:
-            needed += [job.address, self.client.esc.vault_address(job.address)]
-            needed += [self.client.token_account_of(s.worker, market.mint) for s in job.workers if s.started]
-        needed += [p.token_account for p in payouts]
+        needed = self._needed(market, watched, payouts)
         needed = list(dict.fromkeys(needed))
         try:
             added = await self.tables.ensure(needed)
@@ -292,6 +306,22 @@ class Keeper:
         except Exception as e:  # noqa: BLE001 - tables are an optimisation; plain transactions still work
             self.log.warning("lookup_tables_unavailable", error=repr(e)[:300])
             return []
+
+    async def _retire_tables(self, live: Set[Pubkey]) -> None:
+        """Deactivate the tables no live job needs, close the ones the runtime
+        lets go (rent back to the payer). Skipped while stopping."""
+        t = self.tables
+        if t is None:
+            return
+        if not self.stopping:
+            try:
+                done = await t.retire(live, await self._slot())
+                self.m.tables_closed += done["closed"]
+                self.m.lamports_recovered += done["lamports"]
+            except Exception as e:  # noqa: BLE001 - retried next round; payouts do not depend on it
+                self.log.warning("lookup_tables_retire_failed", error=repr(e)[:300])
+        self.m.tables_active = len(t.tables)
+        self.m.tables_deactivating = len(t.deactivating)
 
     async def _slot(self) -> int:
         from iopay.escrow_client import CLOCK_SYSVAR
