@@ -122,7 +122,7 @@ private:
   // Returns true when I was replaced (and erased); new instructions needing a look go to New.
   bool lowerOne(Function &F, Instruction *I, SmallVectorImpl<Instruction *> &New) {
     if (auto *BO = dyn_cast<BinaryOperator>(I))
-      return lowerBinary(F, BO, New);
+      return lowerBinary(F, BO);
     if (auto *Cmp = dyn_cast<FCmpInst>(I))
       return lowerFCmp(F, Cmp);
     if (isa<FPToUIInst>(I) || isa<FPToSIInst>(I) || isa<UIToFPInst>(I) || isa<SIToFPInst>(I) ||
@@ -161,7 +161,7 @@ private:
     return B.CreateAlignedLoad(I128, PR, Align(8));
   }
 
-  bool lowerBinary(Function &F, BinaryOperator *BO, SmallVectorImpl<Instruction *> &New) {
+  bool lowerBinary(Function &F, BinaryOperator *BO) {
     Type *T = BO->getType();
     if (T->isFloatingPointTy())
       return lowerFloatBinary(F, BO);
@@ -235,7 +235,6 @@ private:
     R->takeName(BO);
     BO->replaceAllUsesWith(R);
     BO->eraseFromParent();
-    (void)New;
     return true;
   }
 
