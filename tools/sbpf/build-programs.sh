@@ -9,11 +9,20 @@ repo=$(cd "$here/../.." && pwd)
 mkdir -p "$repo/target/deploy"
 for dir in "$repo"/programs/*/; do
   name=$(basename "$dir")
+  # Crates with their own [workspace] (official programs built from crates.io) are built below.
+  grep -q '^\[workspace\]' "$dir/Cargo.toml" && continue
   lib=${name//-/_}
   cp "$repo/target/sbpf-solana/release/$lib.so" "$repo/target/deploy/$lib.so"
   [ -f "$dir/keypair.json" ] && cp "$dir/keypair.json" "$repo/target/deploy/$lib-keypair.json"
   echo "sbpf: target/deploy/$lib.so ($(stat -c %s "$repo/target/deploy/$lib.so") bytes)" >&2
 done
+
+# SPL Governance 4.0.0 from crates.io, pinned by programs/spl_governance/Cargo.lock; loaded at
+# its mainnet address GovER5Lthms3bLBqWub97yVrMmEogzX7xNjdXpPPCoZw (no keypair: not ours to deploy).
+"$here/cargo-sbpf" build --release --locked --manifest-path "$repo/programs/spl_governance/Cargo.toml" \
+  --target-dir "$repo/target"
+cp "$repo/target/sbpf-solana/release/spl_governance_program.so" "$repo/target/deploy/spl_governance.so"
+echo "sbpf: target/deploy/spl_governance.so ($(stat -c %s "$repo/target/deploy/spl_governance.so") bytes)" >&2
 
 # The toolchain's own conformance programs (tests/toolchain runs them).
 mkdir -p "$repo/target/sbpf-tests"

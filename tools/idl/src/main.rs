@@ -1,4 +1,5 @@
-//! Generates `idl/<program>.json` for every Anchor program in `programs/`,
+//! Generates `idl/<program>.json` for every Anchor program in `programs/`
+//! (crates depending on anchor-lang),
 //! the way `anchor idl build` does (compile the program's tests with the
 //! `idl-build` feature and assemble the printed pieces), without anchor-cli.
 //!
@@ -18,7 +19,10 @@ fn programs(root: &Path) -> Result<Vec<PathBuf>> {
     let mut dirs = Vec::new();
     for entry in fs::read_dir(root.join("programs")).context("reading programs/")? {
         let path = entry?.path();
-        if path.join("Cargo.toml").is_file() {
+        let manifest = path.join("Cargo.toml");
+        // Only Anchor programs have an IDL (programs/spl_governance builds the
+        // crates.io SPL Governance program, a native one).
+        if manifest.is_file() && fs::read_to_string(&manifest)?.contains("anchor-lang") {
             dirs.push(path);
         }
     }
