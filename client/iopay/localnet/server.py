@@ -66,11 +66,32 @@ def repo_deploy_dir() -> Optional[Path]:
     return None
 
 
+def genesis_programs(root: Path) -> Dict[str, Pubkey]:
+    """``[[test.genesis]]`` of ``Anchor.toml`` (programs that are not ours,
+    loaded at their cluster address, as ``anchor test`` does): resolved
+    ``.so`` path -> address."""
+    import tomllib
+
+    anchor = root / "Anchor.toml"
+    if not anchor.is_file():
+        return {}
+    try:
+        entries = tomllib.loads(anchor.read_text()).get("test", {}).get("genesis", [])
+    except tomllib.TOMLDecodeError as e:
+        log.warning("ignoring [[test.genesis]] of %s: %s", anchor, e)
+        return {}
+    return {str((root / g["program"]).resolve()): Pubkey.from_string(g["address"]) for g in entries
+            if isinstance(g, dict) and "program" in g and "address" in g}
+
+
 def workspace_programs(deploy: Optional[Path]) -> List[ProgramSpec]:
     """Every ``target/deploy/<name>.so``, at the address of
-    ``<name>-keypair.json`` (else the IDL's ``address``)."""
+    ``<name>-keypair.json``, else its ``[[test.genesis]]`` entry in
+    ``Anchor.toml`` (SPL Governance at its mainnet address), else the IDL's
+    ``address``."""
     if deploy is None or not deploy.is_dir():
         return []
+    genesis = genesis_programs(deploy.parent.parent)
     out = []
     for so in sorted(deploy.glob("*.so")):
         kp = so.with_name(f"{so.stem}-keypair.json")
@@ -78,6 +99,8 @@ def workspace_programs(deploy: Optional[Path]) -> List[ProgramSpec]:
         address: Optional[Pubkey] = None
         if kp.is_file():
             address = Keypair.from_bytes(bytes(json.loads(kp.read_text()))).pubkey()
+        elif str(so.resolve()) in genesis:
+            address = genesis[str(so.resolve())]
         elif idl.is_file():
             address = Pubkey.from_string(json.loads(idl.read_text())["address"])
         if address is None:
