@@ -19,9 +19,10 @@ done
 
 # SPL Governance 4.0.0 from crates.io, pinned by programs/spl_governance/Cargo.lock; loaded at
 # its mainnet address GovER5Lthms3bLBqWub97yVrMmEogzX7xNjdXpPPCoZw (no keypair: not ours to deploy).
+# Its own target dir: another workspace, built without waiting on the lock of target/.
 "$here/cargo-sbpf" build --release --locked --manifest-path "$repo/programs/spl_governance/Cargo.toml" \
-  --target-dir "$repo/target"
-cp "$repo/target/sbpf-solana/release/spl_governance_program.so" "$repo/target/deploy/spl_governance.so"
+  --target-dir "$repo/target/spl_governance"
+cp "$repo/target/spl_governance/sbpf-solana/release/spl_governance_program.so" "$repo/target/deploy/spl_governance.so"
 echo "sbpf: target/deploy/spl_governance.so ($(stat -c %s "$repo/target/deploy/spl_governance.so") bytes)" >&2
 
 # The toolchain's own conformance programs (tests/toolchain runs them).
