@@ -6,6 +6,8 @@ nothing; the program's own rejections, asserted by error name and code)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from solders.pubkey import Pubkey
 
@@ -29,9 +31,6 @@ from iopay.governance.state import (
     decode_account,
 )
 from tests.governance.env import DEPOSITS, HOLD_UP, IO, REALM_NAME, VOTING_TIME, YES_PERCENT, GovEnv, make_env
-
-pytestmark = pytest.mark.asyncio
-
 
 @pytest.fixture
 async def env(harness, escrow_idl) -> GovEnv:
@@ -86,7 +85,10 @@ async def test_fee_proposal_passes_executes_after_hold_up_and_next_settlement_pa
     m = env.market_view()
     assert m.fee_bps == 250
     ix_fee = actions.set_fee(env.esc, env.governance, m, 500)
-    ix_limits = actions.update_limits(env.esc, env.governance, m, max_workers=4, max_hours=100)
+    # update_market sets fee, limits and treasury together: the second transaction is built on the
+    # market as the first leaves it
+    ix_limits = actions.update_limits(env.esc, env.governance, dataclasses.replace(m, fee_bps=500), max_workers=4,
+                                      max_hours=100)
     proposal = await env.propose("small", "Raise the fee to 5%", [ix_fee, ix_limits])
     pr = Proposal.decode(h.account_data(proposal))
     assert pr.name == "Raise the fee to 5%" and pr.governance == env.governance and pr.state == ProposalState.Voting
