@@ -26,6 +26,8 @@ MAX_LEAVES = 2**32 - 1
 U64_MAX = 2**64 - 1
 
 _sha256 = hashlib.sha256
+_EPOCH_INDEX = struct.Struct("<QI")
+_AMOUNT = struct.Struct("<Q")
 
 
 def leaf_hash(epoch: int, index: int, wallet: bytes, amount: int) -> bytes:
@@ -33,7 +35,7 @@ def leaf_hash(epoch: int, index: int, wallet: bytes, amount: int) -> bytes:
         raise ValueError("wallet must be 32 bytes")
     if not (0 <= epoch <= U64_MAX and 0 <= index < 2**32 and 0 <= amount <= U64_MAX):
         raise ValueError("epoch, index or amount out of range")
-    return _sha256(LEAF_PREFIX + struct.pack("<QI", epoch, index) + wallet + struct.pack("<Q", amount)).digest()
+    return _sha256(LEAF_PREFIX + _EPOCH_INDEX.pack(epoch, index) + wallet + _AMOUNT.pack(amount)).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
