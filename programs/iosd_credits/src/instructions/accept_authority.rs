@@ -12,6 +12,8 @@ pub struct AcceptAuthority<'info> {
     pub new_authority: Signer<'info>,
     #[account(
         mut,
+
+        dup,
         seeds = [CONFIG_SEED, config.mint.as_ref()],
         bump = config.bump,
         constraint = config.pending_authority != Pubkey::default()

@@ -16,6 +16,8 @@ pub struct Buy<'info> {
     pub user: Signer<'info>,
     #[account(
         mut,
+
+        dup,
         seeds = [CONFIG_SEED, config.mint.as_ref()],
         bump = config.bump,
         has_one = reserve_vault @ CreditsError::WrongReserveVault,
@@ -24,6 +26,8 @@ pub struct Buy<'info> {
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,
+
+        dup,
         seeds = [CREDIT_SEED, credit_account.config.as_ref(), credit_account.user.as_ref()],
         bump = credit_account.bump,
         constraint = credit_account.config == config.key() @ CreditsError::WrongConfig,
@@ -32,11 +36,13 @@ pub struct Buy<'info> {
     pub credit_account: Box<Account<'info, CreditAccount>>,
     #[account(
         mut,
+
+        dup,
         constraint = user_token.mint == config.mint @ CreditsError::WrongMint,
         constraint = user_token.owner == user.key() @ CreditsError::WrongTokenOwner,
     )]
     pub user_token: Box<Account<'info, TokenAccount>>,
-    #[account(mut)]
+    #[account(mut, dup)]
     pub reserve_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }

@@ -14,12 +14,14 @@ use crate::state::*;
 pub struct CloseInference<'info> {
     pub authority: Signer<'info>,
     /// CHECK: the credit account's user (rent destination).
-    #[account(mut, address = credit_account.user @ CreditsError::WrongUser)]
+    #[account(mut, dup, address = credit_account.user @ CreditsError::WrongUser)]
     pub user: UncheckedAccount<'info>,
     #[account(seeds = [CONFIG_SEED, config.mint.as_ref()], bump = config.bump)]
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,
+
+        dup,
         seeds = [CREDIT_SEED, credit_account.config.as_ref(), credit_account.user.as_ref()],
         bump = credit_account.bump,
         constraint = credit_account.config == config.key() @ CreditsError::WrongConfig,
@@ -28,6 +30,8 @@ pub struct CloseInference<'info> {
     pub delegation: Option<Box<Account<'info, Delegation>>>,
     #[account(
         mut,
+
+        dup,
         close = user,
         seeds = [ALLOWANCE_SEED, allowance.credit_account.as_ref(), allowance.provider_token.as_ref()],
         bump = allowance.bump,

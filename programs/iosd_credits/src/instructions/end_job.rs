@@ -18,6 +18,8 @@ pub struct EndJobWithCredits<'info> {
     pub authority: Signer<'info>,
     #[account(
         mut,
+
+        dup,
         seeds = [CONFIG_SEED, config.mint.as_ref()],
         bump = config.bump,
         has_one = reserve_vault @ CreditsError::WrongReserveVault,
@@ -25,28 +27,30 @@ pub struct EndJobWithCredits<'info> {
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,
+
+        dup,
         seeds = [CREDIT_SEED, credit_account.config.as_ref(), credit_account.user.as_ref()],
         bump = credit_account.bump,
         constraint = credit_account.config == config.key() @ CreditsError::WrongConfig,
     )]
     pub credit_account: Box<Account<'info, CreditAccount>>,
     pub delegation: Option<Box<Account<'info, Delegation>>>,
-    #[account(mut)]
+    #[account(mut, dup)]
     pub reserve_vault: Box<Account<'info, TokenAccount>>,
     #[account(address = credit_account.customer @ CreditsError::WrongCustomer)]
     pub customer: SystemAccount<'info>,
-    #[account(mut, address = credit_account.refund_account @ CreditsError::WrongRefundAccount)]
+    #[account(mut, dup, address = credit_account.refund_account @ CreditsError::WrongRefundAccount)]
     pub refund_account: Box<Account<'info, TokenAccount>>,
     /// CHECK: checked by job_escrow.
     pub market: UncheckedAccount<'info>,
     /// CHECK: owner and customer checked in the handler, the rest by job_escrow.
-    #[account(mut)]
+    #[account(mut, dup)]
     pub job: UncheckedAccount<'info>,
     /// CHECK: checked by job_escrow.
-    #[account(mut)]
+    #[account(mut, dup)]
     pub vault: UncheckedAccount<'info>,
     /// CHECK: checked by job_escrow (the market's treasury).
-    #[account(mut)]
+    #[account(mut, dup)]
     pub treasury: UncheckedAccount<'info>,
     /// CHECK: job_escrow's event authority (checked by job_escrow).
     pub escrow_event_authority: UncheckedAccount<'info>,

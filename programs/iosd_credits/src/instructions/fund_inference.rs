@@ -27,12 +27,14 @@ pub struct FundInference<'info> {
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,
+
+        dup,
         seeds = [CREDIT_SEED, credit_account.config.as_ref(), credit_account.user.as_ref()],
         bump = credit_account.bump,
         constraint = credit_account.config == config.key() @ CreditsError::WrongConfig,
     )]
     pub credit_account: Box<Account<'info, CreditAccount>>,
-    #[account(mut)]
+    #[account(mut, dup)]
     pub delegation: Option<Box<Account<'info, Delegation>>>,
     #[account(
         constraint = provider_token.mint == config.mint @ CreditsError::InvalidProvider,
@@ -41,6 +43,7 @@ pub struct FundInference<'info> {
     pub provider_token: Box<Account<'info, TokenAccount>>,
     #[account(
         init_if_needed,
+        dup,
         payer = payer,
         space = 8 + InferenceAllowance::INIT_SPACE,
         seeds = [ALLOWANCE_SEED, credit_account.key().as_ref(), provider_token.key().as_ref()],

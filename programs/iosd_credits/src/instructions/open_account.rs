@@ -31,6 +31,8 @@ pub struct OpenAccount<'info> {
     /// CHECK: a data-less system account at this PDA; funded here.
     #[account(
         mut,
+
+        dup,
         seeds = [CUSTOMER_SEED, config.key().as_ref(), user.key().as_ref()],
         bump,
     )]

@@ -30,6 +30,8 @@ pub struct OpenJobWithCredits<'info> {
     pub payer: Signer<'info>,
     #[account(
         mut,
+
+        dup,
         seeds = [CONFIG_SEED, config.mint.as_ref()],
         bump = config.bump,
         has_one = reserve_vault @ CreditsError::WrongReserveVault,
@@ -38,29 +40,31 @@ pub struct OpenJobWithCredits<'info> {
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,
+
+        dup,
         seeds = [CREDIT_SEED, credit_account.config.as_ref(), credit_account.user.as_ref()],
         bump = credit_account.bump,
         constraint = credit_account.config == config.key() @ CreditsError::WrongConfig,
     )]
     pub credit_account: Box<Account<'info, CreditAccount>>,
     /// Required when `authority` is a delegate.
-    #[account(mut)]
+    #[account(mut, dup)]
     pub delegation: Option<Box<Account<'info, Delegation>>>,
-    #[account(mut)]
+    #[account(mut, dup)]
     pub reserve_vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, address = credit_account.customer @ CreditsError::WrongCustomer)]
+    #[account(mut, dup, address = credit_account.customer @ CreditsError::WrongCustomer)]
     pub customer: SystemAccount<'info>,
-    #[account(mut, address = credit_account.refund_account @ CreditsError::WrongRefundAccount)]
+    #[account(mut, dup, address = credit_account.refund_account @ CreditsError::WrongRefundAccount)]
     pub refund_account: Box<Account<'info, TokenAccount>>,
-    #[account(mut, constraint = market.mint == config.mint @ CreditsError::WrongMarket)]
+    #[account(mut, dup, constraint = market.mint == config.mint @ CreditsError::WrongMarket)]
     pub market: Box<Account<'info, Market>>,
     /// CHECK: checked by job_escrow (the market's mint).
     pub mint: UncheckedAccount<'info>,
     /// CHECK: created by job_escrow at its job PDA.
-    #[account(mut)]
+    #[account(mut, dup)]
     pub job: UncheckedAccount<'info>,
     /// CHECK: created by job_escrow at its vault PDA.
-    #[account(mut)]
+    #[account(mut, dup)]
     pub vault: UncheckedAccount<'info>,
     /// CHECK: job_escrow's event authority (checked by job_escrow).
     pub escrow_event_authority: UncheckedAccount<'info>,

@@ -18,6 +18,8 @@ pub struct PayInference<'info> {
     pub authority: Signer<'info>,
     #[account(
         mut,
+
+        dup,
         seeds = [CONFIG_SEED, config.mint.as_ref()],
         bump = config.bump,
         has_one = reserve_vault @ CreditsError::WrongReserveVault,
@@ -25,6 +27,8 @@ pub struct PayInference<'info> {
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,
+
+        dup,
         seeds = [CREDIT_SEED, credit_account.config.as_ref(), credit_account.user.as_ref()],
         bump = credit_account.bump,
         constraint = credit_account.config == config.key() @ CreditsError::WrongConfig,
@@ -33,14 +37,16 @@ pub struct PayInference<'info> {
     pub delegation: Option<Box<Account<'info, Delegation>>>,
     #[account(
         mut,
+
+        dup,
         seeds = [ALLOWANCE_SEED, allowance.credit_account.as_ref(), allowance.provider_token.as_ref()],
         bump = allowance.bump,
         constraint = allowance.credit_account == credit_account.key() @ CreditsError::WrongAllowance,
     )]
     pub allowance: Box<Account<'info, InferenceAllowance>>,
-    #[account(mut, address = allowance.provider_token @ CreditsError::WrongProvider)]
+    #[account(mut, dup, address = allowance.provider_token @ CreditsError::WrongProvider)]
     pub provider_token: Box<Account<'info, TokenAccount>>,
-    #[account(mut)]
+    #[account(mut, dup)]
     pub reserve_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }

@@ -17,6 +17,8 @@ use crate::state::*;
 pub struct Reclaim<'info> {
     #[account(
         mut,
+
+        dup,
         seeds = [CONFIG_SEED, config.mint.as_ref()],
         bump = config.bump,
         has_one = reserve_vault @ CreditsError::WrongReserveVault,
@@ -24,6 +26,8 @@ pub struct Reclaim<'info> {
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,
+
+        dup,
         seeds = [CREDIT_SEED, credit_account.config.as_ref(), credit_account.user.as_ref()],
         bump = credit_account.bump,
         constraint = credit_account.config == config.key() @ CreditsError::WrongConfig,
@@ -34,11 +38,13 @@ pub struct Reclaim<'info> {
     /// Any token account of the stablecoin owned by the customer PDA.
     #[account(
         mut,
+
+        dup,
         constraint = source.owner == credit_account.customer @ CreditsError::WrongRefundAccount,
         constraint = source.mint == config.mint @ CreditsError::WrongMint,
     )]
     pub source: Box<Account<'info, TokenAccount>>,
-    #[account(mut)]
+    #[account(mut, dup)]
     pub reserve_vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }

@@ -19,6 +19,8 @@ pub struct RevokeDelegate<'info> {
     pub credit_account: Box<Account<'info, CreditAccount>>,
     #[account(
         mut,
+
+        dup,
         close = user,
         seeds = [DELEGATION_SEED, credit_account.key().as_ref(), delegation.delegate.as_ref()],
         bump = delegation.bump,

@@ -12,6 +12,8 @@ pub struct SetCap<'info> {
     pub authority: Signer<'info>,
     #[account(
         mut,
+
+        dup,
         seeds = [CONFIG_SEED, config.mint.as_ref()],
         bump = config.bump,
         has_one = authority @ CreditsError::Unauthorized,

@@ -23,6 +23,7 @@ pub struct SetDelegate<'info> {
     pub credit_account: Box<Account<'info, CreditAccount>>,
     #[account(
         init_if_needed,
+        dup,
         payer = user,
         space = 8 + Delegation::INIT_SPACE,
         seeds = [DELEGATION_SEED, credit_account.key().as_ref(), delegate.as_ref()],

@@ -19,7 +19,7 @@ pub struct WithdrawRent<'info> {
         has_one = user @ CreditsError::WrongUser,
     )]
     pub credit_account: Box<Account<'info, CreditAccount>>,
-    #[account(mut, address = credit_account.customer @ CreditsError::WrongCustomer)]
+    #[account(mut, dup, address = credit_account.customer @ CreditsError::WrongCustomer)]
     pub customer: SystemAccount<'info>,
     pub system_program: Program<'info, System>,
 }
