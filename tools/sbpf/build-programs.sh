@@ -5,14 +5,11 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 "$here/install.sh"
+"$here/cargo-sbpf" build --release --locked --manifest-path "$repo/Cargo.toml" --workspace
 mkdir -p "$repo/target/deploy"
-# One cargo invocation per program: a program that calls another by CPI depends on it with its
-# `cpi` (= no-entrypoint) feature, and one workspace build would unify that feature into the
-# callee's own .so, leaving it without an entrypoint.
 for dir in "$repo"/programs/*/; do
   name=$(basename "$dir")
   lib=${name//-/_}
-  "$here/cargo-sbpf" build --release --locked --manifest-path "$dir/Cargo.toml"
   cp "$repo/target/sbpf-solana/release/$lib.so" "$repo/target/deploy/$lib.so"
   [ -f "$dir/keypair.json" ] && cp "$dir/keypair.json" "$repo/target/deploy/$lib-keypair.json"
   echo "sbpf: target/deploy/$lib.so ($(stat -c %s "$repo/target/deploy/$lib.so") bytes)" >&2

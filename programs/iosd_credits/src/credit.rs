@@ -94,7 +94,7 @@ pub fn credit_refund<'info>(
     }
     let signer = CustomerSigner::new(credit);
     let seeds = signer.seeds();
-    job_escrow::token::transfer(token_program, source, reserve_vault, customer, amount, &[&seeds])?;
+    crate::token::transfer(token_program, source, reserve_vault, customer, amount, &[&seeds])?;
     credit.balance = math::add(credit.balance, amount)?;
     credit.refunded = math::add(credit.refunded, amount)?;
     credit.in_flight -= amount; // amount <= in_flight
@@ -105,7 +105,7 @@ pub fn credit_refund<'info>(
 /// A job_escrow job whose customer is `customer` (the account's owner and
 /// the customer field right after the discriminator and the market key).
 pub fn check_job(job: &AccountInfo, customer: &Pubkey) -> Result<()> {
-    require_keys_eq!(*job.owner, job_escrow::ID, CreditsError::WrongJob);
+    require_keys_eq!(*job.owner, crate::escrow::ESCROW_PROGRAM_ID, CreditsError::WrongJob);
     let data = job.try_borrow_data()?;
     require!(data.len() >= 72 && data[40..72] == customer.as_ref()[..], CreditsError::WrongJob);
     Ok(())

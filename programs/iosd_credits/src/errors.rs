@@ -66,4 +66,8 @@ pub enum CreditsError {
     WrongAllowance,
     #[msg("Only the user can do this, never a delegate")]
     DelegateNotAllowed,
+    #[msg("Account is not an initialized SPL Token account")]
+    InvalidTokenAccount,
+    #[msg("Market is not a job_escrow market")]
+    InvalidMarket,
 }

@@ -13,20 +13,23 @@
 //!
 //! Handlers live in `instructions/`, one file per instruction; pure
 //! accounting in `math.rs`; authorization, signers and refund crediting in
-//! `credit.rs`. Token CPIs reuse job_escrow's hand-written `token` module.
+//! `credit.rs`; hand-written CPIs into SPL Token (`token.rs`) and job_escrow
+//! (`escrow.rs`).
 #![allow(unexpected_cfgs)]
 
 use anchor_lang::prelude::*;
 
 pub mod credit;
 pub mod errors;
+pub mod escrow;
 pub mod events;
 pub mod instructions;
 pub mod math;
 pub mod state;
+pub mod token;
 
 pub use instructions::*;
-pub use job_escrow::WorkerTerms;
+pub use escrow::WorkerTerms;
 
 declare_id!("HqninjUX3u4uZJ5piip6hp6AYfx2WNkPBdJCqUCiSkhs");
 

@@ -93,3 +93,32 @@ mod tests {
         assert_eq!(current_period(100, 60, 5, 50).unwrap(), (100, 5));
     }
 }
+
+/// What job_escrow locks for a booking (its `math::booking_cost`): per
+/// worker `rate * hours` plus the fee `ceil(rate * hours * fee_bps / 10_000)`.
+/// Returns `(principal, fee)`.
+pub fn booking_cost(rates: impl IntoIterator<Item = u64>, hours: u32, fee_bps: u16) -> Result<(u64, u64)> {
+    let (mut principal, mut fee) = (0u64, 0u64);
+    for rate in rates {
+        let pay = u64::try_from(rate as u128 * hours as u128).map_err(|_| CreditsError::MathOverflow)?;
+        let f = u64::try_from((pay as u128 * fee_bps as u128).div_ceil(10_000)).map_err(|_| CreditsError::MathOverflow)?;
+        principal = add(principal, pay)?;
+        fee = add(fee, f)?;
+    }
+    add(principal, fee)?;
+    Ok((principal, fee))
+}
+
+#[cfg(test)]
+mod booking_tests {
+    use super::*;
+
+    #[test]
+    fn booking_cost_matches_job_escrow() {
+        // The numbers of tests/credits/test_program.py (fee rounds up).
+        assert_eq!(booking_cost([3_000_000, 2_333_333], 5, 250).unwrap(), (26_666_665, 666_667));
+        assert_eq!(booking_cost([1], 1, 1).unwrap(), (1, 1));
+        assert_eq!(booking_cost([5], 3, 0).unwrap(), (15, 0));
+        assert!(booking_cost([u64::MAX], 2, 0).is_err());
+    }
+}

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
-use job_escrow::program::JobEscrow;
-use job_escrow::token::{Token, TokenAccount};
+use crate::escrow::{EscrowCall, JobEscrow};
+use crate::token::{Token, TokenAccount};
 
 use crate::credit::{check_actor, check_job, credit_refund, CustomerSigner};
 use crate::errors::CreditsError;
@@ -59,19 +59,19 @@ pub fn handler(ctx: Context<CancelJobWithCredits>) -> Result<()> {
     let customer_signer = CustomerSigner::new(&ctx.accounts.credit_account);
     let customer_seeds = customer_signer.seeds();
     let signer_seeds = [&customer_seeds[..]];
-    job_escrow::cpi::cancel(CpiContext::new_with_signer(
-        job_escrow::ID,
-        job_escrow::cpi::accounts::Cancel {
-            customer: ctx.accounts.customer.to_account_info(),
-            job: ctx.accounts.job.to_account_info(),
-            vault: ctx.accounts.vault.to_account_info(),
-            customer_token: ctx.accounts.refund_account.to_account_info(),
-            token_program: ctx.accounts.token_program.to_account_info(),
-            event_authority: ctx.accounts.escrow_event_authority.to_account_info(),
-            program: ctx.accounts.escrow_program.to_account_info(),
-        },
+    let call = EscrowCall {
+        program: &ctx.accounts.escrow_program.to_account_info(),
+        event_authority: &ctx.accounts.escrow_event_authority.to_account_info(),
+        token_program: &ctx.accounts.token_program.to_account_info(),
+    };
+    call.cancel_or_close(
+        false,
+        &ctx.accounts.customer.to_account_info(),
+        &ctx.accounts.job.to_account_info(),
+        &ctx.accounts.vault.to_account_info(),
+        &ctx.accounts.refund_account.to_account_info(),
         &signer_seeds,
-    ))?;
+    )?;
 
     ctx.accounts.refund_account.reload()?;
     let available = ctx.accounts.refund_account.amount;

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
-use job_escrow::program::JobEscrow;
-use job_escrow::token::{Token, TokenAccount};
+use crate::escrow::{EscrowCall, JobEscrow};
+use crate::token::{Token, TokenAccount};
 
 use crate::credit::{check_actor, check_job, credit_refund, CustomerSigner};
 use crate::errors::CreditsError;
@@ -66,24 +66,21 @@ pub fn handler<'info>(ctx: Context<'info, EndJobWithCredits<'info>>, slots: Vec<
     let customer_signer = CustomerSigner::new(&ctx.accounts.credit_account);
     let customer_seeds = customer_signer.seeds();
     let signer_seeds = [&customer_seeds[..]];
-    job_escrow::cpi::end_job(
-        CpiContext::new_with_signer(
-            job_escrow::ID,
-            job_escrow::cpi::accounts::EndJob {
-                customer: ctx.accounts.customer.to_account_info(),
-                market: ctx.accounts.market.to_account_info(),
-                job: ctx.accounts.job.to_account_info(),
-                vault: ctx.accounts.vault.to_account_info(),
-                customer_token: ctx.accounts.refund_account.to_account_info(),
-                treasury: ctx.accounts.treasury.to_account_info(),
-                token_program: ctx.accounts.token_program.to_account_info(),
-                event_authority: ctx.accounts.escrow_event_authority.to_account_info(),
-                program: ctx.accounts.escrow_program.to_account_info(),
-            },
-            &signer_seeds,
-        )
-        .with_remaining_accounts(ctx.remaining_accounts.to_vec()),
+    let call = EscrowCall {
+        program: &ctx.accounts.escrow_program.to_account_info(),
+        event_authority: &ctx.accounts.escrow_event_authority.to_account_info(),
+        token_program: &ctx.accounts.token_program.to_account_info(),
+    };
+    call.end_job(
+        &ctx.accounts.customer.to_account_info(),
+        &ctx.accounts.market.to_account_info(),
+        &ctx.accounts.job.to_account_info(),
+        &ctx.accounts.vault.to_account_info(),
+        &ctx.accounts.refund_account.to_account_info(),
+        &ctx.accounts.treasury.to_account_info(),
         slots,
+        ctx.remaining_accounts,
+        &signer_seeds,
     )?;
 
     ctx.accounts.refund_account.reload()?;

@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use job_escrow::token::TokenAccount;
+use crate::token::TokenAccount;
 
 use crate::credit::authorize_spend;
 use crate::errors::CreditsError;

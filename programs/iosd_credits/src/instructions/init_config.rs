@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::bpf_loader_upgradeable;
-use job_escrow::token::{self, Token, MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
+use crate::token::{self, Token, MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
 
 use crate::errors::CreditsError;
 use crate::events::ConfigInitialized;

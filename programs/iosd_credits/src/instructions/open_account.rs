@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_lang::system_program;
-use job_escrow::token::{self, Token, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
+use crate::token::{self, Token, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
 
 use crate::errors::CreditsError;
 use crate::events::CreditAccountOpened;

@@ -1,9 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_lang::system_program;
-use job_escrow::program::JobEscrow;
-use job_escrow::state::{Job, Market};
-use job_escrow::token::{self, Token, TokenAccount, TOKEN_ACCOUNT_LEN};
-use job_escrow::WorkerTerms;
+use crate::escrow::{self, EscrowCall, JobEscrow, WorkerTerms};
+use crate::token::{self, Token, TokenAccount, TOKEN_ACCOUNT_LEN};
 
 use crate::credit::{authorize_spend, ConfigSigner, CustomerSigner};
 use crate::errors::CreditsError;
@@ -56,8 +54,10 @@ pub struct OpenJobWithCredits<'info> {
     pub customer: SystemAccount<'info>,
     #[account(mut, dup, address = credit_account.refund_account @ CreditsError::WrongRefundAccount)]
     pub refund_account: Box<Account<'info, TokenAccount>>,
-    #[account(mut, dup, constraint = market.mint == config.mint @ CreditsError::WrongMarket)]
-    pub market: Box<Account<'info, Market>>,
+    /// job_escrow's market of the stablecoin (owner, type and mint checked in the handler).
+    /// CHECK: read by `escrow::read_market`, checked again by job_escrow.
+    #[account(mut)]
+    pub market: UncheckedAccount<'info>,
     /// CHECK: checked by job_escrow (the market's mint).
     pub mint: UncheckedAccount<'info>,
     /// CHECK: created by job_escrow at its job PDA.
@@ -75,8 +75,9 @@ pub struct OpenJobWithCredits<'info> {
 
 pub fn handler(ctx: Context<OpenJobWithCredits>, job_id: u64, hours: u32, workers: Vec<WorkerTerms>) -> Result<()> {
     let now_ts = Clock::get()?.unix_timestamp;
-    let (principal, fee) =
-        job_escrow::math::booking_cost(workers.iter().map(|w| w.rate_per_hour), hours, ctx.accounts.market.fee_bps)?;
+    let (market_mint, fee_bps) = escrow::read_market(&ctx.accounts.market)?;
+    require_keys_eq!(market_mint, ctx.accounts.config.mint, CreditsError::WrongMarket);
+    let (principal, fee) = math::booking_cost(workers.iter().map(|w| w.rate_per_hour), hours, fee_bps)?;
     let deposit = math::add(principal, fee)?;
     let n_workers = workers.len();
 
@@ -99,7 +100,7 @@ pub fn handler(ctx: Context<OpenJobWithCredits>, job_id: u64, hours: u32, worker
 
     // The customer PDA pays the job's rent; it keeps the rent-exempt minimum.
     let rent = Rent::get()?;
-    let need = rent.minimum_balance(Job::space(n_workers))
+    let need = rent.minimum_balance(escrow::job_space(n_workers))
         + rent.minimum_balance(TOKEN_ACCOUNT_LEN)
         + rent.minimum_balance(0);
     let have = ctx.accounts.customer.lamports();
@@ -130,28 +131,23 @@ pub fn handler(ctx: Context<OpenJobWithCredits>, job_id: u64, hours: u32, worker
     let customer_signer = CustomerSigner::new(credit);
     let customer_seeds = customer_signer.seeds();
     let signer_seeds = [&customer_seeds[..]];
-    job_escrow::cpi::open_job(
-        CpiContext::new_with_signer(
-            job_escrow::ID,
-            job_escrow::cpi::accounts::OpenJob {
-                customer: ctx.accounts.customer.to_account_info(),
-                market: ctx.accounts.market.to_account_info(),
-                mint: ctx.accounts.mint.to_account_info(),
-                job: ctx.accounts.job.to_account_info(),
-                vault: ctx.accounts.vault.to_account_info(),
-                customer_token: ctx.accounts.refund_account.to_account_info(),
-                price_feed: None,
-                token_program: ctx.accounts.token_program.to_account_info(),
-                system_program: ctx.accounts.system_program.to_account_info(),
-                event_authority: ctx.accounts.escrow_event_authority.to_account_info(),
-                program: ctx.accounts.escrow_program.to_account_info(),
-            },
-            &signer_seeds,
-        ),
+    let call = EscrowCall {
+        program: &ctx.accounts.escrow_program.to_account_info(),
+        event_authority: &ctx.accounts.escrow_event_authority.to_account_info(),
+        token_program: &ctx.accounts.token_program.to_account_info(),
+    };
+    call.open_job(
+        &ctx.accounts.customer.to_account_info(),
+        &ctx.accounts.market.to_account_info(),
+        &ctx.accounts.mint.to_account_info(),
+        &ctx.accounts.job.to_account_info(),
+        &ctx.accounts.vault.to_account_info(),
+        &ctx.accounts.refund_account.to_account_info(),
+        &ctx.accounts.system_program.to_account_info(),
         job_id,
         hours,
-        false,
-        workers,
+        &workers,
+        &signer_seeds,
     )?;
     ctx.accounts.refund_account.reload()?;
     require!(ctx.accounts.refund_account.amount == before, CreditsError::DepositMismatch);

@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use job_escrow::token::{self, Token, TokenAccount};
+use crate::token::{self, Token, TokenAccount};
 
 use crate::credit::{check_actor, ConfigSigner};
 use crate::errors::CreditsError;

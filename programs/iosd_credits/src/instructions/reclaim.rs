@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use job_escrow::token::{Token, TokenAccount};
+use crate::token::{Token, TokenAccount};
 
 use crate::credit::credit_refund;
 use crate::errors::CreditsError;
