@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from solders.keypair import Keypair
 
+from iopay.core import spl
+
 from tests.credits.env import USD, make_env
 
 
@@ -47,11 +49,11 @@ def test_no_credit_transfer_by_token_instructions(env):
     refund_a = env.account(a).refund_account
     # the reserve and the refund accounts are owned by PDAs: a user's signature moves nothing
     for src in (env.reserve, refund_a):
-        res = h.transfer(src, b.token, a.kp, 1)
+        res = h.send([spl.transfer(src, b.token, a.key, 1)], [a.kp])
         assert res.error is not None and res.error.name == "OwnerMismatch", res.error
     assert env.h.token_balance(env.reserve) == 200 * USD
     # credit accounts are program accounts, not token accounts: the token program refuses them
-    res = h.transfer(env.cr.credit_address(env.mint, a.key), b.token, a.kp, 1)
+    res = h.send([spl.transfer(env.cr.credit_address(env.mint, a.key), b.token, a.key, 1)], [a.kp])
     assert res.error is not None
     assert env.credits(a) == 100 * USD
 
