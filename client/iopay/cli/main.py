@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     from iopay.cli import credits
 
     credits.add_parser(sub)
+    from iopay.cli import governance
+
+    governance.add_parser(sub)  # gov (SPL Governance vote helper)
     for name, moved in [("open-job", "job open"), ("settle", "job settle"), ("cancel", "job cancel")]:
         s = sub.add_parser(name, help=f"moved: use `iopay {moved}`")
         s.set_defaults(func=cmd_moved, moved=moved)
