@@ -74,7 +74,9 @@ def test_delegate_cannot_redeem_change_delegates_or_steer_refunds(env):
                                                           "delegation": cr.delegation_address(credit, other.pubkey())}),
               backend, name="WrongUser")
     env.fails(cr.revoke_delegate(user=backend.pubkey(), mint=mint, delegate=backend.pubkey(),
-                                 overrides={"credit_account": credit}), backend, name="WrongUser")
+                                 overrides={"credit_account": credit,
+                                            "delegation": cr.delegation_address(credit, backend.pubkey())}),
+              backend, name="WrongUser")
     env.fails(cr.withdraw_rent(user=backend.pubkey(), mint=mint, overrides={
         "credit_account": credit, "customer": cr.user_addresses(mint, u.key).customer}), backend, name="WrongUser")
     # open a job, then try to end it with the refund going to the delegate

@@ -48,8 +48,9 @@ def test_no_credit_transfer_by_token_instructions(env):
     h = env.h
     refund_a = env.account(a).refund_account
     # the reserve and the refund accounts are owned by PDAs: a user's signature moves nothing
-    for src in (env.reserve, refund_a):
-        res = h.send([spl.transfer(src, b.token, a.key, 1)], [a.kp])
+    # (the empty refund account with amount 0: the token program checks funds before the owner)
+    for src, amount in ((env.reserve, 1), (refund_a, 0)):
+        res = h.send([spl.transfer(src, b.token, a.key, amount)], [a.kp])
         assert res.error is not None and res.error.name == "OwnerMismatch", res.error
     assert env.h.token_balance(env.reserve) == 200 * USD
     # credit accounts are program accounts, not token accounts: the token program refuses them
