@@ -317,7 +317,10 @@ class CreditsClient:
         if client is None or fetch is None:
             raise NotImplementedError("history needs a JSON-RPC chain")
         credit = self.cr.credit_address(mint, user)
-        resp = await client.get_signatures_for_address(credit, limit=limit)
+        from solana.rpc.commitment import Commitment
+
+        commitment = Commitment(getattr(self.chain, "commitment", "confirmed"))
+        resp = await client.get_signatures_for_address(credit, limit=limit, commitment=commitment)
         out: List[DecodedEvent] = []
         for s in resp.value:
             if s.err is None:
