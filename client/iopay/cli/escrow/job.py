@@ -45,7 +45,7 @@ def worker_rates(args: argparse.Namespace, decimals: int) -> List[Tuple[Pubkey, 
         try:
             out.append((pk, parse_amount(text, 6 if args.usd else decimals, base_units=args.base_units, unit=unit)))
         except ValueError as e:
-            raise cli_error(f"--worker {pk}: rate {e}" if "amount" not in str(e) else f"--worker {pk}: {e}")
+            raise cli_error(f"--worker {pk}: {e}")
     return out
 
 
