@@ -73,6 +73,8 @@ class KeeperConfig:
     cu_model: CuModel = field(default_factory=CuModel)
     #: put the accounts in address lookup tables (v0 transactions) to fit more payouts per transaction
     lookup_tables: bool = True
+    #: create tables even when every payout the watched jobs can still owe fits one plain transaction
+    lookup_tables_always: bool = False
     #: wait this long at most for freshly written table entries to become active (next slot)
     lookup_activation_wait: float = 2.0
     #: create missing worker token accounts (ATAs, rent paid by the keeper) instead of skipping them
@@ -300,7 +302,7 @@ class Keeper:
         table costs rent and a transaction of its own)."""
         if self.tables is None:
             return False
-        if self.tables.tables:
+        if self.config.lookup_tables_always or self.tables.tables:
             return True  # already paid for; keep them current
         horizon = now + 10 * 365 * 86400
         outstanding: List[Payout] = []
