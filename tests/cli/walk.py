@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
@@ -108,8 +109,8 @@ def hostile(a: argparse.Action, v: Values) -> List[str]:
     k = kind(a)
     if k == "worker":
         return [f"{v.wallet}:-1", f"{v.wallet}:abc", f"{v.wallet}:{2**64 - 1}base", f"{v.wallet}:{HUGE}",
-                f"{v.wallet}:0.0000000001", f"{v.wallet}:1e999", f"{v.wallet}:nan", f"{v.wallet}:", "nocolon",
-                f"{v.mint}:1", "notakey:1", f"{v.wallet}:0"]
+                f"{v.wallet}:0.0000000001", f"{v.wallet}:1e999", f"{v.wallet}:nan", "nocolon", f"{v.mint}:1",
+                "notakey:1", f"{v.wallet}:0"]
     if k == "pubkey":
         return ["notakey", "", "-1", v.mint, v.token_account, v.job, v.wallet, *v.others]
     if k == "file":
@@ -118,7 +119,7 @@ def hostile(a: argparse.Action, v: Values) -> List[str]:
         return ["bogus"]
     if k == "skip":
         return []
-    return ["-1", "0", U64_OVER, HUGE, "abc", "", "1.5", "-0.5", "1e999", "nan", "0.0000000001"]
+    return ["-1", "0", U64_OVER, "abc", "", "-0.5", "1e999", "nan", "0.0000000001"]
 
 
 def argv_for(path: Sequence[str], p: argparse.ArgumentParser, v: Values, under_test: Optional[argparse.Action],
@@ -171,10 +172,15 @@ def run_iopay(argv: Sequence[str]) -> Outcome:
     return Outcome(list(argv), code, out.getvalue(), err.getvalue())
 
 
+PY_REPR = re.compile(r"\bNone\b|\bTrue\b|\bFalse\b|\{'|\[\{|\{\"|SolanaRpcException")
+
+
 def problem(o: Outcome) -> Optional[str]:
     """Why this outcome breaks the rules (None when fine)."""
     if "Traceback" in o.err or "internal error" in o.err:
         return f"traceback/internal error: {o.err.strip()[:500]}"
+    if "json" not in o.argv and PY_REPR.search(o.out):
+        return f"Python repr in display output: {o.out[:500]!r}"
     if o.code == 0:
         return None
     if o.code != 1:
@@ -199,7 +205,8 @@ def walk(v: Values, globals_: Sequence[str], *, only: Optional[Callable[[Tuple[s
         for a in value_actions(p):
             cases += [(a, x) for x in hostile(a, v)]
         for a, x in cases:
-            argv = [*globals_, *argv_for(path, p, v, a, x)]
+            # a real signer (-k) unless -k itself is under test (the later -k wins)
+            argv = [*globals_, "-k", v.keypair_file, *argv_for(path, p, v, a, x)]
             o = run_iopay(argv)
             runs += 1
             why = problem(o)
@@ -209,7 +216,7 @@ def walk(v: Values, globals_: Sequence[str], *, only: Optional[Callable[[Tuple[s
         for g in (["-k", v.missing_file], ["-k", v.garbage_file], ["--fee-payer", v.missing_file],
                   ["--with-compute-unit-price", "-1"], ["--commitment", "bogus"], ["-u", "ftp://x"],
                   ["-u", "127.0.0.1:notaport"]):
-            argv = [*globals_, *g, *argv_for(path, p, v, None, None)]
+            argv = [*globals_, "-k", v.keypair_file, *g, *argv_for(path, p, v, None, None)]
             o = run_iopay(argv)
             runs += 1
             why = problem(o)

@@ -26,6 +26,7 @@ from typing import Dict, List, Optional, Tuple
 
 import httpx
 
+from tests.cli.walk import PY_REPR
 from tests.integration.readme import code_block, lines_of
 
 IOPAY = str(Path(sys.executable).parent / "iopay")
@@ -107,6 +108,7 @@ def test_readme_walkthrough_from_an_empty_home(tmp_path: Path) -> None:
             where = f"{line}\n--- transcript ---\n" + "\n".join(transcript[-6:])
             assert "Traceback" not in r.stderr + r.stdout and "internal error" not in r.stderr, where
             assert r.returncode == 0, where
+            assert not PY_REPR.search(r.stdout), f"Python repr in display output\n{where}"
             if target:
                 value = r.stdout.strip()
                 assert value and "\n" not in value and " " not in value, f"{target} captured {value!r}\n{where}"

@@ -149,7 +149,7 @@ def add_global_options(p: argparse.ArgumentParser, *, top: bool) -> None:
     g = p.add_argument_group("sending", "options of commands that send transactions")
     g.add_argument("--fee-payer", metavar="KEYPAIR", default=d(None),
                    help="keypair file paying the transaction fees (default: the --keypair signer)")
-    g.add_argument("--with-compute-unit-price", metavar="MICROLAMPORTS", type=nonneg_int, default=d(None),
+    g.add_argument("--with-compute-unit-price", metavar="MICROLAMPORTS", type=u64_int, default=d(None),
                    help="priority fee in micro-lamports per compute unit (default: from recent fees)")
     g.add_argument("--commitment", choices=COMMITMENTS, default=d("confirmed"),
                    help="commitment to read at and wait for (default: confirmed)")
@@ -189,6 +189,14 @@ def nonneg_int(s: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer: {s!r}")
     if v < 0:
         raise argparse.ArgumentTypeError(f"must not be negative: {s!r}")
+    return v
+
+
+def hours_int(s: str) -> int:
+    """Hours of a booking: 1..2^32-1 (the program's u32)."""
+    v = positive_int(s)
+    if v > 2**32 - 1:
+        raise argparse.ArgumentTypeError(f"too many hours: {s} (at most {2**32 - 1})")
     return v
 
 
@@ -387,11 +395,11 @@ def describe_error(e: BaseException) -> Optional[str]:
         sigs = ", ".join(str(s) for s in e.signatures)
         return f"not confirmed in time; check the signatures before retrying: {sigs}"
     from iopay.core.chain import WarpUnsupported
-    from iopay.core.wallet import InsufficientFunds, WrongAccount
+    from iopay.core.wallet import WalletError
 
     from iopay.escrow.keeper.metrics import MetricsPortInUse
 
-    if isinstance(e, (WrongAccount, InsufficientFunds, WarpUnsupported)):
+    if isinstance(e, (WalletError, WarpUnsupported)):
         return str(e)
     if isinstance(e, OSError) and e.strerror and (isinstance(e, MetricsPortInUse) or "metrics" in e.strerror):
         return e.strerror

@@ -28,6 +28,24 @@ from iopay.cli.common import CliError, Parser, add_global_options, emit_output, 
 
 # -- commands -----------------------------------------------------------------
 
+def idl_type(t: Any) -> str:
+    """An Anchor IDL type as Rust spells it (``Vec<WorkerTerms>``), never a dict repr."""
+    if isinstance(t, str):
+        return t
+    if isinstance(t, dict):
+        if "vec" in t:
+            return f"Vec<{idl_type(t['vec'])}>"
+        if "option" in t:
+            return f"Option<{idl_type(t['option'])}>"
+        if "array" in t:
+            inner, n = t["array"]
+            return f"[{idl_type(inner)}; {n}]"
+        if "defined" in t:
+            d = t["defined"]
+            return d.get("name", str(d)) if isinstance(d, dict) else str(d)
+    return str(t)
+
+
 def cmd_idl(args: argparse.Namespace) -> int:
     prog = program_of(args)
     data = {
@@ -35,7 +53,7 @@ def cmd_idl(args: argparse.Namespace) -> int:
         "program_id": str(prog.program_id),
         "spec": prog.raw["metadata"].get("spec"),
         "instructions": [
-            {"name": ix["name"], "args": [f"{a['name']}: {a['type']}" for a in ix["args"]],
+            {"name": ix["name"], "args": [f"{a['name']}: {idl_type(a['type'])}" for a in ix["args"]],
              "accounts": [a["name"] for a in prog.instruction_accounts(ix["name"])]}
             for ix in prog.raw["instructions"]
         ],

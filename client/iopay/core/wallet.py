@@ -40,12 +40,20 @@ NATIVE_LOADER = Pubkey.from_string("NativeLoader1111111111111111111111111111111"
 FEE_HEADROOM = 100_000
 
 
-class WrongAccount(ValueError):
+class WalletError(ValueError):
+    """What the chain says cannot be done (checked before sending); the message is for the user."""
+
+
+class WrongAccount(WalletError):
     """An account of the wrong kind (a mint where a token account is expected, ...)."""
 
 
-class InsufficientFunds(ValueError):
+class InsufficientFunds(WalletError):
     """A payer lacks the SOL or tokens an operation needs (checked before sending)."""
+
+
+class NotAuthorized(WalletError):
+    """The signer lacks the authority (mint authority, account owner)."""
 
 
 # -- keypair files ---------------------------------------------------------------------
@@ -198,7 +206,7 @@ async def create_mint(chain: Any, payer: Keypair, authority: Pubkey, decimals: i
         raise ValueError(f"decimals must be an integer in 0..255, got {decimals!r}")
     mint_kp = mint or Keypair()
     if await chain.get_account(mint_kp.pubkey()) is not None:
-        raise ValueError(f"account {mint_kp.pubkey()} already exists")
+        raise WalletError(f"account {mint_kp.pubkey()} already exists; nothing sent")
     rent = await chain.rent_exempt(spl.MINT_LEN)
     await require_sol(chain, payer.pubkey(), rent + FEE_HEADROOM, "creating a mint")
     ixs = [create_account(CreateAccountParams(from_pubkey=payer.pubkey(), to_pubkey=mint_kp.pubkey(), lamports=rent,
@@ -248,10 +256,11 @@ async def mint_tokens(chain: Any, payer: Keypair, authority: Keypair, mint: Pubk
     _check_lamports(amount, "amount")
     m = await get_mint(chain, mint)
     if m.mint_authority != authority.pubkey():
-        raise ValueError(f"{authority.pubkey()} is not the mint authority of {mint} "
+        raise NotAuthorized(f"{authority.pubkey()} is not the mint authority of {mint} "
                          f"(authority: {m.mint_authority or 'none, the supply is fixed'})")
     if m.supply + amount > U64_MAX:
-        raise ValueError(f"minting {format_amount(amount, m.decimals)} would take the supply of {mint} beyond u64")
+        raise WalletError(f"minting {format_amount(amount, m.decimals)} would take the supply of {mint} beyond u64; "
+                          f"nothing sent")
     dest, owner, create = await resolve_recipient(chain, mint, recipient)
     ixs: List[Instruction] = []
     if create:
@@ -312,7 +321,7 @@ async def transfer_tokens(chain: Any, payer: Keypair, owner: Keypair, mint: Pubk
         raise InsufficientFunds(f"insufficient funds: {owner.pubkey()} has no token account of mint {mint}; "
                                 f"nothing sent")
     if tok.owner != owner.pubkey():
-        raise WrongAccount(f"token account {src} belongs to {tok.owner}, not {owner.pubkey()}")
+        raise NotAuthorized(f"token account {src} belongs to {tok.owner}, not {owner.pubkey()}")
     if tok.amount < amount:
         raise InsufficientFunds(f"insufficient funds: transferring {format_amount(amount, m.decimals)} needs "
                                 f"{format_amount(amount, m.decimals)} tokens, {src} has "

@@ -13,8 +13,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from solders.pubkey import Pubkey
 
-from iopay.cli.common import (FEE_HEADROOM, Ctx, cli_error, common_options, emit, parse_pubkey, positive_int,
-                              progress, run, u64_int, ui_amount)
+from iopay.cli.common import (FEE_HEADROOM, Ctx, cli_error, common_options, emit, parse_pubkey,
+                              hours_int, progress, run, u64_int, ui_amount)
 from iopay.core.units import plural
 
 
@@ -289,10 +289,14 @@ def cmd_extend(args: argparse.Namespace) -> int:
             if market.paused:
                 raise cli_error(f"market {market.address} is paused: extensions are refused; nothing sent")
             cost = 0
-            for s in view.workers:
-                if s.status in ("Pending", "Active"):
-                    p, f = span_cost(s.rate_per_hour, view.fee_bps, s.hours, s.hours + args.hours)
-                    cost += p + f
+            try:
+                for s in view.workers:
+                    if s.status in ("Pending", "Active"):
+                        p, f = span_cost(s.rate_per_hour, view.fee_bps, s.hours, s.hours + args.hours)
+                        cost += p + f
+            except ArithmeticError:
+                raise cli_error(f"{args.hours} more hours would cost more than the largest token amount (u64); "
+                                f"nothing sent")
             dec = await c.client.mint_decimals(market.mint)
             ctok = c.client.token_account_of(c.payer.pubkey(), market.mint)
             await c.require_tokens(ctok, c.payer.pubkey(), market.mint, cost, dec, "extend")
@@ -459,7 +463,7 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--worker", type=parse_worker, action="append", required=True, metavar="WALLET:RATE",
                    help="a worker and its rate per hour in tokens with the mint's decimals, e.g. W:2.5 (base units: "
                         "W:2500000base); repeat for each worker")
-    s.add_argument("--hours", type=positive_int, required=True, help="hours booked for every worker")
+    s.add_argument("--hours", type=hours_int, required=True, help="hours booked for every worker")
     s.add_argument("--usd", action="store_true",
                    help="rates are USD per hour (e.g. W:1.25), converted by the market oracle (default: tokens)")
     s.add_argument("--base-units", action="store_true",
@@ -486,7 +490,7 @@ def add_parser(sub: Any) -> None:
 
     s = js.add_parser("extend", parents=[common], help="book more hours for every active worker (customer)")
     s.add_argument("job", type=parse_pubkey, metavar="JOB")
-    s.add_argument("--hours", type=positive_int, required=True)
+    s.add_argument("--hours", type=hours_int, required=True, help="hours to add for every active worker")
     s.set_defaults(func=cmd_extend)
 
     s = js.add_parser("list", parents=[common], help="list jobs (getProgramAccounts)")
