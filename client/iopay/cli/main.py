@@ -157,6 +157,13 @@ COMMON_HELP: Dict[str, str] = {
     "hours": "hours to add for every active worker",
     "customer": "customer wallet",
     "state": "which jobs",
+    "realm": "realm name (SPL Governance)",
+    "proposal": "proposal address",
+    "choice": "your vote",
+    "min_weight_to_create_governance": "governing tokens needed to create a governance",
+    "min_weight_to_propose": "governing tokens needed to create a proposal",
+    "max_staleness": "oldest acceptable price, in seconds",
+    "max_conf_bps": "widest acceptable confidence interval, in basis points of the price",
 }
 
 
