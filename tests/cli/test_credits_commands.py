@@ -1,6 +1,5 @@
 """``iopay credits ...`` and ``job open --pay-with credits``: argument
-validation before any network traffic (exit 2 for bad arguments, 1 with a
-one-line error otherwise)."""
+validation before any network traffic (exit 1 with a one-line error)."""
 
 from __future__ import annotations
 
@@ -46,9 +45,9 @@ def test_usd_and_period_args() -> None:
     (["job", "open", "--mint", MINT, "--hours", "1", "--worker", f"{MINT}:1", "--pay-with", "gold"],
      "invalid choice"),
 ])
-def test_bad_arguments_exit_2(capsys: Any, argv: list, needle: str) -> None:
+def test_bad_arguments_exit_1_one_line(capsys: Any, argv: list, needle: str) -> None:
     rc, _, err = run(capsys, *argv)
-    assert rc == 2 and needle in err, err
+    assert rc == 1 and needle in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_one_line_errors_before_any_rpc(capsys: Any, tmp_path: Any) -> None:
