@@ -171,6 +171,10 @@ COMMON_HELP: Dict[str, str] = {
     "min_weight_to_propose": "governing tokens needed to create a proposal",
     "max_staleness": "oldest acceptable price, in seconds",
     "max_conf_bps": "widest acceptable confidence interval, in basis points of the price",
+    "epoch": "reward epoch number",
+    "wallet": "worker wallet",
+    "tree": "Merkle tree file of the epoch's rewards",
+    "distributor": "Merkle distributor address",
 }
 
 
