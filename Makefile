@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 # The host Rust toolchain (rustup); /usr/bin/cargo is Debian's, reserved for the SBPF build.
 HOST_CARGO := $(shell [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo || echo cargo)
 
-.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu bench-keeper bench-rpc clean bench-escrow bench-localnet
+.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu bench-keeper bench-rpc clean bench-escrow bench-localnet bench-inference
 
 all: programs
 
@@ -55,7 +55,12 @@ bench-rpc: venv programs
 bench-escrow: bench-cu bench-keeper
 bench-localnet: bench-rpc
 
-bench: bench-sbpf bench-cu bench-keeper bench-rpc
+# Vouchers signed/verified per second, CU per settled channel (alone, batched) and cost per inference vs an
+# SPL transfer, requests/s through the HTTP 402 endpoint with vs without payment.
+bench-inference: venv programs
+	@$(PY) bench/inference/inference.py
+
+bench: bench-sbpf bench-cu bench-keeper bench-rpc bench-inference
 
 clean:
 	rm -rf target .build $(VENV)

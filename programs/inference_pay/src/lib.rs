@@ -76,9 +76,10 @@ pub mod inference_pay {
     }
 
     /// Redeems one voucher per remaining account (channel), signature `i` of
-    /// the Ed25519 precompile instruction at `ed25519_ix` for channel `i`.
-    pub fn settle<'info>(ctx: Context<'info, Settle<'info>>, ed25519_ix: u16) -> Result<()> {
-        instructions::settle::handler(ctx, ed25519_ix)
+    /// the Ed25519 precompile instruction `ed25519_back` instructions before
+    /// this one for channel `i`.
+    pub fn settle<'info>(ctx: Context<'info, Settle<'info>>, ed25519_back: u8) -> Result<()> {
+        instructions::settle::handler(ctx, ed25519_back)
     }
 
     pub fn start_close(ctx: Context<StartClose>) -> Result<()> {

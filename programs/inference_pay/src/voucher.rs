@@ -113,6 +113,19 @@ pub fn parse_ed25519(data: &[u8], own_index: u16, expected: usize) -> Result<Vec
     Ok(out)
 }
 
+/// Index of the instruction being executed (the sysvar's last two bytes).
+pub fn current_index(sysvar: &[u8]) -> Result<u16> {
+    require!(sysvar.len() >= 2, PayError::InvalidInstructionsSysvar);
+    u16_at(sysvar, sysvar.len() - 2)
+}
+
+/// Absolute index of the instruction `back` places before the current one.
+pub fn index_before(sysvar: &[u8], back: u8) -> Result<u16> {
+    let current = current_index(sysvar)?;
+    require!(back > 0, PayError::NotEd25519Instruction);
+    current.checked_sub(back as u16).ok_or(error!(PayError::NotEd25519Instruction))
+}
+
 /// `(program_id, data)` of instruction `index` of the transaction, read from
 /// the instructions sysvar's serialized form: `u16 count, u16 offsets[count]`,
 /// then per instruction `u16 n_accounts, n * (u8 flags, 32 key), 32 program
@@ -235,5 +248,12 @@ mod tests {
         let (p1, d1) = instruction_at(&sysvar, 1).unwrap();
         assert_eq!((p1, d1), (crate::ID.as_ref(), &[9u8; 40][..]));
         assert!(instruction_at(&sysvar, 2).is_err());
+        let mut with_current = sysvar.clone();
+        let n = with_current.len();
+        with_current[n - 2..].copy_from_slice(&1u16.to_le_bytes());
+        assert_eq!(current_index(&with_current).unwrap(), 1);
+        assert_eq!(index_before(&with_current, 1).unwrap(), 0);
+        assert!(index_before(&with_current, 2).is_err());
+        assert!(index_before(&with_current, 0).is_err());
     }
 }

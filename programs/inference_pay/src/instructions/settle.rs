@@ -10,7 +10,9 @@ use job_escrow::token::{Token, TokenAccount};
 
 /// The provider redeems the best voucher of each channel passed as a
 /// remaining account (writable), channel `i` with signature `i` of the
-/// Ed25519 precompile instruction at index `ed25519_ix` of the transaction.
+/// Ed25519 precompile instruction `ed25519_back` instructions before this one
+/// (1 = immediately before; relative, so compute-budget instructions
+/// prepended by a sender do not matter).
 /// Each channel moves from `settled` to the voucher's cumulative amount;
 /// the provider gets the sum minus the fees in one transfer, the fees stay
 /// in the pool vault (`fees_accrued`) for `sweep_fees`. Only the provider's
@@ -37,7 +39,7 @@ pub struct Settle<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handler<'info>(ctx: Context<'info, Settle<'info>>, ed25519_ix: u16) -> Result<()> {
+pub fn handler<'info>(ctx: Context<'info, Settle<'info>>, ed25519_back: u8) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let channels = ctx.remaining_accounts;
     require!(!channels.is_empty(), PayError::NoChannels);
@@ -45,6 +47,7 @@ pub fn handler<'info>(ctx: Context<'info, Settle<'info>>, ed25519_ix: u16) -> Re
     let mint = ctx.accounts.pool.mint;
 
     let sysvar = ctx.accounts.instructions.try_borrow_data()?;
+    let ed25519_ix = voucher::index_before(&sysvar, ed25519_back)?;
     let (program, data) = voucher::instruction_at(&sysvar, ed25519_ix)?;
     require!(program == ED25519_PROGRAM_ID.as_ref(), PayError::NotEd25519Instruction);
     let signed = voucher::parse_ed25519(data, ed25519_ix, channels.len())?;
