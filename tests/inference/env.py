@@ -106,7 +106,8 @@ class Env:
         payer = kw.pop("payer", self.payers[i])
         return self.pay.open_channel(
             payer=payer.pubkey(), provider=kw.pop("provider", self.provider.pubkey()), mint=self.mint,
-            market=self.market, payer_token=kw.pop("payer_token", self.payer_tokens[i]), channel_id=channel_id,
+            market=kw.pop("market", self.market), payer_token=kw.pop("payer_token", self.payer_tokens[i]),
+            channel_id=channel_id,
             deposit=deposit, expires_at=self.h.now() + life, dispute_window=window, **kw)
 
     def open(self, i: int = 0, channel_id: int = 1, deposit: int = DEPOSIT, **kw) -> Pubkey:

@@ -233,6 +233,7 @@ async def test_open_top_up_and_close_rejections(env: Env) -> None:
     env.fails(env.open_ix(0, window=59), p, name="InvalidDisputeWindow")
     env.fails(env.open_ix(0, provider=p.pubkey()), p, name="InvalidParty")
     env.fails(env.open_ix(0, payer_token=env.payer_tokens[1]), p, name="WrongOwner")
+    env.fails(env.open_ix(0, market=env.treasury), p, name="WrongMarket")
     other_mint = env.h.create_mint(Keypair(), 6)
     env.fails(env.open_ix(0, refund_to=env.h.create_token_account(other_mint, p.pubkey())), p, name="WrongMint")
     ch = env.open(0)

@@ -1,8 +1,7 @@
 use anchor_lang::prelude::*;
 
 /// One code per rejection reason. Codes start at 6100 so they never collide
-/// with job_escrow's (6000..), whose token-account parsing this program
-/// shares (`InvalidTokenAccount` 6016 can surface from it). Append new
+/// with job_escrow's (6000..), whose Market this program reads. Append new
 /// variants at the end: codes are part of the public interface.
 #[error_code(offset = 6100)]
 pub enum PayError {
@@ -82,4 +81,8 @@ pub enum PayError {
     NothingToSweep,
     #[msg("Listing does not belong to this provider")]
     WrongListing,
+    #[msg("Account is not an initialized SPL Token account")]
+    InvalidTokenAccount,
+    #[msg("Not job_escrow's market of this mint")]
+    WrongMarket,
 }

@@ -29,9 +29,11 @@ use anchor_lang::prelude::*;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod market;
 pub mod math;
 pub mod pool;
 pub mod state;
+pub mod token;
 pub mod voucher;
 
 pub use instructions::*;

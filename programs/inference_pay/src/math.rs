@@ -2,8 +2,8 @@
 //!
 //! Fee model: the protocol fee is taken out of what the provider is paid.
 //! The fee owed on a channel once `c` has been settled is the cumulative
-//! `fee_for(c) = ceil(c * fee_bps / 10_000)` (job_escrow's function, the
-//! network-wide rounding: against the party being paid, never in its
+//! `fee_for(c) = ceil(c * fee_bps / 10_000)` (job_escrow's rounding, the
+//! network-wide one: against the party being paid, never in its
 //! favour). A settlement from `settled` to `cumulative` accrues the
 //! difference `fee_for(cumulative) - fee_for(settled)`, so the fees of a
 //! channel add up to `fee_for(final settled)` however often it is settled:
@@ -11,7 +11,14 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::PayError;
-use job_escrow::math::fee_for;
+
+/// `ceil(amount * fee_bps / 10_000)` (the same rounding as job_escrow's
+/// `fee_for`); `fee_bps <= 10_000` so it never exceeds `amount`.
+pub fn fee_for(amount: u64, fee_bps: u16) -> Result<u64> {
+    require!(fee_bps <= 10_000, PayError::MathOverflow);
+    let fee = ((amount as u128) * (fee_bps as u128) + 9_999) / 10_000;
+    u64::try_from(fee).map_err(|_| error!(PayError::MathOverflow))
+}
 
 /// `(to_provider, fee)` of moving a channel from `settled` to `cumulative`
 /// (the caller checked `settled <= cumulative`).

@@ -2,7 +2,7 @@
 use anchor_lang::prelude::*;
 
 use crate::state::{Pool, POOL_SEED};
-use job_escrow::token;
+use crate::token;
 
 pub struct PoolVault<'info> {
     pub token_program: AccountInfo<'info>,

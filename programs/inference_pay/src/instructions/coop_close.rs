@@ -4,7 +4,7 @@ use crate::errors::PayError;
 use crate::events::ChannelClosed;
 use crate::instructions::finish_close::close_and_refund;
 use crate::state::*;
-use job_escrow::token::{Token, TokenAccount};
+use crate::token::{Token, TokenAccount};
 
 /// Cooperative close, at any time: payer and provider both sign, the
 /// unsettled rest goes back to `refund_to` at once and the channel closes

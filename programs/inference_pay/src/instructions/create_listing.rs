@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::errors::PayError;
 use crate::events::ListingCreated;
 use crate::state::*;
-use job_escrow::token::{MINT_LEN, TOKEN_PROGRAM_ID};
+use crate::token::{MINT_LEN, TOKEN_PROGRAM_ID};
 
 /// A provider lists a model, priced in base units of `mint`.
 #[event_cpi]

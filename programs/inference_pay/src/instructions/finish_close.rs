@@ -4,7 +4,7 @@ use crate::errors::PayError;
 use crate::events::ChannelClosed;
 use crate::pool::PoolVault;
 use crate::state::*;
-use job_escrow::token::{Token, TokenAccount};
+use crate::token::{Token, TokenAccount};
 
 /// After the dispute window: refunds `deposit - settled` to the channel's
 /// `refund_to` and closes it (rent to `rent_payer`). Permissionless: every

@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::errors::PayError;
 use crate::events::PoolInitialized;
 use crate::state::*;
-use job_escrow::token::{self, Token, MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
+use crate::token::{self, Token, MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
 
 /// Creates the pool of a classic SPL Token mint and its vault (a token
 /// account owned by the pool PDA). Permissionless: the pool has no

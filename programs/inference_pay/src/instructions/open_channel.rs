@@ -3,8 +3,8 @@ use anchor_lang::prelude::*;
 use crate::errors::PayError;
 use crate::events::ChannelOpened;
 use crate::state::*;
-use job_escrow::state::{Market, MARKET_SEED};
-use job_escrow::token::{self, Token, TokenAccount};
+use crate::market;
+use crate::token::{self, Token, TokenAccount};
 
 /// Opens a channel from `payer` to `provider` in the pool's mint and moves
 /// `deposit` from `payer_token` into the pool vault. The protocol fee is the
@@ -26,13 +26,10 @@ pub struct OpenChannel<'info> {
     pub rent_payer: Signer<'info>,
     /// CHECK: only the key is recorded.
     pub provider: UncheckedAccount<'info>,
-    #[account(
-        seeds = [MARKET_SEED, pool.mint.as_ref()],
-        bump = market.bump,
-        seeds::program = job_escrow::ID,
-        constraint = !market.paused @ PayError::MarketPaused,
-    )]
-    pub market: Box<Account<'info, Market>>,
+    /// job_escrow's market of the mint (owner, discriminator, mint and PDA
+    /// checked by `market::read`).
+    /// CHECK: read by hand in the handler.
+    pub market: UncheckedAccount<'info>,
     #[account(mut, dup, seeds = [POOL_SEED, pool.mint.as_ref()], bump = pool.bump)]
     pub pool: Box<Account<'info, Pool>>,
     #[account(mut, dup, address = pool.vault @ PayError::WrongVault)]
@@ -71,6 +68,8 @@ pub fn handler(
     voucher_signer: Pubkey,
 ) -> Result<()> {
     let clock = Clock::get()?;
+    let policy = market::read(&ctx.accounts.market, &ctx.accounts.pool.mint)?;
+    require!(!policy.paused, PayError::MarketPaused);
     require!(deposit > 0, PayError::ZeroAmount);
     require!(
         expires_at > clock.unix_timestamp && expires_at - clock.unix_timestamp <= MAX_CHANNEL_LIFE,
@@ -95,7 +94,7 @@ pub fn handler(
         &[],
     )?;
     let mint = ctx.accounts.pool.mint;
-    let fee_bps = ctx.accounts.market.fee_bps;
+    let fee_bps = policy.fee_bps;
     let channel = Channel {
         payer,
         provider,

@@ -6,7 +6,7 @@ use crate::math;
 use crate::pool::PoolVault;
 use crate::state::*;
 use crate::voucher::{self, ED25519_PROGRAM_ID, INSTRUCTIONS_SYSVAR_ID};
-use job_escrow::token::{Token, TokenAccount};
+use crate::token::{Token, TokenAccount};
 
 /// The provider redeems the best voucher of each channel passed as a
 /// remaining account (writable), channel `i` with signature `i` of the

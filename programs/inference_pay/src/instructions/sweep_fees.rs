@@ -4,8 +4,8 @@ use crate::errors::PayError;
 use crate::events::FeesSwept;
 use crate::pool::PoolVault;
 use crate::state::*;
-use job_escrow::state::{Market, MARKET_SEED};
-use job_escrow::token::{Token, TokenAccount};
+use crate::market;
+use crate::token::{Token, TokenAccount};
 
 /// Permissionless: moves the pool's accrued fees to the treasury of
 /// job_escrow's market for the mint (the network-wide fee policy). A
@@ -13,13 +13,10 @@ use job_escrow::token::{Token, TokenAccount};
 #[event_cpi]
 #[derive(Accounts)]
 pub struct SweepFees<'info> {
-    #[account(
-        seeds = [MARKET_SEED, pool.mint.as_ref()],
-        bump = market.bump,
-        seeds::program = job_escrow::ID,
-        has_one = treasury @ PayError::WrongTreasury,
-    )]
-    pub market: Box<Account<'info, Market>>,
+    /// job_escrow's market of the mint (owner, discriminator, mint and PDA
+    /// checked by `market::read`).
+    /// CHECK: read by hand in the handler.
+    pub market: UncheckedAccount<'info>,
     #[account(mut, dup, seeds = [POOL_SEED, pool.mint.as_ref()], bump = pool.bump)]
     pub pool: Box<Account<'info, Pool>>,
     #[account(mut, dup, address = pool.vault @ PayError::WrongVault)]
@@ -30,6 +27,8 @@ pub struct SweepFees<'info> {
 }
 
 pub fn handler(ctx: Context<SweepFees>) -> Result<()> {
+    let policy = market::read(&ctx.accounts.market, &ctx.accounts.pool.mint)?;
+    require_keys_eq!(policy.treasury, ctx.accounts.treasury.key(), PayError::WrongTreasury);
     let amount = ctx.accounts.pool.fees_accrued;
     require!(amount > 0, PayError::NothingToSweep);
     let vault = PoolVault::new(ctx.accounts.token_program.to_account_info(), ctx.accounts.vault.to_account_info(), &ctx.accounts.pool);

@@ -3,8 +3,8 @@ use anchor_lang::prelude::*;
 use crate::errors::PayError;
 use crate::events::ChannelToppedUp;
 use crate::state::*;
-use job_escrow::state::{Market, MARKET_SEED};
-use job_escrow::token::{self, Token, TokenAccount};
+use crate::market;
+use crate::token::{self, Token, TokenAccount};
 
 /// The payer adds `amount` to an open channel and/or moves its expiry later
 /// (`expires_at` equal to the current one keeps it).
@@ -12,13 +12,10 @@ use job_escrow::token::{self, Token, TokenAccount};
 #[derive(Accounts)]
 pub struct TopUp<'info> {
     pub payer: Signer<'info>,
-    #[account(
-        seeds = [MARKET_SEED, pool.mint.as_ref()],
-        bump = market.bump,
-        seeds::program = job_escrow::ID,
-        constraint = !market.paused @ PayError::MarketPaused,
-    )]
-    pub market: Box<Account<'info, Market>>,
+    /// job_escrow's market of the mint (owner, discriminator, mint and PDA
+    /// checked by `market::read`).
+    /// CHECK: read by hand in the handler.
+    pub market: UncheckedAccount<'info>,
     #[account(seeds = [POOL_SEED, pool.mint.as_ref()], bump = pool.bump)]
     pub pool: Box<Account<'info, Pool>>,
     #[account(mut, dup, address = pool.vault @ PayError::WrongVault)]
@@ -46,6 +43,7 @@ pub struct TopUp<'info> {
 
 pub fn handler(ctx: Context<TopUp>, amount: u64, expires_at: i64) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
+    require!(!market::read(&ctx.accounts.market, &ctx.accounts.pool.mint)?.paused, PayError::MarketPaused);
     let channel = &ctx.accounts.channel;
     require!(expires_at >= channel.expires_at, PayError::ExpiryMovedBack);
     require!(amount > 0 || expires_at > channel.expires_at, PayError::ZeroAmount);
