@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     from iopay.cli.escrow import add_parsers
 
     add_parsers(sub)  # market, job, keeper (iopay.cli.escrow)
+    from iopay.cli import governance
+
+    governance.add_parser(sub)  # gov (SPL Governance vote helper)
     from iopay.cli.inference import add_parsers as add_inference_parsers
 
     add_inference_parsers(sub)  # provider, channel (iopay.cli.inference)
