@@ -20,10 +20,10 @@ from tests.inference.env import DEPOSIT, FEE_BPS, LIFE, WINDOW, Env, load, make_
 
 
 @pytest.fixture
-def env(harness: Harness, record_cu) -> Env:
+def env(harness: Harness) -> Env:
     escrow = load(harness, "job_escrow")
     pay = load(harness, "inference_pay")
-    return make_env(harness, escrow, pay, record=record_cu)
+    return make_env(harness, escrow, pay)
 
 
 def signed(env: Env, key: Keypair, channel: Pubkey, open_slot: int, cumulative: int, nonce: int,
@@ -84,7 +84,7 @@ async def test_pay_settle_and_cooperative_close_exact(env: Env) -> None:
     env.fails(env.pay.sweep_fees(mint=env.mint, market=env.market, treasury=env.treasury), name="NothingToSweep")
 
 
-async def test_several_channels_one_precompile_one_settle(env: Env, record_cu) -> None:
+async def test_several_channels_one_precompile_one_settle(env: Env) -> None:
     chans = [env.open(i, channel_id=7) for i in range(3)]
     best = []
     for k, ch in enumerate(chans):
