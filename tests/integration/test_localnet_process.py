@@ -237,8 +237,12 @@ def test_command_line(localnet: Validator, tmp_path: Path) -> None:
     assert r.returncode != 0 and "program file not found" in r.stderr
     info = json.loads((localnet.ledger / "localnet.json").read_text())
     assert info["upgrade_authority_keypair"] == str(localnet.upgrade_authority_path)
-    assert [p["address"] for p in info["programs"]] == [str(ProgramIdl.load("job_escrow").program_id)]
-    assert localnet.rpc("getAccountInfo", info["programs"][0]["address"], {"encoding": "base64"})["value"]["executable"]
+    # Every program in target/deploy, at its IDL address.
+    deployed = sorted(str(ProgramIdl.load(so.stem).program_id) for so in (REPO / "target" / "deploy").glob("*.so"))
+    assert sorted(p["address"] for p in info["programs"]) == deployed
+    assert str(ProgramIdl.load("job_escrow").program_id) in deployed
+    for p in info["programs"]:
+        assert localnet.rpc("getAccountInfo", p["address"], {"encoding": "base64"})["value"]["executable"]
 
 
 def test_rpc_tps_benchmark_runs() -> None:
