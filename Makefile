@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 # The host Rust toolchain (rustup); /usr/bin/cargo is Debian's, reserved for the SBPF build.
 HOST_CARGO := $(shell [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo || echo cargo)
 
-.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu bench-keeper bench-rpc clean bench-escrow bench-localnet bench-inference
+.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu bench-keeper bench-rpc clean bench-escrow bench-localnet bench-inference bench-rewards
 
 all: programs
 
@@ -52,6 +52,10 @@ bench-keeper: venv programs
 bench-rpc: venv programs
 	@$(PY) bench/localnet/rpc_tps.py
 
+# Rewards: Merkle tree build time (10k / 1M workers), CU per claim at those depths, rent per claim.
+bench-rewards: venv programs
+	@$(PY) bench/rewards/distributor.py
+
 bench-escrow: bench-cu bench-keeper
 bench-localnet: bench-rpc
 
@@ -60,7 +64,7 @@ bench-localnet: bench-rpc
 bench-inference: venv programs
 	@$(PY) bench/inference/inference.py
 
-bench: bench-sbpf bench-cu bench-keeper bench-rpc bench-inference
+bench: bench-sbpf bench-cu bench-keeper bench-rpc bench-rewards bench-inference
 
 clean:
 	rm -rf target .build $(VENV)
