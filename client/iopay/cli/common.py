@@ -197,7 +197,10 @@ class Ctx:
         from iopay.core.tx import SendConfig, TransactionSender
 
         prog = ProgramIdl.load(getattr(self.args, "idl", None) or "job_escrow")
-        self.rpc = AsyncClient(self.url, timeout=30)
+        from solana.rpc.commitment import Confirmed
+
+        # Reads at confirmed, as the Solana CLI (solana-py's default would be finalized).
+        self.rpc = AsyncClient(self.url, timeout=30, commitment=Confirmed)
         errors = ErrorRegistry()
         errors.add(prog.errors)
         fee = getattr(self.args, "priority_fee", None) or "auto"

@@ -6,7 +6,7 @@ Subscriptions: account, program (with filters), signature (one shot, with
 commitment: ``processed`` notifications go out when the transaction
 commits; ``confirmed``/``finalized`` ones are held until the slot reaches
 that commitment. Account and program notifications carry the account's
-state at delivery. A ``signatureSubscribe`` for a signature that already
+state at delivery in the bank of the subscription's commitment. A ``signatureSubscribe`` for a signature that already
 reached the commitment is answered at once (and ends).
 
 Every connection has a bounded outgoing queue written by its own task, so a
@@ -267,13 +267,13 @@ class PubSub:
         return codec.ui_account(acc, enc, s.data_slice, self.chain.mint_lookup)
 
     def _send_account(self, s: Sub, slot: int) -> None:
-        acc = self.chain.svm.get_account(s.key)
+        acc = self.chain.get_account(s.key, self.chain.commitment_slot(s.level))
         if acc is None or acc.lamports == 0:
             acc = Account(0, b"", SYSTEM_PROGRAM_ID)
         self._note(s, "accountNotification", {"context": {"slot": slot}, "value": self._ui(s, acc)})
 
     def _send_program(self, s: Sub, slot: int, key: Pubkey) -> None:
-        acc = self.chain.get_account(key)
+        acc = self.chain.get_account(key, self.chain.commitment_slot(s.level))
         if acc is None or acc.owner != s.key or not all(f(acc) for f in s.filters):
             return
         self._note(s, "programNotification",

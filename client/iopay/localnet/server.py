@@ -144,6 +144,7 @@ class Localnet:
             pdata = deploy_upgradeable(self.chain, spec.address, spec.path.read_bytes(), auth)
             self.programs.append({"address": str(spec.address), "path": str(spec.path), "programdata": str(pdata),
                                   "upgrade_authority": str(auth) if auth else "none"})
+        self.chain.root_everything()  # what exists at start is at every commitment
         self.methods = RpcMethods(self.chain, NodeInfo(self.identity, self.faucet))
         self.http = HttpServer(Dispatcher(self.methods.table()).handle_payload, host=opts.host, port=opts.rpc_port)
         self.pubsub = PubSub(self.chain, host=opts.host,
