@@ -19,7 +19,12 @@ from iopay.cli.common import Ctx, cli_error, common_options, emit, nonneg_int, p
 
 def cmd_run(args: argparse.Namespace) -> int:
     async def go() -> int:
-        from iopay.escrow.keeper import JsonLog, Keeper, KeeperConfig, Limits
+        from iopay.escrow.keeper import JsonLog, Keeper, KeeperConfig, Limits, Shard
+
+        try:
+            shard = Shard.parse(args.shard, args.takeover_grace) if args.shard else None
+        except ValueError as e:
+            raise cli_error(f"--shard: {e}")
 
         # Signals are handled from the start: a SIGTERM while connecting
         # still ends in a clean exit (status 0), never a kill.
@@ -47,7 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                                create_missing_token_accounts=args.create_missing_token_accounts,
                                max_sleep=args.max_sleep, min_sleep=min(args.min_sleep, args.max_sleep),
                                grace=args.grace, batch_window=args.batch_window, metrics_interval=args.metrics_interval,
-                               metrics_port=args.metrics_port)
+                               metrics_port=args.metrics_port, shard=shard)
             log = JsonLog(sys.stderr, level=args.log_level)
             keeper = Keeper(c.client, args.mint, cfg, log=log)
             if args.once:
@@ -93,6 +98,12 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--metrics-interval", type=float, default=60.0, help="periodic metrics log line (s)")
     s.add_argument("--metrics-port", type=nonneg_int, default=None,
                    help="serve Prometheus text on http://127.0.0.1:PORT/metrics (0 = any free port)")
+    s.add_argument("--shard", metavar="I/N", default=None,
+                   help="run as keeper I of N (0 <= I < N) on the same markets: pay only this shard's jobs "
+                        "(split by job address), and the others' once overdue (--takeover-grace)")
+    s.add_argument("--takeover-grace", type=float, default=30.0, metavar="SECONDS",
+                   help="with --shard: pay another shard's payout after it stayed unpaid this long "
+                        "(twice as long for the shard after next, ...; default 30)")
     s.add_argument("--priority-fee", default="auto", help="micro-lamports per CU, or auto (default)")
     s.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info")
     s.set_defaults(func=cmd_run)

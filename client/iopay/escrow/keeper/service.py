@@ -19,6 +19,10 @@ A round (:meth:`Keeper.run_once`):
    job still paying out needs (deactivate now, close, rent back to the payer,
    once the runtime allows it: :meth:`iopay.escrow.keeper.lookup.LookupTables.retire`).
 
+Several keepers on one market (``shard``, :mod:`iopay.escrow.keeper.shard`):
+each pays its own shard of the jobs and takes over another shard's payouts
+only once they stayed unpaid for its takeover grace period.
+
 Idempotent and restart-safe by construction: nothing is remembered between
 rounds. Every round starts from the chain, where ``hours_paid`` only goes
 up, and ``settle`` pays a slot only the hours it has earned and not been
@@ -52,6 +56,7 @@ from iopay.escrow.keeper.logs import JsonLog
 from iopay.escrow.keeper.lookup import LookupTables
 from iopay.escrow.keeper.metrics import Metrics, MetricsServer
 from iopay.escrow.keeper.planner import Batch, BatchPlanner, CuModel, Limits, Payout, payouts_of
+from iopay.escrow.keeper.shard import Shard, Takeover
 
 try:  # httpx is a dependency of solana-py; transport errors are transient
     import httpx
@@ -94,6 +99,8 @@ class KeeperConfig:
     metrics_interval: float = 60.0
     #: serve /metrics on 127.0.0.1:PORT (0 = any free port, None = off)
     metrics_port: Optional[int] = None
+    #: pay only this shard's jobs, and the others' once overdue by the shard's grace (None = every job)
+    shard: Optional[Shard] = None
 
 
 @dataclass
@@ -108,6 +115,11 @@ class RoundReport:
     skipped: int
     next_due_ts: Optional[int]
     seconds: float
+    #: sharded keepers: payouts of other shards paid by this one / left to their owner this round
+    taken_over: int = 0
+    deferred: int = 0
+    #: seconds until the first deferred payout may be taken over
+    takeover_in: Optional[float] = None
 
 
 @dataclass
@@ -135,6 +147,7 @@ class Keeper:
         self.tables: Optional[LookupTables] = (
             LookupTables(client.chain, client.payer, on_event=self.log.info) if self.config.lookup_tables else None)
         self._rng = rng or random.Random()
+        self.takeover: Optional[Takeover] = Takeover(self.config.shard) if self.config.shard is not None else None
         self._token_accounts: Set[Pubkey] = set()
         self._sem: Optional[asyncio.Semaphore] = None
         self._stop: Optional[asyncio.Event] = None
@@ -183,6 +196,9 @@ class Keeper:
         now = await self.client.now()
         counts = _RoundCounts()
         jobs_watched = due = batches_n = skipped = 0
+        taken_over = deferred = 0
+        takeover_in: Optional[float] = None
+        shard = self.config.shard
         next_due: Optional[int] = None
         #: accounts of the jobs still paying out (every market): lookup tables holding none are retired
         live: Set[Pubkey] = set()
@@ -194,11 +210,20 @@ class Keeper:
             for job in jobs:
                 dues = due_slots(job, now)
                 nd = next_due_ts(job, now)
-                if dues or nd is not None:
+                # (Sharded: other shards' jobs are watched for takeover, not kept in our tables.)
+                if (dues or nd is not None) and (shard is None or shard.owns(job.address)):
                     watched.append(job)
                 if nd is not None:
                     next_due = nd if next_due is None else min(next_due, nd)
                 payouts += payouts_of(job, dues, lambda w, _m=market.mint: self.client.token_account_of(w, _m))
+            if self.takeover is not None:
+                sel = self.takeover.select(payouts)
+                payouts = sel.payouts
+                taken_over += sel.taken_over
+                deferred += sel.deferred
+                if sel.next_takeover_in is not None:
+                    takeover_in = sel.next_takeover_in if takeover_in is None else min(takeover_in,
+                                                                                       sel.next_takeover_in)
             jobs_watched += len(watched)
             due += len(payouts)
             payouts, missing = await self._usable(market, payouts)
@@ -224,8 +249,10 @@ class Keeper:
         m.backlog = max(0, due - counts.paid - counts.already)
         m.last_round_ts = now
         m.next_due_ts = next_due or 0
+        m.takeover_payouts += taken_over
         report = RoundReport(now, jobs_watched, due, batches_n, counts.paid, counts.already, counts.failed, skipped,
-                             next_due, round(time.monotonic() - t0, 3))
+                             next_due, round(time.monotonic() - t0, 3), taken_over, deferred,
+                             None if takeover_in is None else round(takeover_in, 3))
         self.log.info("round", **{k: v for k, v in report.__dict__.items()})
         return report
 
@@ -351,6 +378,8 @@ class Keeper:
                     else:
                         sent = await self.client.chain.send(batch.instructions, [], self.client.payer)
             except ProgramError as e:
+                if e.name == "NothingToSettle":
+                    self.m.nothing_to_settle_transactions += 1  # wasted: paid already (by us or another keeper)
                 if e.name == "NothingToSettle" and len(batch.instructions) == 1:
                     counts.already += len(batch.payouts)
                     self.m.already_settled += len(batch.payouts)
@@ -447,8 +476,12 @@ class Keeper:
         if report is None or report.failed:
             return max(cfg.min_sleep, min(cfg.failure_retry, cfg.max_sleep))
         if report.next_due_ts is None:
-            return cfg.max_sleep
-        return max(cfg.min_sleep, min(cfg.max_sleep, report.next_due_ts - report.now + cfg.grace + cfg.batch_window))
+            delay = cfg.max_sleep
+        else:
+            delay = max(cfg.min_sleep, min(cfg.max_sleep, report.next_due_ts - report.now + cfg.grace + cfg.batch_window))
+        if report.takeover_in is not None:
+            delay = max(cfg.min_sleep, min(delay, report.takeover_in))
+        return delay
 
     async def run(self, stop: Optional[asyncio.Event] = None, *, max_rounds: Optional[int] = None) -> Metrics:
         """Rounds until ``stop`` (default: :attr:`stop_event`) is set or
@@ -462,6 +495,8 @@ class Keeper:
             self.server = MetricsServer(self.m, cfg.metrics_port)
             await self.server.start()
         self.log.info("keeper_started", markets=[str(m) for m in self.mints], payer=str(self.client.payer.pubkey()),
+                      shard=str(cfg.shard) if cfg.shard else None,
+                      takeover_grace=cfg.shard.grace if cfg.shard else None,
                       concurrency=cfg.concurrency, lookup_tables=cfg.lookup_tables,
                       metrics_port=self.server.port if self.server else None)
         rounds = 0
