@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 # The host Rust toolchain (rustup); /usr/bin/cargo is Debian's, reserved for the SBPF build.
 HOST_CARGO := $(shell [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo || echo cargo)
 
-.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu bench-keeper bench-rpc clean bench-escrow bench-localnet
+.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu bench-keeper bench-rpc clean bench-escrow bench-localnet validator test-parity
 
 all: programs
 
@@ -30,6 +30,14 @@ test-python: venv programs
 	@$(PY) -m pytest -q
 
 test: venv programs idl-check test-rust test-python
+
+# Optional: Agave's solana-test-validator, built once into .build/agave/bin (about an hour).
+validator:
+	@scripts/validator.sh
+
+# The integration tier against both validators (needs `make validator` or the binary on PATH).
+test-parity: venv programs
+	@scripts/test-parity.sh
 
 demo: venv programs
 	@$(PY) -m iopay.demo
