@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 # The host Rust toolchain (rustup); /usr/bin/cargo is Debian's, reserved for the SBPF build.
 HOST_CARGO := $(shell [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo || echo cargo)
 
-.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu bench-keeper bench-rpc clean bench-escrow bench-localnet validator test-parity
+.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu bench-keeper bench-rpc clean bench-escrow bench-localnet validator test-parity bench-scale
 
 all: programs
 
@@ -59,6 +59,10 @@ bench-keeper: venv programs
 # Transactions per second over JSON-RPC (local validator) vs in process.
 bench-rpc: venv programs
 	@$(PY) bench/localnet/rpc_tps.py
+
+# One hour boundary at network scale over JSON-RPC: 2,500 jobs x 4 workers, the keeper as a process.
+bench-scale: venv programs
+	@$(PY) bench/scale/keeper_boundary.py
 
 bench-escrow: bench-cu bench-keeper
 bench-localnet: bench-rpc

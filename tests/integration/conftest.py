@@ -144,8 +144,10 @@ def launch_localnet(ledger: Path, *, reset: bool = True, args: Sequence[str] = (
     """Start ``python -m iopay.localnet`` on free ports; returns when healthy."""
     ledger.mkdir(parents=True, exist_ok=True)
     log_path = ledger.parent / f"{ledger.name}.{time.monotonic_ns()}.log"
-    cmd = [sys.executable, "-m", "iopay.localnet", "--ledger", str(ledger), "--rpc-port", "0", "--ws-port", "0",
-           *(["--reset"] if reset else []), *args]
+    # Websocket on the RPC port + 1, as Agave (clients derive one from the other).
+    port = _free_port(pair=True)
+    cmd = [sys.executable, "-m", "iopay.localnet", "--ledger", str(ledger), "--rpc-port", str(port),
+           "--ws-port", str(port + 1), *(["--reset"] if reset else []), *args]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + START_TIMEOUT

@@ -90,6 +90,9 @@ class LiteSvmChain:
     async def get_program_accounts(self, program_id: Pubkey, filters: Sequence[Memcmp]) -> List[Tuple[Pubkey, bytes]]:
         return self.h.program_accounts(program_id, filters)
 
+    async def get_multiple_accounts(self, addresses: Sequence[Pubkey]) -> List[Optional[Tuple[Pubkey, bytes]]]:
+        return [await self.get_account(a) for a in addresses]
+
     async def get_lamports(self, address: Pubkey) -> int:
         return self.h.lamports(address) if self.h.exists(address) else 0
 
@@ -136,6 +139,18 @@ class RpcChain:
 
         resp = await self.sender.call("get_balance", address, Commitment(self.commitment))
         return int(resp.value)
+
+    async def get_multiple_accounts(self, addresses: Sequence[Pubkey]) -> List[Optional[Tuple[Pubkey, bytes]]]:
+        """(owner, data) or None per address: ``getMultipleAccounts``, 100 a call."""
+        from solana.rpc.commitment import Commitment
+
+        out: List[Optional[Tuple[Pubkey, bytes]]] = []
+        keys = list(addresses)
+        for i in range(0, len(keys), 100):
+            resp = await self.sender.call("get_multiple_accounts", keys[i:i + 100], Commitment(self.commitment),
+                                          "base64")
+            out += [None if a is None else (a.owner, bytes(a.data)) for a in resp.value]
+        return out
 
     async def get_program_accounts(self, program_id: Pubkey, filters: Sequence[Memcmp]) -> List[Tuple[Pubkey, bytes]]:
         from solana.rpc.commitment import Commitment

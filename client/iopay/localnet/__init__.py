@@ -30,7 +30,7 @@ requestAirdrop, sendTransaction, simulateTransaction; batches of any of them.
 Websocket (``pubsub.py``): account/program/signature/logs/slot/root
 ``Subscribe`` and ``Unsubscribe``.
 
-Extra method (not in Agave):
+Extra methods (not in Agave):
 
 ``iopay_warpTime``
     params ``[seconds]`` or ``[{"seconds": N}]``: moves the Clock's
@@ -48,6 +48,20 @@ tables) and the blockhash of the current slot are not visible at
 ``processed`` fails it with ``BlockhashNotFound`` until it is confirmed.
 Account and program notifications carry the state of the subscription's
 commitment.
+
+``iopay_dropWebsockets``
+    params ``[]`` or ``[{"refuseSeconds": N}]``: closes every websocket
+    connection (code 1001) and refuses new ones for N seconds (code 1013),
+    a network cut for tests of clients that must resubscribe. Returns
+    ``{"closed", "refuseSeconds"}``.
+
+``iopay_rpcStats``
+    no params: ``{"calls": {method: count}}`` of the HTTP JSON-RPC calls
+    served since start (benchmarks count a client's calls with it).
+
+``--account-dir DIR`` loads every ``DIR/*.json`` account (the format
+``solana account --output json`` writes and solana-test-validator's
+``--account-dir`` reads) at genesis of a fresh ledger.
 
 Known differences from Agave: the state replayed from the ledger at start
 (and the programs loaded at start) is at every commitment at once; a

@@ -417,6 +417,16 @@ class Chain:
         if journal and self.journal is not None:
             self.journal.append({"t": "accounts", "slot": self.slot, "accounts": {str(address): encode_account(acc)}})
 
+    def set_accounts(self, accounts: Dict[Pubkey, Account]) -> None:
+        """Many accounts at once outside a transaction (genesis): one journal entry."""
+        for address, acc in accounts.items():
+            self._remember(address, self.svm.get_account(address))
+            self.svm.set_account(address, acc)
+            self._index(address, acc)
+        if self.journal is not None and accounts:
+            self.journal.append({"t": "accounts", "slot": self.slot,
+                                 "accounts": {str(k): encode_account(v) for k, v in accounts.items()}})
+
     def program_accounts(self, owner: Pubkey, at: Optional[int] = None) -> List[Tuple[Pubkey, Account]]:
         """The accounts ``owner`` owns in the bank of slot ``at`` (default: the latest)."""
         candidates: Set[Pubkey] = set(self.by_owner.get(owner, ()))

@@ -87,6 +87,8 @@ class PubSub:
         self.slots: Set[Sub] = set()
         self.roots: Set[Sub] = set()
         self._server: Any = None
+        self.clients: Set[Client] = set()
+        self._refuse_until = 0.0
         chain.listeners.append(self)
 
     async def start(self) -> int:
@@ -105,8 +107,26 @@ class PubSub:
 
     # -- connections -------------------------------------------------------------
 
+    def drop_all(self, refuse_seconds: float = 0.0) -> int:
+        """Close every connection (code 1001) and refuse new ones for
+        ``refuse_seconds`` (code 1013): a network cut, for tests of clients
+        that must resubscribe. Returns how many were closed."""
+        loop = asyncio.get_running_loop()
+        self._refuse_until = loop.time() + max(0.0, refuse_seconds)
+        n = 0
+        for c in list(self.clients):
+            if not c.closed:
+                c.closed = True
+                asyncio.ensure_future(c.ws.close(1001, "dropped by iopay_dropWebsockets"))
+                n += 1
+        return n
+
     async def _serve(self, ws: ServerConnection) -> None:
+        if asyncio.get_running_loop().time() < self._refuse_until:
+            await ws.close(1013, "refusing connections (iopay_dropWebsockets)")
+            return
         client = Client(ws)
+        self.clients.add(client)
         writer = asyncio.create_task(self._writer(client))
         rpc = Dispatcher(self._methods(client))
         try:
@@ -125,6 +145,7 @@ class PubSub:
             log.exception("pubsub connection failed")
         finally:
             client.closed = True
+            self.clients.discard(client)
             for sub in list(client.subs.values()):
                 self._drop(sub)
             writer.cancel()

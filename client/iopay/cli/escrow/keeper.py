@@ -19,7 +19,7 @@ from iopay.cli.common import Ctx, cli_error, common_options, emit, nonneg_int, p
 
 def cmd_run(args: argparse.Namespace) -> int:
     async def go() -> int:
-        from iopay.escrow.keeper import JsonLog, Keeper, KeeperConfig, Limits, Shard
+        from iopay.escrow.keeper import JobWatch, JsonLog, Keeper, KeeperConfig, Limits, Shard
 
         try:
             shard = Shard.parse(args.shard, args.takeover_grace) if args.shard else None
@@ -54,7 +54,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                                grace=args.grace, batch_window=args.batch_window, metrics_interval=args.metrics_interval,
                                metrics_port=args.metrics_port, shard=shard)
             log = JsonLog(sys.stderr, level=args.log_level)
-            keeper = Keeper(c.client, args.mint, cfg, log=log)
+            discovery = None
+            if not args.once and args.discovery == "subscribe":
+                discovery = JobWatch(c.client, args.mint, c.url, args.ws_url, log=log)
+            keeper = Keeper(c.client, args.mint, cfg, log=log, discovery=discovery)
             if args.once:
                 report = await keeper.run_once()
                 data = {**report.__dict__, "metrics": keeper.metrics()}
@@ -83,7 +86,7 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--mint", type=parse_pubkey, action="append", required=True,
                    help="market (by mint) to keep; repeatable")
     s.add_argument("--once", action="store_true", help="one round, print its report, exit")
-    s.add_argument("--concurrency", type=positive_int, default=4, help="transactions in flight (default 4)")
+    s.add_argument("--concurrency", type=positive_int, default=16, help="transactions in flight (default 16)")
     s.add_argument("--max-payees", type=positive_int, default=None,
                    help="cap payouts per transaction (default: as many as the limits allow)")
     s.add_argument("--no-lookup-tables", action="store_true",
@@ -98,6 +101,11 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--metrics-interval", type=float, default=60.0, help="periodic metrics log line (s)")
     s.add_argument("--metrics-port", type=nonneg_int, default=None,
                    help="serve Prometheus text on http://127.0.0.1:PORT/metrics (0 = any free port)")
+    s.add_argument("--discovery", choices=["subscribe", "poll"], default="subscribe",
+                   help="find jobs with one getProgramAccounts then programSubscribe over websockets "
+                        "(default), or getProgramAccounts every round (poll)")
+    s.add_argument("--ws-url", default=None,
+                   help="websocket PubSub URL (default: from --url, port + 1, as the Solana CLI)")
     s.add_argument("--shard", metavar="I/N", default=None,
                    help="run as keeper I of N (0 <= I < N) on the same markets: pay only this shard's jobs "
                         "(split by job address), and the others' once overdue (--takeover-grace)")

@@ -4,7 +4,9 @@ A round (:meth:`Keeper.run_once`):
 
 1. read the cluster clock (the program pays by ``Clock.unix_timestamp``, not
    by the keeper's wall clock) and every job of each market
-   (``getProgramAccounts``: open jobs, and ended ones still owing hours);
+   (``getProgramAccounts``: open jobs, and ended ones still owing hours; or,
+   with a ``discovery`` :class:`iopay.escrow.keeper.discovery.JobWatch`,
+   from its cache kept current over websockets);
 2. compute every slot's due whole hours from on-chain state
    (:func:`iopay.escrow.state.due_slots`);
 3. optionally make sure the accounts involved are in the keeper's address
@@ -72,8 +74,8 @@ TRANSIENT: Tuple[type, ...] = (ConnectionError, TimeoutError, asyncio.TimeoutErr
 
 @dataclass
 class KeeperConfig:
-    #: in-flight transactions at most
-    concurrency: int = 4
+    #: in-flight transactions at most (each waits ~a slot for its confirmation)
+    concurrency: int = 16
     limits: Limits = field(default_factory=Limits)
     cu_model: CuModel = field(default_factory=CuModel)
     #: put the accounts in address lookup tables (v0 transactions) to fit more payouts per transaction
@@ -135,7 +137,7 @@ class Keeper:
 
     def __init__(self, client: Any, mints: Union[Pubkey, Sequence[Pubkey]], config: Optional[KeeperConfig] = None,
                  *, log: Optional[JsonLog] = None, metrics: Optional[Metrics] = None,
-                 rng: Optional[random.Random] = None) -> None:
+                 rng: Optional[random.Random] = None, discovery: Any = None) -> None:
         self.client = client
         self.mints: List[Pubkey] = [mints] if isinstance(mints, Pubkey) else list(mints)
         if not self.mints:
@@ -147,6 +149,8 @@ class Keeper:
         self.tables: Optional[LookupTables] = (
             LookupTables(client.chain, client.payer, on_event=self.log.info) if self.config.lookup_tables else None)
         self._rng = rng or random.Random()
+        #: a JobWatch (started by :meth:`run`), or None: getProgramAccounts every round
+        self.discovery = discovery
         self.takeover: Optional[Takeover] = Takeover(self.config.shard) if self.config.shard is not None else None
         self._token_accounts: Set[Pubkey] = set()
         self._sem: Optional[asyncio.Semaphore] = None
@@ -204,7 +208,10 @@ class Keeper:
         live: Set[Pubkey] = set()
         for mint in self.mints:
             market = await self.client.market(mint)
-            jobs = await self.client.jobs(mint, state=None)
+            if self.discovery is not None and self.discovery.ready.is_set():
+                jobs = self.discovery.jobs(mint)
+            else:
+                jobs = await self.client.jobs(mint, state=None)
             payouts: List[Payout] = []
             watched: List[JobView] = []
             for job in jobs:
@@ -240,6 +247,11 @@ class Keeper:
                           transactions=len(batches), lookup_tables=len(tables),
                           payouts_per_tx=round(len(payouts) / len(batches), 2))
             await asyncio.gather(*(self._settle(market, b, counts) for b in batches))
+            if self.discovery is not None:
+                try:  # our own payouts, before their notifications arrive
+                    await self.discovery.refresh(p.job for p in payouts)
+                except Exception as e:  # noqa: BLE001 - a stale job costs one NothingToSettle at worst
+                    self.log.warning("discovery_refresh_failed", error=repr(e)[:300])
         # After every transaction of the round: none in flight references a table deactivated now.
         await self._retire_tables(live)
         m = self.m
@@ -262,13 +274,7 @@ class Keeper:
         unknown = list(dict.fromkeys(p.token_account for p in payouts if p.token_account not in self._token_accounts))
         if not unknown:
             return payouts, 0
-        sem = asyncio.Semaphore(8)
-
-        async def exists(a: Pubkey) -> bool:
-            async with sem:
-                return await self.client.chain.get_account(a) is not None
-
-        found = await asyncio.gather(*(exists(a) for a in unknown))
+        found = await self._exist(unknown)
         missing = {a for a, ok in zip(unknown, found) if not ok}
         self._token_accounts.update(a for a, ok in zip(unknown, found) if ok)
         if missing and self.config.create_missing_token_accounts:
@@ -280,6 +286,23 @@ class Keeper:
                     self.log.warning("payout_skipped", reason="worker token account missing", job=str(p.job),
                                      slot=p.slot, worker=str(p.worker), token_account=str(p.token_account))
         return [p for p in payouts if p.token_account not in missing], sum(p.token_account in missing for p in payouts)
+
+    async def _exist(self, addresses: List[Pubkey]) -> List[bool]:
+        """Which accounts exist: ``getMultipleAccounts`` (100 a call, 4 calls in flight) when the
+        chain has it, else one read each."""
+        chain = self.client.chain
+        multi = getattr(chain, "get_multiple_accounts", None)
+        sem = asyncio.Semaphore(4 if multi is not None else 8)
+
+        async def one(chunk: List[Pubkey]) -> List[bool]:
+            async with sem:
+                if multi is not None:
+                    return [a is not None for a in await multi(chunk)]
+                return [await chain.get_account(chunk[0]) is not None]
+
+        size = 100 if multi is not None else 1
+        parts = await asyncio.gather(*(one(addresses[i:i + size]) for i in range(0, len(addresses), size)))
+        return [ok for part in parts for ok in part]
 
     async def _create_token_accounts(self, market: MarketView, payouts: List[Payout]) -> Set[Pubkey]:
         left: Set[Pubkey] = set()
@@ -494,6 +517,10 @@ class Keeper:
         if cfg.metrics_port is not None:
             self.server = MetricsServer(self.m, cfg.metrics_port)
             await self.server.start()
+        if self.discovery is not None and not await self.discovery.start():
+            # Retried in the background; rounds scan with getProgramAccounts until it is up.
+            self.log.warning("discovery_pending", ws_url=self.discovery.ws_url,
+                             fallback="getProgramAccounts every round until subscribed")
         self.log.info("keeper_started", markets=[str(m) for m in self.mints], payer=str(self.client.payer.pubkey()),
                       shard=str(cfg.shard) if cfg.shard else None,
                       takeover_grace=cfg.shard.grace if cfg.shard else None,
@@ -511,6 +538,9 @@ class Keeper:
                     self.log.error("round_failed", error=repr(e)[:500])
                 rounds += 1
                 now = time.monotonic()
+                if self.discovery is not None:
+                    self.m.discovery_reconnects = max(0, self.discovery.stats["connects"] - 1)
+                    self.m.discovery_notifications = self.discovery.stats["notifications"]
                 if now - self._last_metrics_log >= cfg.metrics_interval:
                     self._last_metrics_log = now
                     self.log.info("metrics", summary=self.m.summary(), **self.m.snapshot())
@@ -523,5 +553,8 @@ class Keeper:
         finally:
             if self.server is not None:
                 await self.server.stop()
+            if self.discovery is not None:
+                self.m.discovery_reconnects = max(0, self.discovery.stats["connects"] - 1)
+                await self.discovery.stop()
             self.log.info("keeper_stopped", rounds_this_run=rounds, summary=self.m.summary(), **self.m.snapshot())
         return self.m
