@@ -146,7 +146,7 @@ def log_records(path: Path, offset: int = 0) -> Tuple[List[Dict[str, Any]], int]
     return out, offset + end
 
 
-def start_localnet(ledger: Path, accounts: Path) -> Tuple[subprocess.Popen, str]:
+def start_localnet(ledger: Path, accounts: Path) -> Tuple[subprocess.Popen, str, str]:
     cmd = [sys.executable, "-m", "iopay.localnet", "--ledger", str(ledger), "--reset", "--rpc-port", "0",
            "--ws-port", "0", "-q", "--account-dir", str(accounts)]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=open(ledger.parent / "localnet.log", "wb"))
@@ -155,7 +155,7 @@ def start_localnet(ledger: Path, accounts: Path) -> Tuple[subprocess.Popen, str]
         try:
             info = json.loads((ledger / "localnet.json").read_text())
             if info.get("pid") == proc.pid and Rpc(info["rpc_url"])("getHealth", timeout=5) == "ok":
-                return proc, info["rpc_url"]
+                return proc, info["rpc_url"], info["ws_url"]
         except (OSError, ValueError, httpx.HTTPError, RuntimeError):
             pass
         if proc.poll() is not None:
@@ -186,7 +186,7 @@ def run(jobs: int, workers: int, timeout: float, keeper_args: List[str]) -> Dict
         n_accounts = export_accounts(h, prog, tmp / "accounts")
         del h
         t = time.monotonic()
-        validator, url = start_localnet(tmp / "ledger", tmp / "accounts")
+        validator, url, ws_url = start_localnet(tmp / "ledger", tmp / "accounts")
         startup_s = time.monotonic() - t
         rpc = Rpc(url)
         keeper_proc: Optional[subprocess.Popen] = None
@@ -195,7 +195,8 @@ def run(jobs: int, workers: int, timeout: float, keeper_args: List[str]) -> Dict
             kp_path.write_text(json.dumps(list(bytes(st["keeper"]))))
             log_path = tmp / "keeper.log"
             argv = [sys.executable, "-m", "iopay.cli", "-u", url, "-k", str(kp_path), "keeper", "run",
-                    "--mint", str(st["mint"]), "--grace", "0", "--metrics-interval", "0", *KEEPER_ARGS, *keeper_args]
+                    "--mint", str(st["mint"]), "--ws-url", ws_url, "--grace", "0", "--metrics-interval", "0",
+                    *KEEPER_ARGS, *keeper_args]
             t = time.monotonic()
             keeper_proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=open(log_path, "wb"))
             # Prepared: its first round is done (jobs found, lookup tables written).
@@ -210,6 +211,7 @@ def run(jobs: int, workers: int, timeout: float, keeper_args: List[str]) -> Dict
                     raise RuntimeError(f"keeper exited: {log_path.read_text()[-2000:]}")
                 time.sleep(0.2)
             prepare_s = time.monotonic() - t
+            subscribed = '"discovery_subscribed"' in log_path.read_text()
             # The boundary.
             before = rpc("iopay_rpcStats")["calls"]
             cpu0 = (cpu_seconds(keeper_proc.pid), cpu_seconds(validator.pid))
@@ -285,7 +287,7 @@ def run(jobs: int, workers: int, timeout: float, keeper_args: List[str]) -> Dict
         "cpu_seconds_validator": round(cpu1[1] - cpu0[1], 2),
         "setup": {"build_state_s": round(build_s, 1), "accounts_loaded": n_accounts,
                   "validator_startup_s": round(startup_s, 1), "keeper_prepare_s": round(prepare_s, 1),
-                  "keeper_rounds_before_boundary": rounds_before},
+                  "keeper_rounds_before_boundary": rounds_before, "keeper_subscribed": subscribed},
         "bench_own_rpc_calls_excluded": own,
         "machine": {"cpus": os.cpu_count(), "loadavg_start": [round(x, 2) for x in load_start],
                     "loadavg_end": [round(x, 2) for x in os.getloadavg()]},

@@ -162,10 +162,15 @@ class LookupTables:
         """Find the tables of this payer's derived authorities (after a
         restart too), active and deactivating. Every index is searched:
         closing tables leaves gaps."""
-        for i in range(MAX_TABLES):
+        sem = asyncio.Semaphore(16)
+
+        async def search(i: int) -> tuple:
             auth = table_authority(self.payer, i)
-            rows = await self.chain.get_program_accounts(
-                LOOKUP_TABLE_PROGRAM_ID, [Memcmp(AUTHORITY_TAG_OFFSET, b"\x01" + bytes(auth.pubkey()))])
+            async with sem:
+                return i, auth, await self.chain.get_program_accounts(
+                    LOOKUP_TABLE_PROGRAM_ID, [Memcmp(AUTHORITY_TAG_OFFSET, b"\x01" + bytes(auth.pubkey()))])
+
+        for i, auth, rows in await asyncio.gather(*(search(i) for i in range(MAX_TABLES))):
             for addr, data in rows:
                 st = TableState.decode(addr, data)
                 (self.deactivating if st.deactivated else self.tables)[addr] = st
