@@ -63,7 +63,7 @@ def build_state(jobs: int, workers: int) -> Tuple[Harness, Any, Dict[str, Any]]:
     h = Harness(start_ts=int(time.time()))
     h.load_program(prog)
     esc = JobEscrow(prog, fetch=h.account_data)
-    mint_auth, authority, customer = Keypair(), h.funded_keypair(), h.funded_keypair()
+    mint_auth, authority, customer = Keypair(), h.funded_keypair(), h.funded_keypair(10 + jobs // 50)
     mint = h.create_mint(mint_auth, 6)
     treasury = h.create_token_account(mint, authority.pubkey())
     h.send_ok([esc.init_market(payer=h.payer.pubkey(), upgrade_authority=h.payer.pubkey(),

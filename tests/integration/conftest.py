@@ -95,11 +95,16 @@ class Validator:
         path.write_text(json.dumps(list(bytes(kp))))
         return path
 
-    def warp(self, seconds: int) -> int:
-        """Move the chain clock forward (localnet only); returns the new unix time."""
+    def warp(self, seconds: int, timeout: float = 30.0) -> int:
+        """Move the chain clock forward (localnet only); returns the new unix
+        time once the warp is visible at ``confirmed`` (the next slot)."""
         if not self.supports_warp:
             raise NotImplementedError(f"{self.kind} cannot warp time")
-        return self.rpc("iopay_warpTime", seconds)["unixTimestamp"]
+        out = self.rpc("iopay_warpTime", seconds)
+        deadline = time.monotonic() + timeout
+        while self.rpc("getSlot", {"commitment": "confirmed"}) < out["slot"] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return out["unixTimestamp"]
 
     def alive(self) -> bool:
         return self.proc.poll() is None

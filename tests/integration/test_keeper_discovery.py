@@ -122,8 +122,10 @@ def test_keeper_discovers_jobs_over_websockets_and_resubscribes_after_a_cut(star
                                                                       "discovery_reconnects")})
     # One snapshot per connection, no getProgramAccounts scan in any round.
     assert out["polls"] == 0 and out["metrics"]["rounds"] >= 2
-    assert out["stats"]["snapshots"] == out["stats"]["connects"] >= 2 and out["stats"]["disconnects"] >= 1
+    # (A refused reconnect still counts a connection: the server closes it after the handshake.)
+    assert out["stats"]["snapshots"] == out["events"].count("discovery_subscribed") >= 2
+    assert out["stats"]["connects"] >= out["stats"]["snapshots"] and out["stats"]["disconnects"] >= 1
     assert out["stats"]["notifications"] > 0
-    assert "discovery_disconnected" in out["events"] and out["events"].count("discovery_subscribed") >= 2
+    assert "discovery_disconnected" in out["events"]
     assert out["metrics"]["discovery_reconnects"] >= 1
     assert out["metrics"]["nothing_to_settle_transactions"] == 0

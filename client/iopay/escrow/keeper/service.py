@@ -517,15 +517,15 @@ class Keeper:
         if cfg.metrics_port is not None:
             self.server = MetricsServer(self.m, cfg.metrics_port)
             await self.server.start()
-        if self.discovery is not None and not await self.discovery.start():
-            # Retried in the background; rounds scan with getProgramAccounts until it is up.
-            self.log.warning("discovery_pending", ws_url=self.discovery.ws_url,
-                             fallback="getProgramAccounts every round until subscribed")
         self.log.info("keeper_started", markets=[str(m) for m in self.mints], payer=str(self.client.payer.pubkey()),
                       shard=str(cfg.shard) if cfg.shard else None,
                       takeover_grace=cfg.shard.grace if cfg.shard else None,
                       concurrency=cfg.concurrency, lookup_tables=cfg.lookup_tables,
                       metrics_port=self.server.port if self.server else None)
+        if self.discovery is not None and not await self.discovery.start():
+            # Retried in the background; rounds scan with getProgramAccounts until it is up.
+            self.log.warning("discovery_pending", ws_url=self.discovery.ws_url,
+                             fallback="getProgramAccounts every round until subscribed")
         rounds = 0
         try:
             while not stop.is_set():
