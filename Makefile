@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 # The host Rust toolchain (rustup); /usr/bin/cargo is Debian's, reserved for the SBPF build.
 HOST_CARGO := $(shell [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo || echo cargo)
 
-.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu bench-keeper bench-rpc clean bench-escrow bench-localnet validator test-parity bench-scale
+.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu bench-keeper bench-rpc clean bench-escrow bench-localnet bench-rewards validator test-parity bench-scale
 
 all: programs
 
@@ -64,10 +64,14 @@ bench-rpc: venv programs
 bench-scale: venv programs
 	@$(PY) bench/scale/keeper_boundary.py
 
+# Rewards: Merkle tree build time (10k / 1M workers), CU per claim at those depths, rent per claim.
+bench-rewards: venv programs
+	@$(PY) bench/rewards/distributor.py
+
 bench-escrow: bench-cu bench-keeper
 bench-localnet: bench-rpc
 
-bench: bench-sbpf bench-cu bench-keeper bench-rpc
+bench: bench-sbpf bench-cu bench-keeper bench-rpc bench-rewards
 
 clean:
 	rm -rf target .build $(VENV)

@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     from iopay.cli import governance
 
     governance.add_parser(sub)  # gov (SPL Governance vote helper)
+    from iopay.cli.rewards import add_parser as add_rewards_parser
+
+    add_rewards_parser(sub)  # rewards compute|show|publish|claim|status|clawback
     for name, moved in [("open-job", "job open"), ("settle", "job settle"), ("cancel", "job cancel")]:
         s = sub.add_parser(name, help=f"moved: use `iopay {moved}`")
         s.set_defaults(func=cmd_moved, moved=moved)
