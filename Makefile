@@ -37,8 +37,8 @@ demo: venv programs
 # Official SPL programs built by our toolchain vs LiteSVM's platform-tools builds (JSON summary).
 bench-sbpf: venv
 	@tools/sbpf/install.sh
-	@tools/sbpf/cargo-sbpf build --release --locked --manifest-path bench/sbpf_compare/Cargo.toml --target-dir target --workspace
-	@$(PY) bench/sbpf_compare.py
+	@tools/sbpf/cargo-sbpf build --release --locked --manifest-path bench/toolchain/sbpf_compare/Cargo.toml --target-dir target --workspace
+	@$(PY) bench/toolchain/sbpf_compare.py
 
 # Compute units per job_escrow instruction and per worker-hour paid.
 bench-cu: venv programs
