@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 # The host Rust toolchain (rustup); /usr/bin/cargo is Debian's, reserved for the SBPF build.
 HOST_CARGO := $(shell [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo || echo cargo)
 
-.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu bench-keeper bench-rpc clean
+.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu bench-keeper bench-rpc clean bench-escrow bench-localnet
 
 all: programs
 
@@ -42,15 +42,18 @@ bench-sbpf: venv
 
 # Compute units per job_escrow instruction and per worker-hour paid.
 bench-cu: venv programs
-	@$(PY) bench/cu_job_escrow.py
+	@$(PY) bench/escrow/cu.py
 
 # Keeper payouts per transaction, transactions and CU per worker-hour (50 jobs x 4 workers).
 bench-keeper: venv programs
-	@$(PY) bench/keeper_payouts.py
+	@$(PY) bench/escrow/keeper_payouts.py
 
 # Transactions per second over JSON-RPC (local validator) vs in process.
 bench-rpc: venv programs
-	@$(PY) bench/rpc_tps.py
+	@$(PY) bench/localnet/rpc_tps.py
+
+bench-escrow: bench-cu bench-keeper
+bench-localnet: bench-rpc
 
 bench: bench-sbpf bench-cu bench-keeper bench-rpc
 

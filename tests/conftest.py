@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from iopay.idl import IdlNotFound, ProgramIdl
-from iopay.litesvm import Harness, ProgramNotBuilt, deploy_dir
+from iopay.core.idl import IdlNotFound, ProgramIdl
+from iopay.core.harness import Harness, ProgramNotBuilt, deploy_dir
 
 REPO = Path(__file__).resolve().parents[1]
 

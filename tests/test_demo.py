@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from iopay import demo
-from iopay.litesvm import Harness
+from iopay.core.harness import Harness
 
 
 def test_demo_default(escrow_harness: Harness) -> None:  # fixture: fails clearly without the .so

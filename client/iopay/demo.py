@@ -19,10 +19,10 @@ from typing import Dict, List
 
 from solders.pubkey import Pubkey
 
-from iopay.escrow_state import JobView, due_slots, unearned, vault_owed
-from iopay.idl import ProgramIdl
-from iopay.job_escrow import JobEscrow, booking_cost, span_cost
-from iopay.litesvm import Harness, ProgramNotBuilt
+from iopay.escrow.state import JobView, due_slots, unearned, vault_owed
+from iopay.core.idl import ProgramIdl
+from iopay.escrow.program import JobEscrow, booking_cost, span_cost
+from iopay.core.harness import Harness, ProgramNotBuilt
 
 HOUR = 3_600
 DECIMALS = 6

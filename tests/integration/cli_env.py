@@ -19,12 +19,13 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
-from conftest import REPO, Validator
-from iopay import cli, spl
-from iopay.escrow_client import RpcChain
-from iopay.events import EventDecoder
-from iopay.idl import ProgramIdl
-from rpc_env import RpcEnv
+from tests.integration.conftest import REPO, Validator
+from iopay import cli
+from iopay.core import spl
+from iopay.escrow.client import RpcChain
+from iopay.core.events import EventDecoder
+from iopay.core.idl import ProgramIdl
+from tests.integration.rpc_env import RpcEnv
 
 UNIT = 10**6
 
@@ -130,7 +131,7 @@ async def settled_events(v: Validator, prog: ProgramIdl, addresses: Sequence[Pub
                 break
             before = page[-1]["signature"]
     async with AsyncClient(v.url, commitment=Confirmed) as c:
-        from iopay.tx import TransactionSender
+        from iopay.core.tx import TransactionSender
 
         chain = RpcChain(c, TransactionSender(c), [EventDecoder(prog)])
         out: List[Any] = []

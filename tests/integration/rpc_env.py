@@ -1,5 +1,5 @@
 """Helpers for the integration tier: funded keypairs, SPL Token setup and a
-job-escrow market, all sent over JSON-RPC with ``iopay.tx`` (the sender
+job-escrow market, all sent over JSON-RPC with ``iopay.core.tx`` (the sender
 services use against devnet)."""
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.system_program import CreateAccountParams, create_account
 
-from iopay import spl
-from iopay.errors import ErrorRegistry
-from iopay.idl import ProgramIdl
-from iopay.job_escrow import JobEscrow
-from iopay.tx import SendConfig, SendResult, TransactionSender
+from iopay.core import spl
+from iopay.core.errors import ErrorRegistry
+from iopay.core.idl import ProgramIdl
+from iopay.escrow.program import JobEscrow
+from iopay.core.tx import SendConfig, SendResult, TransactionSender
 
 SOL = 1_000_000_000
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from cli_env import UNIT, iopay_cmd, make_world, run_async, run_cli, settled_events, spawn, token_balance, wait_until
-from conftest import Validator
-from iopay.idl import ProgramIdl
-from iopay.job_escrow import booking_cost, span_cost
+from tests.integration.cli_env import UNIT, iopay_cmd, make_world, run_async, run_cli, settled_events, spawn, token_balance, wait_until
+from tests.integration.conftest import Validator
+from iopay.core.idl import ProgramIdl
+from iopay.escrow.program import booking_cost, span_cost
 
 HOUR = 3_600
 RATES = [1_000_000, 1_500_000, 333_333]

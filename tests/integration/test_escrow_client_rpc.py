@@ -1,4 +1,4 @@
-"""iopay.escrow_client over real JSON-RPC (RpcChain + TransactionSender)
+"""iopay.escrow.client over real JSON-RPC (RpcChain + TransactionSender)
 against the local validator process: the keeper's pieces (running jobs by
 getProgramAccounts, the cluster clock, due hours, batched settle), events
 read back from getTransaction, typed errors from simulation."""
@@ -9,14 +9,14 @@ import pytest
 from solana.rpc.async_api import AsyncClient
 from solders.keypair import Keypair
 
-from conftest import Validator
-from iopay import spl
-from iopay.errors import error_class
-from iopay.escrow_client import EscrowClient, RpcChain
-from iopay.events import EventDecoder
-from iopay.idl import ProgramIdl
-from iopay.job_escrow import JobEscrow, booking_cost, span_cost
-from rpc_env import RpcEnv, make_market
+from tests.integration.conftest import Validator
+from iopay.core import spl
+from iopay.core.errors import error_class
+from iopay.escrow.client import EscrowClient, RpcChain
+from iopay.core.events import EventDecoder
+from iopay.core.idl import ProgramIdl
+from iopay.escrow.program import JobEscrow, booking_cost, span_cost
+from tests.integration.rpc_env import RpcEnv, make_market
 
 HOUR = 3_600
 RATES = [1_000_000, 2_000_000, 333_333]

@@ -18,14 +18,14 @@ import pytest
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed
 
-from cli_env import UNIT, iopay_cmd, make_world, run_async, settled_events, spawn, token_balance, wait_until
-from conftest import Validator
-from iopay.escrow_client import EscrowClient, RpcChain
-from iopay.escrow_state import JobView
-from iopay.events import EventDecoder
-from iopay.idl import ProgramIdl
-from iopay.job_escrow import JobEscrow, span_cost
-from rpc_env import RpcEnv, make_market
+from tests.integration.cli_env import UNIT, iopay_cmd, make_world, run_async, settled_events, spawn, token_balance, wait_until
+from tests.integration.conftest import Validator
+from iopay.escrow.client import EscrowClient, RpcChain
+from iopay.escrow.state import JobView
+from iopay.core.events import EventDecoder
+from iopay.core.idl import ProgramIdl
+from iopay.escrow.program import JobEscrow, span_cost
+from tests.integration.rpc_env import RpcEnv, make_market
 
 HOUR = 3_600
 FEE_BPS = 250
@@ -50,7 +50,7 @@ async def setup(v: Validator, tmp: Path, seed: int) -> Tuple[Any, Any, Dict[Any,
         m = await make_market(env, esc, v.upgrade_authority, fee_bps=FEE_BPS)
         # make_market made its own mint: move the world onto it.
         w.mint, w.treasury = m.mint, m.treasury
-        from iopay import spl
+        from iopay.core import spl
 
         ixs = [spl.create_associated_token_account_idempotent(m.payer.pubkey(), w.pk(n), m.mint) for n in names]
         for i in range(0, len(ixs), 6):

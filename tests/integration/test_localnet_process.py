@@ -26,13 +26,13 @@ from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction
 
-from conftest import REPO, Validator
-from iopay import spl
-from iopay.errors import error_class
-from iopay.events import EVENT_IX_TAG, EventDecoder
-from iopay.idl import ProgramIdl
-from iopay.job_escrow import JobEscrow, booking_cost, settlement
-from rpc_env import SOL, RpcEnv, make_market
+from tests.integration.conftest import REPO, Validator
+from iopay.core import spl
+from iopay.core.errors import error_class
+from iopay.core.events import EVENT_IX_TAG, EventDecoder
+from iopay.core.idl import ProgramIdl
+from iopay.escrow.program import JobEscrow, booking_cost, settlement
+from tests.integration.rpc_env import SOL, RpcEnv, make_market
 
 HOUR = 3_600
 UNIT = 10**6
@@ -242,7 +242,7 @@ def test_command_line(localnet: Validator, tmp_path: Path) -> None:
 
 
 def test_rpc_tps_benchmark_runs() -> None:
-    r = subprocess.run([sys.executable, "bench/rpc_tps.py", "--n", "40", "--timeout", "30"], cwd=REPO,
+    r = subprocess.run([sys.executable, "bench/localnet/rpc_tps.py", "--n", "40", "--timeout", "30"], cwd=REPO,
                        capture_output=True, text=True, timeout=90)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)

@@ -27,11 +27,11 @@ from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction
 from solders.transaction_status import TransactionErrorInstructionError
 
-from conftest import Validator
-from iopay import spl
-from iopay.idl import ProgramIdl
-from iopay.job_escrow import JobEscrow
-from rpc_env import SOL, RpcEnv, make_market
+from tests.integration.conftest import Validator
+from iopay.core import spl
+from iopay.core.idl import ProgramIdl
+from iopay.escrow.program import JobEscrow
+from tests.integration.rpc_env import SOL, RpcEnv, make_market
 
 SYSTEM = Pubkey.from_string("11111111111111111111111111111111")
 WAIT = 15.0

@@ -4,7 +4,7 @@ from solana.rpc.async_api import AsyncClient
 from solders.keypair import Keypair
 from solders.system_program import TransferParams, transfer
 
-from iopay.tx import SendConfig, TransactionSender
+from iopay.core.tx import SendConfig, TransactionSender
 
 
 async def test_auto_priority_fee_follows_recent_fees(localnet):

@@ -1,0 +1,3 @@
+from iopay.cli import main
+
+raise SystemExit(main())

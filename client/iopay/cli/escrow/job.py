@@ -1,0 +1,370 @@
+"""``iopay job open|accept|settle|extend|end|quit|cancel|close|show|list``.
+
+Rates are integers in the mint's base units per hour (micro-USD per hour
+with ``--usd``). Every command checks what it can before sending (market
+paused, funds, who may sign, job state) and sends nothing when a check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Dict, List, Optional, Tuple
+
+from solders.pubkey import Pubkey
+
+from iopay.cli.common import (FEE_HEADROOM, Ctx, cli_error, common_options, emit, nonneg_int, parse_pubkey,
+                                   positive_int, progress, run, ui_amount)
+
+
+def parse_worker(s: str) -> Tuple[Pubkey, int]:
+    wallet, sep, rate = s.partition(":")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected WALLET:RATE, got {s!r}")
+    pk = parse_pubkey(wallet)
+    try:
+        r = int(rate)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid rate {rate!r}: an integer per hour (base units, or micro-USD "
+                                         f"with --usd)")
+    if r <= 0:
+        raise argparse.ArgumentTypeError(f"rate must be positive: {s!r}")
+    return pk, r
+
+
+def job_dict(view: Any, now: Optional[int] = None, decimals: Optional[int] = None) -> Dict[str, Any]:
+    from iopay.escrow.state import due_slots, is_closable, next_due_ts
+
+    d: Dict[str, Any] = {
+        "job": str(view.address), "market": str(view.market), "customer": str(view.customer),
+        "job_id": view.job_id, "state": view.state, "hours": view.hours, "fee_bps": view.fee_bps,
+        "created_ts": view.created_ts, "ended_ts": view.ended_ts, "closable": is_closable(view),
+        "workers": [{"slot": s.index, "worker": str(s.worker), "status": s.status, "rate_per_hour": s.rate_per_hour,
+                     "hours": s.hours, "hours_paid": s.hours_paid, "start_ts": s.start_ts} for s in view.workers],
+    }
+    if now is not None:
+        dues = {x.slot: x for x in due_slots(view, now)}
+        for w in d["workers"]:
+            x = dues.get(w["slot"])
+            w["due_hours"] = x.hours if x else 0
+            w["due_amount"] = x.amount if x else 0
+        d["now"] = now
+        d["next_due_ts"] = next_due_ts(view, now)
+    if decimals is not None:
+        d["decimals"] = decimals
+    return d
+
+
+def job_lines(d: Dict[str, Any]) -> List[str]:
+    lines = [f"job        {d['job']} (id {d['job_id']})", f"state      {d['state']}",
+             f"customer   {d['customer']}", f"market     {d['market']}",
+             f"hours      {d['hours']} booked, fee {d['fee_bps']} bps"]
+    if d.get("next_due_ts"):
+        lines.append(f"next due   {d['next_due_ts']} (now {d['now']})")
+    lines.append(f"{'slot':>4}  {'worker':<44}  {'status':<8}  {'rate/h':>12}  {'paid':>9}  {'due':>4}")
+    for w in d["workers"]:
+        lines.append(f"{w['slot']:>4}  {w['worker']:<44}  {w['status']:<8}  {w['rate_per_hour']:>12}  "
+                     f"{w['hours_paid']:>4}/{w['hours']:<4}  {w.get('due_hours', ''):>4}")
+    return lines
+
+
+def _slot_of(view: Any, who: Pubkey) -> Any:
+    for s in view.workers:
+        if s.worker == who:
+            return s
+    return None
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        async with Ctx(args) as c:
+            market = await c.market(args.mint)
+            if market.paused:
+                raise cli_error(f"market {market.address} is paused: new jobs are refused; nothing sent")
+            wallets = [w for w, _ in args.worker]
+            if len(set(wallets)) != len(wallets):
+                raise cli_error("the same worker is listed twice")
+            if len(wallets) > market.max_workers:
+                raise cli_error(f"{len(wallets)} workers: the market allows at most {market.max_workers}")
+            if args.hours > market.max_hours:
+                raise cli_error(f"{args.hours} hours: the market allows at most {market.max_hours}")
+            try:
+                quote = await c.client.quote_open(args.mint, [r for _, r in args.worker], args.hours, usd=args.usd)
+            except ValueError as e:  # PriceRejected, MathOverflow
+                raise cli_error(f"cannot price the job: {e}")
+            dec = await c.client.mint_decimals(args.mint)
+            ctok = args.from_account or c.client.token_account_of(c.payer.pubkey(), args.mint)
+            await c.require_tokens(ctok, c.payer.pubkey(), args.mint, quote.total, dec, "open_job")
+            rent = await c.rent(c.job_rent_space(len(wallets))) + await c.rent(165)
+            await c.require_sol(rent + FEE_HEADROOM, "open_job (rent of the job and its vault)")
+            opened = await c.client.open_job(c.payer, args.mint, args.worker, args.hours, job_id=args.job_id,
+                                             usd=args.usd, customer_token=ctok)
+            data = {"job": str(opened.job), "job_id": opened.job_id, "vault": str(opened.vault),
+                    "workers": len(wallets), "hours": args.hours, "rates": list(quote.rates),
+                    "principal": quote.principal, "fee": quote.fee, "locked": quote.total,
+                    "locked_ui": ui_amount(quote.total, dec), "signature": str(opened.sent.signature)}
+            emit(args, data)
+        return 0
+
+    return run(go)
+
+
+def cmd_accept(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        async with Ctx(args) as c:
+            view = await c.job(args.job)
+            s = _slot_of(view, c.payer.pubkey())
+            if s is None:
+                raise cli_error(f"{c.payer.pubkey()} is not a worker of job {args.job}; nothing sent")
+            if view.state != "Open":
+                raise cli_error(f"job {args.job} has ended; nothing sent")
+            if s.status != "Pending":
+                raise cli_error(f"slot {s.index} is already {s.status}; nothing sent")
+            await c.require_sol(FEE_HEADROOM, "accept")
+            sent = await c.client.accept(c.payer, args.job)
+            ev = sent.events_named("WorkerAccepted")
+            emit(args, {"job": str(args.job), "slot": s.index, "start_ts": ev[0].start_ts if ev else None,
+                        "signature": str(sent.signature)})
+        return 0
+
+    return run(go)
+
+
+def cmd_settle(args: argparse.Namespace) -> int:
+    """Pay every due hour of one job now (what the keeper does for all jobs)."""
+    async def go() -> int:
+        from iopay.escrow.state import due_slots
+        from iopay.escrow.keeper.planner import BatchPlanner, payouts_of
+
+        async with Ctx(args) as c:
+            view = await c.job(args.job)
+            market = await c.client._market_at(view.market)
+            now = await c.client.now()
+            dues = due_slots(view, now)
+            if not dues:
+                emit(args, {"job": str(args.job), "paid": [], "signatures": [], "note": "nothing due"},
+                     [f"nothing due on job {args.job} (next hour: see `iopay job show`)"])
+                return 0
+            await c.require_sol(FEE_HEADROOM, "settle")
+            planner = BatchPlanner(c.client.esc, c.payer.pubkey())
+            payouts = payouts_of(view, dues, lambda w: c.client.token_account_of(w, market.mint))
+            batches = planner.plan(market, payouts)
+            paid: List[Dict[str, Any]] = []
+            sigs = []
+            for i, b in enumerate(batches, 1):
+                from iopay.core.errors import error_class
+
+                try:
+                    sent = await c.client.chain.send(b.instructions, [], c.payer)
+                except error_class("NothingToSettle"):
+                    progress(f"[{i}/{len(batches)}] already settled")
+                    continue
+                sigs.append(str(sent.signature))
+                for e in sent.events_named("HoursSettled"):
+                    paid.append({"slot": e.slot, "worker": str(e.worker), "hours": e.hours, "amount": e.amount,
+                                 "fee": e.fee})
+                progress(f"[{i}/{len(batches)}] {len(b.payouts)} payouts sent: {sent.signature}")
+            emit(args, {"job": str(args.job), "paid": paid, "signatures": sigs},
+                 [f"slot {p['slot']}: {p['hours']} h, {p['amount']} to {p['worker']}" for p in paid]
+                 + [f"signature {s}" for s in sigs])
+        return 0
+
+    return run(go)
+
+
+def cmd_extend(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        from iopay.escrow.program import span_cost
+
+        async with Ctx(args) as c:
+            view = await c.job(args.job)
+            if view.customer != c.payer.pubkey():
+                raise cli_error(f"only the customer {view.customer} can extend job {args.job}; nothing sent")
+            if view.state != "Open":
+                raise cli_error(f"job {args.job} has ended; nothing sent")
+            market = await c.client._market_at(view.market)
+            if market.paused:
+                raise cli_error(f"market {market.address} is paused: extensions are refused; nothing sent")
+            cost = 0
+            for s in view.workers:
+                if s.status in ("Pending", "Active"):
+                    p, f = span_cost(s.rate_per_hour, view.fee_bps, s.hours, s.hours + args.hours)
+                    cost += p + f
+            dec = await c.client.mint_decimals(market.mint)
+            ctok = c.client.token_account_of(c.payer.pubkey(), market.mint)
+            await c.require_tokens(ctok, c.payer.pubkey(), market.mint, cost, dec, "extend")
+            await c.require_sol(FEE_HEADROOM, "extend")
+            sent = await c.client.extend(c.payer, args.job, args.hours)
+            emit(args, {"job": str(args.job), "hours_added": args.hours, "cost": cost,
+                        "signature": str(sent.signature)})
+        return 0
+
+    return run(go)
+
+
+def _customer_only(c: Ctx, view: Any, verb: str) -> None:
+    if view.customer != c.payer.pubkey():
+        raise cli_error(f"only the customer {view.customer} can {verb} job {view.address}; nothing sent")
+
+
+def cmd_end(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        async with Ctx(args) as c:
+            view = await c.job(args.job)
+            _customer_only(c, view, "end")
+            if view.state != "Open":
+                raise cli_error(f"job {args.job} has already ended; nothing sent")
+            await c.require_sol(FEE_HEADROOM, "end_job")
+            sent = await c.client.end_job(c.payer, args.job, close=not args.no_close)
+            ev = sent.events_named("JobEnded")
+            emit(args, {"job": str(args.job), "refund": ev[0].refund if ev else None,
+                        "owed": ev[0].owed if ev else None, "closed": bool(sent.events_named("JobClosed")),
+                        "paid": [{"slot": e.slot, "hours": e.hours, "amount": e.amount}
+                                 for e in sent.events_named("HoursSettled")],
+                        "signature": str(sent.signature)})
+        return 0
+
+    return run(go)
+
+
+def cmd_quit(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        async with Ctx(args) as c:
+            view = await c.job(args.job)
+            s = _slot_of(view, c.payer.pubkey())
+            if s is None:
+                raise cli_error(f"{c.payer.pubkey()} is not a worker of job {args.job}; nothing sent")
+            if s.status not in ("Pending", "Active"):
+                raise cli_error(f"slot {s.index} is {s.status}; nothing sent")
+            market = await c.client._market_at(view.market)
+            if await c.client.chain.get_account(c.client.token_account_of(c.payer.pubkey(), market.mint)) is None:
+                raise cli_error(f"your token account for mint {market.mint} does not exist (create it first); "
+                                f"nothing sent")
+            await c.require_sol(FEE_HEADROOM, "quit")
+            sent = await c.client.quit(c.payer, args.job)
+            ev = sent.events_named("WorkerQuit")
+            emit(args, {"job": str(args.job), "slot": s.index, "hours_paid": ev[0].hours_paid if ev else None,
+                        "refund": ev[0].refund if ev else None, "signature": str(sent.signature)})
+        return 0
+
+    return run(go)
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        from iopay.escrow.state import any_accepted
+
+        async with Ctx(args) as c:
+            view = await c.job(args.job)
+            _customer_only(c, view, "cancel")
+            if any_accepted(view):
+                raise cli_error(f"job {args.job} has started (a worker accepted): use `iopay job end`; nothing sent")
+            await c.require_sol(FEE_HEADROOM, "cancel")
+            sent = await c.client.cancel(c.payer, args.job)
+            ev = sent.events_named("JobCancelled")
+            emit(args, {"job": str(args.job), "refund": ev[0].refund if ev else None,
+                        "signature": str(sent.signature)})
+        return 0
+
+    return run(go)
+
+
+def cmd_close(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        from iopay.escrow.state import is_closable
+
+        async with Ctx(args) as c:
+            view = await c.job(args.job)
+            _customer_only(c, view, "close")
+            if not is_closable(view):
+                raise cli_error(f"job {args.job} still owes workers (settle or end it first); nothing sent")
+            await c.require_sol(FEE_HEADROOM, "close_job")
+            sent = await c.client.close_job(c.payer, args.job)
+            ev = sent.events_named("JobClosed")
+            emit(args, {"job": str(args.job), "refund": ev[0].refund if ev else None,
+                        "signature": str(sent.signature)})
+        return 0
+
+    return run(go)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        async with Ctx(args, signer=False) as c:
+            view = await c.job(args.job)
+            d = job_dict(view, await c.client.now())
+            emit(args, d, job_lines(d))
+        return 0
+
+    return run(go)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        from iopay.escrow.state import due_worker_hours
+
+        need_signer = args.mine
+        async with Ctx(args, signer=need_signer) as c:
+            customer = c.payer.pubkey() if args.mine else args.customer
+            state = {"open": "Open", "ended": "Ended", "all": None}[args.state]
+            if args.mint is not None:
+                await c.market(args.mint)
+            jobs = await c.client.jobs(args.mint, state=state, customer=customer)
+            if args.worker is not None:
+                jobs = [j for j in jobs if _slot_of(j, args.worker) is not None]
+            now = await c.client.now()
+            rows = [{"job": str(j.address), "customer": str(j.customer), "job_id": j.job_id, "state": j.state,
+                     "workers": len(j.workers), "accepted": sum(s.started for s in j.workers), "hours": j.hours,
+                     "due_worker_hours": due_worker_hours(j, now)} for j in jobs]
+            lines = [f"{'job':<44}  {'state':<5}  {'workers':>7}  {'hours':>5}  {'due':>4}"]
+            lines += [f"{r['job']:<44}  {r['state']:<5}  {r['accepted']:>3}/{r['workers']:<3}  {r['hours']:>5}  "
+                      f"{r['due_worker_hours']:>4}" for r in rows]
+            lines.append(f"{len(rows)} job(s)")
+            emit(args, {"jobs": rows, "count": len(rows)}, lines)
+        return 0
+
+    return run(go)
+
+
+def add_parser(sub: Any) -> None:
+    common = common_options()
+    p = sub.add_parser("job", help="open, accept, settle, extend, end, quit, cancel, close, show, list jobs")
+    js = p.add_subparsers(dest="job_command", metavar="SUBCOMMAND", required=True)
+
+    s = js.add_parser("open", parents=[common], help="open a job: lock rate x hours + fee in escrow (customer)")
+    s.add_argument("--mint", type=parse_pubkey, required=True)
+    s.add_argument("--worker", type=parse_worker, action="append", required=True, metavar="WALLET:RATE",
+                   help="a worker and its rate per hour (repeat for each worker)")
+    s.add_argument("--hours", type=positive_int, required=True)
+    s.add_argument("--usd", action="store_true", help="rates are micro-USD per hour, converted by the market oracle")
+    s.add_argument("--job-id", type=nonneg_int, help="default: random")
+    s.add_argument("--from", dest="from_account", type=parse_pubkey,
+                   help="token account paying (default: the customer's associated token account)")
+    s.set_defaults(func=cmd_open)
+
+    for name, fn, helptext in [
+        ("accept", cmd_accept, "accept a job as one of its workers (starts your clock)"),
+        ("settle", cmd_settle, "pay every due worker-hour of a job now (anyone can)"),
+        ("end", cmd_end, "end a job early: refund the unearned remainder (customer)"),
+        ("quit", cmd_quit, "leave a job: paid the due hours, the rest refunded (worker)"),
+        ("cancel", cmd_cancel, "cancel a job nobody accepted: full refund (customer)"),
+        ("close", cmd_close, "close a fully paid job: recover the rent (customer)"),
+        ("show", cmd_show, "show a job, its workers and what is due now"),
+    ]:
+        s = js.add_parser(name, parents=[common], help=helptext)
+        s.add_argument("job", type=parse_pubkey, metavar="JOB")
+        if name == "end":
+            s.add_argument("--no-close", action="store_true", help="leave the job account open")
+        s.set_defaults(func=fn)
+
+    s = js.add_parser("extend", parents=[common], help="book more hours for every active worker (customer)")
+    s.add_argument("job", type=parse_pubkey, metavar="JOB")
+    s.add_argument("--hours", type=positive_int, required=True)
+    s.set_defaults(func=cmd_extend)
+
+    s = js.add_parser("list", parents=[common], help="list jobs (getProgramAccounts)")
+    s.add_argument("--mint", type=parse_pubkey, help="jobs of this market only")
+    s.add_argument("--customer", type=parse_pubkey)
+    s.add_argument("--mine", action="store_true", help="jobs whose customer is the --keypair signer")
+    s.add_argument("--worker", type=parse_pubkey, help="jobs listing this worker")
+    s.add_argument("--state", choices=["open", "ended", "all"], default="open")
+    s.set_defaults(func=cmd_list)

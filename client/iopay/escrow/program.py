@@ -1,0 +1,315 @@
+"""Job escrow SDK: instruction builders (pure, from the IDL) and the money
+math the program uses, mirrored exactly so callers can predict payouts.
+
+Builders return ``solders`` instructions and work with any sender: the
+LiteSVM harness (``iopay.core.harness``) or a real RPC (``iopay.core.tx``). The
+high-level async API is ``iopay.escrow.client``; keeper logic (which jobs
+are running, what is due, how to batch it) is ``iopay.escrow.state``.
+
+Money rules (``programs/job_escrow/src/math.rs``): every movement of a worker
+slot's money is the cost of a span of hours ``lo..hi``: pay
+``rate * (hi - lo)`` and fee ``fee(rate*hi) - fee(rate*lo)`` with
+``fee(x) = ceil(x * fee_bps / 10_000)``; the fee is charged to the customer
+on top and rounded up, and its shares add up exactly to what was locked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional, Sequence, Tuple, Union
+
+from solders.instruction import AccountMeta, Instruction
+from solders.pubkey import Pubkey
+
+from iopay.core import pda
+from iopay.core.idl import AccountFetcher, ProgramIdl
+
+BPS_DENOMINATOR = 10_000
+SECONDS_PER_HOUR = 3_600
+USD_DECIMALS = 6
+MAX_ABS_EXPO = 18
+MAX_WORKERS_CAP = 64
+MAX_HOURS_CAP = 87_600
+U64_MAX = 2**64 - 1
+IDL_NAME = "job_escrow"
+
+
+class MathOverflow(ArithmeticError):
+    """The program would fail with ``MathOverflow``."""
+
+
+def _u64(x: int) -> int:
+    if not 0 <= x <= U64_MAX:
+        raise MathOverflow(x)
+    return x
+
+
+# -- money math (mirror of programs/job_escrow/src/math.rs) --------------------
+
+def fee_for(amount: int, fee_bps: int) -> int:
+    """ceil(amount * fee_bps / 10_000): rounding never favours the payer."""
+    if not 0 <= fee_bps <= BPS_DENOMINATOR:
+        raise ValueError("fee_bps out of range")
+    return _u64(-(-amount * fee_bps // BPS_DENOMINATOR))
+
+
+def span_cost(rate_per_hour: int, fee_bps: int, lo: int, hi: int) -> Tuple[int, int]:
+    """(pay, fee) of hours ``lo..hi`` of one worker slot."""
+    if lo > hi:
+        raise MathOverflow("lo > hi")
+    return (_u64(rate_per_hour * (hi - lo)),
+            fee_for(_u64(rate_per_hour * hi), fee_bps) - fee_for(_u64(rate_per_hour * lo), fee_bps))
+
+
+def booking_cost(rates: Union[int, Iterable[int]], hours: int, fee_bps: int) -> Tuple[int, int]:
+    """(principal, fee) locked at open for one slot per rate, ``hours`` each."""
+    if isinstance(rates, int):
+        rates = [rates]
+    principal = fee = 0
+    for r in rates:
+        p, f = span_cost(r, fee_bps, 0, hours)
+        principal, fee = principal + p, fee + f
+    _u64(principal + fee)
+    return principal, fee
+
+
+def elapsed_hours(start_ts: int, now_ts: int) -> int:
+    return 0 if now_ts <= start_ts else (now_ts - start_ts) // SECONDS_PER_HOUR
+
+
+def settlement(rate_per_hour: int, fee_bps: int, paid_before: int, hours: int) -> Tuple[int, int]:
+    """(worker amount, fee) for paying ``hours`` more after ``paid_before``."""
+    return span_cost(rate_per_hour, fee_bps, paid_before, paid_before + hours)
+
+
+def slot_outstanding(rate_per_hour: int, fee_bps: int, booked: int, paid: int) -> Tuple[int, int]:
+    """(unpaid pay, unpaid fee) a slot still holds in the vault."""
+    return span_cost(rate_per_hour, fee_bps, paid, booked)
+
+
+# -- oracle (mirror of math::check_price / math::usd_to_tokens) -----------------
+
+class PriceRejected(ValueError):
+    """The program would refuse this price; ``name`` is the error it raises
+    (``InvalidPrice``, ``StalePrice`` or ``PriceTooUncertain``)."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+
+
+def check_price(price: int, conf: int, expo: int, publish_time: int, now_ts: int,
+                max_staleness: int, max_conf_bps: int) -> None:
+    if price <= 0 or not -MAX_ABS_EXPO <= expo <= MAX_ABS_EXPO:
+        raise PriceRejected("InvalidPrice", f"price {price} expo {expo}")
+    if now_ts - publish_time > max_staleness:
+        raise PriceRejected("StalePrice", f"published {now_ts - publish_time}s ago, limit {max_staleness}s")
+    if conf * BPS_DENOMINATOR > price * max_conf_bps:
+        raise PriceRejected("PriceTooUncertain", f"conf/price {conf / price:.4%} > {max_conf_bps} bps")
+
+
+def usd_to_tokens(usd_micro: int, price: int, expo: int, decimals: int) -> int:
+    """Base units worth ``usd_micro`` micro-USD when one token is
+    ``price * 10^expo`` USD, rounded up (against the paying customer)."""
+    if price <= 0 or not -MAX_ABS_EXPO <= expo <= MAX_ABS_EXPO:
+        raise PriceRejected("InvalidPrice", f"price {price} expo {expo}")
+    e = decimals - USD_DECIMALS - expo
+    num, den = (usd_micro * 10**e, price) if e >= 0 else (usd_micro, price * 10**-e)
+    if num >= 2**128 or den >= 2**128:
+        raise MathOverflow("u128")
+    return _u64(-(-num // den))
+
+
+# -- builders ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JobAddresses:
+    market: Pubkey
+    job: Pubkey
+    vault: Pubkey
+
+
+@dataclass(frozen=True)
+class WorkerTerms:
+    worker: Pubkey
+    #: base units per hour, or micro-USD per hour for a USD-priced job
+    rate_per_hour: int
+
+
+Payee = Tuple[int, Pubkey]
+"""(slot index, token account of that slot's worker) for settle/end_job."""
+
+
+def _terms(w: Union[WorkerTerms, Tuple[Pubkey, int]]) -> dict:
+    if isinstance(w, WorkerTerms):
+        return {"worker": w.worker, "rate_per_hour": w.rate_per_hour}
+    worker, rate = w
+    return {"worker": worker, "rate_per_hour": rate}
+
+
+class JobEscrow:
+    """Instruction builders for the job escrow program."""
+
+    def __init__(self, program: Optional[ProgramIdl] = None, fetch: Optional[AccountFetcher] = None) -> None:
+        self.program = program or ProgramIdl.load(IDL_NAME)
+        self.program_id = self.program.program_id
+        self.fetch = fetch
+
+    # -- addresses --
+
+    def market_address(self, mint: Pubkey) -> Pubkey:
+        return pda.market_pda(self.program_id, mint)[0]
+
+    def price_feed_address(self, mint: Pubkey) -> Pubkey:
+        return pda.price_feed_pda(self.program_id, self.market_address(mint))[0]
+
+    def vault_address(self, job: Pubkey) -> Pubkey:
+        return pda.vault_pda(self.program_id, job)[0]
+
+    def job_addresses(self, mint: Pubkey, customer: Pubkey, job_id: int) -> JobAddresses:
+        market = self.market_address(mint)
+        job = pda.job_pda(self.program_id, market, customer, job_id)[0]
+        return JobAddresses(market, job, self.vault_address(job))
+
+    def _ix(self, name: str, args: dict[str, Any], accounts: dict[str, Pubkey],
+            overrides: Optional[dict[str, Pubkey]], remaining: Sequence[AccountMeta] = ()) -> Instruction:
+        return self.program.build_instruction(name, args, accounts, fetch=self.fetch, overrides=overrides,
+                                              remaining=remaining)
+
+    @staticmethod
+    def _payees(payees: Sequence[Payee]) -> Tuple[bytes, list[AccountMeta]]:
+        slots = bytes(slot for slot, _ in payees)
+        return slots, [AccountMeta(tok, False, True) for _, tok in payees]
+
+    # -- market administration --
+
+    def init_market(
+        self, *, payer: Pubkey, upgrade_authority: Pubkey, authority: Pubkey, mint: Pubkey,
+        treasury: Pubkey, fee_bps: int, max_workers: int, max_hours: int,
+        overrides: Optional[dict[str, Pubkey]] = None,
+    ) -> Instruction:
+        return self._ix(
+            "init_market",
+            {"fee_bps": fee_bps, "max_workers": max_workers, "max_hours": max_hours},
+            {"payer": payer, "upgrade_authority": upgrade_authority, "authority": authority,
+             "mint": mint, "treasury": treasury},
+            overrides,
+        )
+
+    def set_market_paused(self, *, authority: Pubkey, mint: Pubkey, paused: bool,
+                          overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        return self._ix("set_market_paused", {"paused": paused},
+                        {"authority": authority, "market": self.market_address(mint)}, overrides)
+
+    def update_market(self, *, authority: Pubkey, mint: Pubkey, treasury: Pubkey, fee_bps: int,
+                      max_workers: int, max_hours: int,
+                      overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        return self._ix(
+            "update_market",
+            {"fee_bps": fee_bps, "max_workers": max_workers, "max_hours": max_hours},
+            {"authority": authority, "market": self.market_address(mint), "treasury": treasury},
+            overrides,
+        )
+
+    def set_market_authority(self, *, authority: Pubkey, mint: Pubkey, new_authority: Pubkey,
+                             overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        return self._ix("set_market_authority", {"new_authority": new_authority},
+                        {"authority": authority, "market": self.market_address(mint)}, overrides)
+
+    def init_price_feed(self, *, payer: Pubkey, authority: Pubkey, mint: Pubkey, max_staleness: int,
+                        max_conf_bps: int, overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        market = self.market_address(mint)
+        return self._ix("init_price_feed", {"max_staleness": max_staleness, "max_conf_bps": max_conf_bps},
+                        {"payer": payer, "authority": authority, "market": market,
+                         "price_feed": pda.price_feed_pda(self.program_id, market)[0]}, overrides)
+
+    def set_oracle_limits(self, *, authority: Pubkey, mint: Pubkey, max_staleness: int, max_conf_bps: int,
+                          overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        return self._ix("set_oracle_limits", {"max_staleness": max_staleness, "max_conf_bps": max_conf_bps},
+                        {"authority": authority, "market": self.market_address(mint)}, overrides)
+
+    def set_price(self, *, authority: Pubkey, mint: Pubkey, price: int, conf: int, expo: int,
+                  publish_time: int, overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        market = self.market_address(mint)
+        return self._ix("set_price", {"price": price, "conf": conf, "expo": expo, "publish_time": publish_time},
+                        {"authority": authority, "market": market,
+                         "price_feed": pda.price_feed_pda(self.program_id, market)[0]}, overrides)
+
+    # -- jobs --
+
+    def open_job(
+        self, *, customer: Pubkey, mint: Pubkey, customer_token: Pubkey, job_id: int, hours: int,
+        workers: Sequence[Union[WorkerTerms, Tuple[Pubkey, int]]], usd: bool = False,
+        price_feed: Optional[Pubkey] = None, overrides: Optional[dict[str, Pubkey]] = None,
+    ) -> Instruction:
+        """``workers``: (wallet, rate) pairs; rates in base units per hour,
+        or micro-USD per hour with ``usd=True`` (then ``price_feed`` defaults
+        to the market's feed PDA)."""
+        a = self.job_addresses(mint, customer, job_id)
+        accounts = {"customer": customer, "market": a.market, "mint": mint, "job": a.job, "vault": a.vault,
+                    "customer_token": customer_token}
+        if usd or price_feed is not None:
+            accounts["price_feed"] = price_feed or pda.price_feed_pda(self.program_id, a.market)[0]
+        return self._ix(
+            "open_job",
+            {"job_id": job_id, "hours": hours, "usd": usd, "workers": [_terms(w) for w in workers]},
+            accounts, overrides,
+        )
+
+    def accept(self, *, worker: Pubkey, job: Pubkey, overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        return self._ix("accept", {}, {"worker": worker, "job": job}, overrides)
+
+    def settle(self, *, mint: Pubkey, job: Pubkey, treasury: Pubkey, payees: Sequence[Payee],
+               overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """Pays each ``(slot, worker_token)`` in ``payees`` what it is due."""
+        slots, remaining = self._payees(payees)
+        return self._ix(
+            "settle", {"slots": slots},
+            {"market": self.market_address(mint), "job": job, "vault": self.vault_address(job),
+             "treasury": treasury},
+            overrides, remaining,
+        )
+
+    def extend(self, *, customer: Pubkey, mint: Pubkey, job: Pubkey, customer_token: Pubkey, hours: int,
+               overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        return self._ix(
+            "extend", {"hours": hours},
+            {"customer": customer, "market": self.market_address(mint), "job": job,
+             "vault": self.vault_address(job), "customer_token": customer_token},
+            overrides,
+        )
+
+    def quit(self, *, worker: Pubkey, mint: Pubkey, job: Pubkey, worker_token: Pubkey, customer_token: Pubkey,
+             treasury: Pubkey, overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        return self._ix(
+            "quit", {},
+            {"worker": worker, "market": self.market_address(mint), "job": job, "vault": self.vault_address(job),
+             "worker_token": worker_token, "customer_token": customer_token, "treasury": treasury},
+            overrides,
+        )
+
+    def end_job(self, *, customer: Pubkey, mint: Pubkey, job: Pubkey, customer_token: Pubkey, treasury: Pubkey,
+                payees: Sequence[Payee] = (), overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        slots, remaining = self._payees(payees)
+        return self._ix(
+            "end_job", {"slots": slots},
+            {"customer": customer, "market": self.market_address(mint), "job": job,
+             "vault": self.vault_address(job), "customer_token": customer_token, "treasury": treasury},
+            overrides, remaining,
+        )
+
+    def cancel(self, *, customer: Pubkey, job: Pubkey, customer_token: Pubkey,
+               overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        return self._ix(
+            "cancel", {},
+            {"customer": customer, "job": job, "vault": self.vault_address(job), "customer_token": customer_token},
+            overrides,
+        )
+
+    def close_job(self, *, customer: Pubkey, job: Pubkey, customer_token: Pubkey,
+                  overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        return self._ix(
+            "close_job", {},
+            {"customer": customer, "job": job, "vault": self.vault_address(job), "customer_token": customer_token},
+            overrides,
+        )
