@@ -15,10 +15,12 @@ for dir in "$repo"/programs/*/; do
   echo "sbpf: target/deploy/$lib.so ($(stat -c %s "$repo/target/deploy/$lib.so") bytes)" >&2
 done
 
-# The toolchain's own conformance programs (tests/toolchain runs them).
+# The toolchain's own conformance programs (tests/toolchain runs them): one workspace, in its own
+# target dir (sharing one with the workspace above would rebuild std at every switch).
 mkdir -p "$repo/target/sbpf-tests"
+"$here/cargo-sbpf" build --release --locked --manifest-path "$here/tests/Cargo.toml" --workspace \
+  --target-dir "$repo/target/sbpf-tests-build"
 for dir in "$here"/tests/*/; do
   name=$(basename "$dir")
-  "$here/cargo-sbpf" build --release --locked --manifest-path "$dir/Cargo.toml" --target-dir "$repo/target"
-  cp "$repo/target/sbpf-solana/release/sbpf_$name.so" "$repo/target/sbpf-tests/sbpf_$name.so"
+  cp "$repo/target/sbpf-tests-build/sbpf-solana/release/sbpf_$name.so" "$repo/target/sbpf-tests/sbpf_$name.so"
 done
