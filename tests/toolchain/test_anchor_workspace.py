@@ -64,9 +64,9 @@ def test_anchor_checks_reject(bench):
     k = Keypair()
     # A signer slot without a signature: AccountNotSigner (3010).
     assert "InstructionErrorCustom(3010)" in anchor_error(bench, "signer1", [AccountMeta(k.pubkey(), False, False)])
-    # A token account where a mint is expected: AccountDidNotDeserialize (3003, 0xbbb).
-    err = anchor_error(bench, "interface_account_mint1", [AccountMeta(bench.token, False, False)])
-    assert "InstructionErrorCustom(3003)" in err
+    # A system account (the payer) where a mint is expected: AccountOwnedByWrongProgram (3007).
+    err = anchor_error(bench, "interface_account_mint1", [AccountMeta(bench.payer.pubkey(), False, False)])
+    assert "InstructionErrorCustom(3007)" in err
     # Not the System program where Program<System> is expected: InvalidProgramId (3008, 0xbc0).
     err = anchor_error(bench, "program1", [AccountMeta(anchor_cu.TOKEN, False, False)])
     assert "InstructionErrorCustom(3008)" in err
