@@ -17,8 +17,12 @@ done
 
 # The toolchain's own conformance programs (tests/toolchain runs them): one workspace, in its own
 # target dir (sharing one with the workspace above would rebuild std at every switch).
+# Programs are selected by -p: with --workspace cargo also counts memops's path dependency as a
+# package you asked for (CARGO_PRIMARY_PACKAGE), and a cdylib you ask for needs an entrypoint.
 mkdir -p "$repo/target/sbpf-tests"
-"$here/cargo-sbpf" build --release --locked --manifest-path "$here/tests/Cargo.toml" --workspace \
+packages=()
+for dir in "$here"/tests/*/; do packages+=(-p "sbpf_$(basename "$dir")"); done
+"$here/cargo-sbpf" build --release --locked --manifest-path "$here/tests/Cargo.toml" "${packages[@]}" \
   --target-dir "$repo/target/sbpf-tests-build"
 for dir in "$here"/tests/*/; do
   name=$(basename "$dir")
