@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 # The host Rust toolchain (rustup); /usr/bin/cargo is Debian's, reserved for the SBPF build.
 HOST_CARGO := $(shell [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo || echo cargo)
 
-.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf anchor-workspace anchor-workspace-build bench-anchor bench-cu bench-keeper bench-rpc clean bench-escrow bench-localnet
+.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf anchor-workspace anchor-workspace-build bench-anchor bench-cu bench-keeper bench-rpc clean bench-escrow bench-localnet bench-credits bench-rewards
 
 all: programs
 
@@ -66,10 +66,18 @@ bench-keeper: venv programs
 bench-rpc: venv programs
 	@$(PY) bench/localnet/rpc_tps.py
 
+# Compute units of every iosd_credits instruction; a job paid with credits vs with tokens.
+bench-credits: venv programs
+	@$(PY) bench/credits/cu.py
+
+# Rewards: Merkle tree build time (10k / 1M workers), CU per claim at those depths, rent per claim.
+bench-rewards: venv programs
+	@$(PY) bench/rewards/distributor.py
+
 bench-escrow: bench-cu bench-keeper
 bench-localnet: bench-rpc
 
-bench: bench-sbpf bench-cu bench-keeper bench-rpc
+bench: bench-sbpf bench-cu bench-keeper bench-rpc bench-credits bench-rewards
 
 clean:
 	rm -rf target .build $(VENV)

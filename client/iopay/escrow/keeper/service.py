@@ -73,6 +73,8 @@ class KeeperConfig:
     cu_model: CuModel = field(default_factory=CuModel)
     #: put the accounts in address lookup tables (v0 transactions) to fit more payouts per transaction
     lookup_tables: bool = True
+    #: create tables even when every payout the watched jobs can still owe fits one plain transaction
+    lookup_tables_always: bool = False
     #: wait this long at most for freshly written table entries to become active (next slot)
     lookup_activation_wait: float = 2.0
     #: create missing worker token accounts (ATAs, rent paid by the keeper) instead of skipping them
@@ -94,6 +96,8 @@ class KeeperConfig:
     metrics_interval: float = 60.0
     #: serve /metrics on 127.0.0.1:PORT (0 = any free port, None = off)
     metrics_port: Optional[int] = None
+    #: address the metrics endpoint listens on
+    metrics_host: str = "127.0.0.1"
 
 
 @dataclass
@@ -206,7 +210,8 @@ class Keeper:
             live.update(self._needed(market, watched, payouts))
             # Tables are written for every watched job, due or not, so their
             # entries are active by the time its next hour is due.
-            tables = await self._lookup_tables(market, watched, payouts) if watched else []
+            tables = await self._lookup_tables(market, watched, payouts) \
+                if watched and self._tables_help(market, watched, now) else []
             if not payouts:
                 continue
             batches = self.planner.plan(market, payouts, tables)
@@ -287,6 +292,26 @@ class Keeper:
             out += [self.client.token_account_of(s.worker, market.mint) for s in job.workers if s.started]
         out += [p.token_account for p in payouts]
         return out
+
+    #: above this many outstanding payouts the plain-transaction check is skipped: tables will help
+    TABLE_CHECK_LIMIT = 48
+
+    def _tables_help(self, market: MarketView, watched: List[JobView], now: int) -> bool:
+        """Whether lookup tables would save transactions: false when every
+        payout the watched jobs can still owe fits one plain transaction (a
+        table costs rent and a transaction of its own)."""
+        if self.tables is None:
+            return False
+        if self.config.lookup_tables_always or self.tables.tables:
+            return True  # already paid for; keep them current
+        horizon = now + 10 * 365 * 86400
+        outstanding: List[Payout] = []
+        for job in watched:
+            outstanding += payouts_of(job, due_slots(job, horizon),
+                                      lambda w, _m=market.mint: self.client.token_account_of(w, _m))
+            if len(outstanding) > self.TABLE_CHECK_LIMIT:
+                return True
+        return len(self.planner.plan(market, outstanding)) > 1
 
     async def _lookup_tables(self, market: MarketView, watched: List[JobView], payouts: List[Payout]) -> list:
         if self.tables is None:
@@ -459,7 +484,7 @@ class Keeper:
         self._main_task = asyncio.current_task()
         cfg = self.config
         if cfg.metrics_port is not None:
-            self.server = MetricsServer(self.m, cfg.metrics_port)
+            self.server = MetricsServer(self.m, cfg.metrics_port, cfg.metrics_host)
             await self.server.start()
         self.log.info("keeper_started", markets=[str(m) for m in self.mints], payer=str(self.client.payer.pubkey()),
                       concurrency=cfg.concurrency, lookup_tables=cfg.lookup_tables,
