@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 # The host Rust toolchain (rustup); /usr/bin/cargo is Debian's, reserved for the SBPF build.
 HOST_CARGO := $(shell [ -x $(HOME)/.cargo/bin/cargo ] && echo $(HOME)/.cargo/bin/cargo || echo cargo)
 
-.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf bench-cu bench-keeper bench-rpc clean bench-escrow bench-localnet bench-rewards validator test-parity bench-scale
+.PHONY: all venv programs idl idl-check test test-rust test-python demo bench bench-sbpf anchor-workspace anchor-workspace-build bench-anchor bench-cu bench-keeper bench-rpc clean bench-escrow bench-localnet bench-credits bench-rewards validator test-parity bench-scale
 
 all: programs
 
@@ -45,8 +45,22 @@ demo: venv programs
 # Official SPL programs built by our toolchain vs LiteSVM's platform-tools builds (JSON summary).
 bench-sbpf: venv
 	@tools/sbpf/install.sh
-	@tools/sbpf/cargo-sbpf build --release --locked --manifest-path bench/sbpf_compare/Cargo.toml --target-dir target --workspace
-	@$(PY) bench/sbpf_compare.py
+	@tools/sbpf/cargo-sbpf build --release --locked --manifest-path bench/toolchain/sbpf_compare/Cargo.toml --target-dir target --workspace
+	@$(PY) bench/toolchain/sbpf_compare.py
+
+# An Anchor workspace as it comes (anchor-spl 1.0.2 with token-2022, `anchor init`'s release
+# profile) built by tools/sbpf and its tests. Not part of `make test`: building anchor-spl's
+# whole dependency tree and std at opt-level 3 takes far longer than the rest of CI.
+anchor-workspace-build:
+	@tools/sbpf/install.sh
+	@tools/sbpf/cargo-sbpf build --release --locked --manifest-path bench/toolchain/anchor_bench/Cargo.toml --target-dir target/anchor-bench --workspace
+
+anchor-workspace: venv anchor-workspace-build
+	@$(PY) -m pytest -q -m anchor_workspace tests/toolchain
+
+# Our Anchor shapes vs Anchor's published platform-tools figures, per shape (JSON summary).
+bench-anchor: venv anchor-workspace-build
+	@$(PY) bench/toolchain/anchor_cu.py
 
 # Compute units per job_escrow instruction and per worker-hour paid.
 bench-cu: venv programs
@@ -64,6 +78,10 @@ bench-rpc: venv programs
 bench-scale: venv programs
 	@$(PY) bench/scale/keeper_boundary.py
 
+# Compute units of every iosd_credits instruction; a job paid with credits vs with tokens.
+bench-credits: venv programs
+	@$(PY) bench/credits/cu.py
+
 # Rewards: Merkle tree build time (10k / 1M workers), CU per claim at those depths, rent per claim.
 bench-rewards: venv programs
 	@$(PY) bench/rewards/distributor.py
@@ -71,7 +89,7 @@ bench-rewards: venv programs
 bench-escrow: bench-cu bench-keeper
 bench-localnet: bench-rpc
 
-bench: bench-sbpf bench-cu bench-keeper bench-rpc bench-rewards
+bench: bench-sbpf bench-cu bench-keeper bench-rpc bench-credits bench-rewards
 
 clean:
 	rm -rf target .build $(VENV)

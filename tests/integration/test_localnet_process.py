@@ -237,7 +237,10 @@ def test_command_line(localnet: Validator, tmp_path: Path) -> None:
     assert r.returncode != 0 and "program file not found" in r.stderr
     info = json.loads((localnet.ledger / "localnet.json").read_text())
     assert info["upgrade_authority_keypair"] == str(localnet.upgrade_authority_path)
-    assert [p["address"] for p in info["programs"]] == [str(ProgramIdl.load("job_escrow").program_id)]
+    # Every program built into target/deploy (one per crate under programs/).
+    expected = {str(ProgramIdl.load(d.name).program_id) for d in (REPO / "programs").iterdir() if d.is_dir()}
+    assert {p["address"] for p in info["programs"]} == expected
+    assert str(ProgramIdl.load("job_escrow").program_id) in expected
     assert localnet.rpc("getAccountInfo", info["programs"][0]["address"], {"encoding": "base64"})["value"]["executable"]
 
 
