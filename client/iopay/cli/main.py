@@ -12,7 +12,8 @@ Offline: ``pda`` (derive job-escrow addresses), ``idl`` (the committed IDL's
 program, instructions and errors), ``error`` (name an error code). Over
 JSON-RPC (:mod:`iopay.cli.escrow`): ``market init|show|pause|unpause|update|
 set-authority|init-price-feed|set-price``, ``job open|accept|settle|extend|end|
-quit|cancel|close|show|list`` and ``keeper run``; they check what they can
+quit|cancel|close|show|list`` and ``keeper run``; :mod:`iopay.cli.credits`:
+``credits buy|balance|redeem|delegate|revoke|history`` and ``job open --pay-with credits``; they check what they can
 (keypair, market paused, funds, signer's role, job state) before sending and
 send nothing when a check fails. ``localnet`` runs the local validator.
 """
@@ -132,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     from iopay.cli.escrow import add_parsers
 
     add_parsers(sub)  # market, job, keeper (iopay.cli.escrow)
+    from iopay.cli import credits
+
+    credits.add_parser(sub)
     from iopay.cli import governance
 
     governance.add_parser(sub)  # gov (SPL Governance vote helper)

@@ -156,6 +156,17 @@ def _slot_of(view: Any, who: Pubkey) -> Any:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
+    if args.pay_with == "credits":
+        from iopay.cli.credits import open_job_with_credits
+
+        async def credits() -> int:
+            emit(args, await open_job_with_credits(args))
+            return 0
+
+        return run(credits)
+    if args.for_user is not None:
+        raise cli_error("--for needs --pay-with credits")
+
     async def go() -> int:
         async with Ctx(args) as c:
             market = await c.market(args.mint)
@@ -471,6 +482,10 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--job-id", type=u64_int, help="job id, 0..2^64-1 (default: random)")
     s.add_argument("--from", dest="from_account", type=parse_pubkey,
                    help="token account paying (default: the customer's associated token account)")
+    s.add_argument("--pay-with", choices=["tokens", "credits"], default="tokens",
+                   help="credits: pay from IOSD credits (rates in micro-USD = stablecoin base units)")
+    s.add_argument("--for", dest="for_user", type=parse_pubkey,
+                   help="with --pay-with credits: spend USER's credits as its delegate")
     s.set_defaults(func=cmd_open)
 
     for name, fn, helptext in [
