@@ -64,7 +64,7 @@ def test_job_lifecycle_through_the_cli_with_the_keeper_as_a_process(localnet: Va
         for hour in (1, 2, 3):
             v.warp(HOUR)
             assert wait_until(lambda: all(token_balance(v, w.ata(f"w{i}")) == r * hour for i, r in enumerate(RATES)),
-                              30), log.read_text()[-3000:]
+                              90), log.read_text()[-3000:]  # an upper bound: the machine may be shared
         assert token_balance(v, w.treasury) == sum(span_cost(r, FEE_BPS, 0, 3)[1] for r in RATES)
         v.warp(HOUR)  # the booking is over: nothing more is paid
         rc, shown, _ = run_cli(capsys, *u, "job", "show", job)

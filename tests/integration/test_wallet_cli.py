@@ -36,6 +36,15 @@ def test_wallet_and_token_commands(localnet: Validator, tmp_path: Path) -> None:
     d = ok(*u, "-k", str(alice), "--output", "json", "transfer", b, "0.5", "--with-compute-unit-price", "0")
     assert d["lamports"] == SOL // 2 and ok(*u, "balance", b) == "0.5 SOL"
 
+    # At finalized the airdrop shows once finalized (32 slots later), as on Agave: wait for it.
+    import time
+
+    from solders.keypair import Keypair as _Kp
+
+    who = str(_Kp.from_bytes(bytes(json.loads(Path(alice).read_text()))).pubkey())
+    deadline = time.monotonic() + 60
+    while localnet.rpc("getBalance", who, {"commitment": "finalized"})["value"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
     mint = ok(*u, "-k", str(alice), "token", "create-mint", "--decimals", "6", "--commitment", "finalized")
     acct = ok(*u, "-k", str(bob), "token", "create-account", mint)
     d = ok(*u, "-k", str(alice), "--output", "json", "token", "mint", mint, "1000.5", b)

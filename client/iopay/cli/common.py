@@ -259,7 +259,8 @@ class Ctx:
 
         prog = ProgramIdl.load(getattr(self.args, "idl", None) or "job_escrow")
         commitment = getattr(self.args, "commitment", None) or "confirmed"
-        self.rpc = AsyncClient(self.url, timeout=30)
+        # Reads at confirmed by default, as the Solana CLI (solana-py's default would be finalized).
+        self.rpc = AsyncClient(self.url, timeout=30, commitment=commitment)  # type: ignore[arg-type]
         errors = ErrorRegistry()
         errors.add(prog.errors)
         fee: Any = getattr(self.args, "with_compute_unit_price", None)

@@ -142,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     from iopay.cli.rewards import add_parser as add_rewards_parser
 
     add_rewards_parser(sub)  # rewards compute|show|publish|claim|status|clawback
+    from iopay.cli.inference import add_parsers as add_inference_parsers
+
+    add_inference_parsers(sub)  # provider, channel (iopay.cli.inference)
     for name, moved in [("open-job", "job open"), ("settle", "job settle"), ("cancel", "job cancel")]:
         s = sub.add_parser(name, help=f"moved: use `iopay {moved}`")
         s.set_defaults(func=cmd_moved, moved=moved)

@@ -90,6 +90,9 @@ class LiteSvmChain:
     async def get_program_accounts(self, program_id: Pubkey, filters: Sequence[Memcmp]) -> List[Tuple[Pubkey, bytes]]:
         return self.h.program_accounts(program_id, filters)
 
+    async def get_multiple_accounts(self, addresses: Sequence[Pubkey]) -> List[Optional[Tuple[Pubkey, bytes]]]:
+        return [await self.get_account(a) for a in addresses]
+
     async def get_lamports(self, address: Pubkey) -> int:
         return self.h.lamports(address) if self.h.exists(address) else 0
 
@@ -158,6 +161,18 @@ class RpcChain:
         resp = await self.sender.call("get_balance", address, Commitment(self.commitment))
         return int(resp.value)
 
+    async def get_multiple_accounts(self, addresses: Sequence[Pubkey]) -> List[Optional[Tuple[Pubkey, bytes]]]:
+        """(owner, data) or None per address: ``getMultipleAccounts``, 100 a call."""
+        from solana.rpc.commitment import Commitment
+
+        out: List[Optional[Tuple[Pubkey, bytes]]] = []
+        keys = list(addresses)
+        for i in range(0, len(keys), 100):
+            resp = await self.sender.call("get_multiple_accounts", keys[i:i + 100], Commitment(self.commitment),
+                                          "base64")
+            out += [None if a is None else (a.owner, bytes(a.data)) for a in resp.value]
+        return out
+
     @property
     def url(self) -> str:
         provider = getattr(self.client, "_provider", None)
@@ -210,6 +225,16 @@ class RpcChain:
                 raise WarpUnsupported(f"{self.url or 'this node'} cannot warp time: iopay_warpTime is an "
                                       f"`iopay localnet` extension") from None
             raise
+        # Visible at our commitment from the next slot on (the localnet answers each commitment
+        # from its own bank): wait for it, so what follows sees the new time.
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while loop.time() < deadline:
+            if int(await self.raw_request("getSlot", [{"commitment": self.commitment}])) >= int(res.get("slot", 0)):
+                break
+            await asyncio.sleep(0.05)
         return int(res["unixTimestamp"])
 
     async def get_program_accounts(self, program_id: Pubkey, filters: Sequence[Memcmp]) -> List[Tuple[Pubkey, bytes]]:

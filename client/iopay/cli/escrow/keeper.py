@@ -19,7 +19,12 @@ from iopay.cli.common import Ctx, cli_error, common_options, emit, nonneg_int, p
 
 def cmd_run(args: argparse.Namespace) -> int:
     async def go() -> int:
-        from iopay.escrow.keeper import JsonLog, Keeper, KeeperConfig, Limits
+        from iopay.escrow.keeper import JobWatch, JsonLog, Keeper, KeeperConfig, Limits, Shard
+
+        try:
+            shard = Shard.parse(args.shard, args.takeover_grace) if args.shard else None
+        except ValueError as e:
+            raise cli_error(f"--shard: {e}")
 
         # Signals are handled from the start: a SIGTERM while connecting
         # still ends in a clean exit (status 0), never a kill.
@@ -50,9 +55,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                                create_missing_token_accounts=args.create_missing_token_accounts,
                                max_sleep=args.max_sleep, min_sleep=min(args.min_sleep, args.max_sleep),
                                grace=args.grace, batch_window=args.batch_window, metrics_interval=args.metrics_interval,
-                               metrics_port=args.metrics_port, metrics_host=args.metrics_host)
+                               metrics_port=args.metrics_port, metrics_host=args.metrics_host, shard=shard)
             log = JsonLog(sys.stderr, level=args.log_level)
-            keeper = Keeper(c.client, args.mint, cfg, log=log)
+            discovery = None
+            if not args.once and args.discovery == "subscribe":
+                discovery = JobWatch(c.client, args.mint, c.url, args.ws_url, log=log)
+            keeper = Keeper(c.client, args.mint, cfg, log=log, discovery=discovery)
             if args.once:
                 report = await keeper.run_once()
                 data = {**report.__dict__, "metrics": keeper.metrics()}
@@ -108,7 +116,7 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--mint", type=parse_pubkey, action="append", required=True,
                    help="market (by mint) to keep; repeatable")
     s.add_argument("--once", action="store_true", help="one round, print its report, exit")
-    s.add_argument("--concurrency", type=positive_int, default=4, help="transactions in flight (default 4)")
+    s.add_argument("--concurrency", type=positive_int, default=16, help="transactions in flight (default 16)")
     s.add_argument("--max-payees", type=positive_int, default=None,
                    help="cap payouts per transaction (default: as many as the limits allow)")
     s.add_argument("--no-lookup-tables", action="store_true",
@@ -129,6 +137,17 @@ def add_parser(sub: Any) -> None:
                    help="serve Prometheus text on http://HOST:PORT/metrics (0 = any free port; default: off)")
     s.add_argument("--metrics-host", default="127.0.0.1",
                    help="address the metrics endpoint listens on (default: 127.0.0.1; 0.0.0.0 for every interface)")
+    s.add_argument("--discovery", choices=["subscribe", "poll"], default="subscribe",
+                   help="find jobs with one getProgramAccounts then programSubscribe over websockets "
+                        "(default), or getProgramAccounts every round (poll)")
+    s.add_argument("--ws-url", default=None,
+                   help="websocket PubSub URL (default: from --url, port + 1, as the Solana CLI)")
+    s.add_argument("--shard", metavar="I/N", default=None,
+                   help="run as keeper I of N (0 <= I < N) on the same markets: pay only this shard's jobs "
+                        "(split by job address), and the others' once overdue (--takeover-grace)")
+    s.add_argument("--takeover-grace", type=nonneg_float, default=30.0, metavar="SECONDS",
+                   help="with --shard: pay another shard's payout after it stayed unpaid this long "
+                        "(twice as long for the shard after next, ...; default 30)")
     s.add_argument("--priority-fee", default="auto", type=priority_fee,
                    help="micro-lamports per CU, or auto (default: auto; same as --with-compute-unit-price)")
     s.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info",

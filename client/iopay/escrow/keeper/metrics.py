@@ -85,6 +85,13 @@ class Metrics:
     lag_samples: int = 0
     last_round_ts: int = 0
     next_due_ts: int = 0
+    #: transactions (or their preflight) refused with NothingToSettle: wasted, the hours were paid already
+    nothing_to_settle_transactions: int = 0
+    #: sharded keepers: payouts of another shard paid after its takeover grace
+    takeover_payouts: int = 0
+    #: websocket job discovery: reconnections (each one resubscribes and resnapshots), notifications received
+    discovery_reconnects: int = 0
+    discovery_notifications: int = 0
 
     @property
     def payouts_per_tx(self) -> float:
@@ -124,7 +131,8 @@ class Metrics:
         counters = {"rounds", "payouts_sent", "worker_hours_paid", "tokens_paid", "fees_paid", "transactions_sent",
                     "transactions_failed", "compute_units", "already_settled", "payout_failures", "retries",
                     "splits", "lookup_table_entries_added", "missing_token_accounts", "tables_closed",
-                    "lamports_recovered"}
+                    "lamports_recovered", "nothing_to_settle_transactions", "takeover_payouts",
+                    "discovery_reconnects", "discovery_notifications"}
         lines = []
         for k, v in self.snapshot().items():
             kind = "counter" if k in counters else "gauge"

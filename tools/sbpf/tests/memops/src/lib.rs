@@ -36,19 +36,25 @@ fn ord(o: Ordering) -> i8 {
 
 // ---- memcmp / bcmp of constant lengths -------------------------------------------------------
 // Input: a[80] then b[80]. For each length n, at offset 0 and at offset 1 (misaligned):
-// the ordering of a[..n] and b[..n] (memcmp) and whether they are equal (memcmp == 0).
-macro_rules! cmp_lengths {
-    ($a:expr, $b:expr, $off:expr, $out:expr, $($n:literal),*) => {$(
-        let (x, y) = (&$a[$off..$off + $n], &$b[$off..$off + $n]);
-        $out.push(format!("{}:{}{}", $n, ord(x.cmp(y)), if x == y { "=" } else { "!" }));
-    )*};
+// the ordering of a[..n] and b[..n] (memcmp) and whether they are equal (memcmp == 0). One
+// function per length (a const generic), so each compare has a constant length.
+#[inline(never)]
+fn cmp_case<const N: usize>(a: &[u8], b: &[u8], off: usize) -> String {
+    let (x, y) = (&a[off..off + N], &b[off..off + N]);
+    format!("{}:{}{}", N, ord(x.cmp(y)), if x == y { "=" } else { "!" })
 }
 
 fn compares(d: &[u8]) {
     let (a, b) = (&d[..80], &d[80..160]);
     for off in [0usize, 1] {
-        let mut out = Vec::new();
-        cmp_lengths!(a, b, off, out, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17, 24, 31, 32, 33, 64);
+        let out = [
+            cmp_case::<1>(a, b, off), cmp_case::<2>(a, b, off), cmp_case::<3>(a, b, off),
+            cmp_case::<4>(a, b, off), cmp_case::<5>(a, b, off), cmp_case::<6>(a, b, off),
+            cmp_case::<7>(a, b, off), cmp_case::<8>(a, b, off), cmp_case::<9>(a, b, off),
+            cmp_case::<12>(a, b, off), cmp_case::<15>(a, b, off), cmp_case::<16>(a, b, off),
+            cmp_case::<17>(a, b, off), cmp_case::<24>(a, b, off), cmp_case::<31>(a, b, off),
+            cmp_case::<32>(a, b, off), cmp_case::<33>(a, b, off), cmp_case::<64>(a, b, off),
+        ];
         println!("cmp{} {}", off, out.join(" "));
     }
     // Fixed-size arrays compare through raw_eq (Anchor's Pubkey == and discriminator checks).
@@ -92,23 +98,26 @@ fn fnv(b: &[u8]) -> u64 {
     b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| (h ^ x as u64).wrapping_mul(0x100_0000_01b3))
 }
 
-macro_rules! copy_lengths {
-    ($src:expr, $out:expr, $($n:literal),*) => {$(
-        let mut dst = [0u8; 160];
-        dst[3..3 + $n].copy_from_slice(&$src[1..1 + $n]);
-        let mut mv = [0u8; 160];
-        mv[..128].copy_from_slice(&$src[..128]);
-        mv.copy_within(0..$n, 5);
-        let mut set = [0u8; 160];
-        set[1..1 + $n].fill($src[0]);
-        $out.push(format!("{}:{:x}/{:x}/{:x}", $n, fnv(black_box(&dst)), fnv(black_box(&mv)), fnv(black_box(&set))));
-    )*};
+#[inline(never)]
+fn copy_case<const N: usize>(src: &[u8]) -> String {
+    let mut dst = [0u8; 160];
+    dst[3..3 + N].copy_from_slice(&src[1..1 + N]);
+    let mut mv = [0u8; 160];
+    mv[..128].copy_from_slice(&src[..128]);
+    mv.copy_within(0..N, 5);
+    let mut set = [0u8; 160];
+    set[1..1 + N].fill(src[0]);
+    format!("{}:{:x}/{:x}/{:x}", N, fnv(black_box(&dst)), fnv(black_box(&mv)), fnv(black_box(&set)))
 }
 
 fn copies(d: &[u8]) {
-    let src = &d[..128];
-    let mut out = Vec::new();
-    copy_lengths!(src, out, 1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40, 48, 63, 64, 65, 100);
+    let s = &d[..128];
+    let out = [
+        copy_case::<1>(s), copy_case::<3>(s), copy_case::<7>(s), copy_case::<8>(s), copy_case::<9>(s),
+        copy_case::<15>(s), copy_case::<16>(s), copy_case::<17>(s), copy_case::<31>(s), copy_case::<32>(s),
+        copy_case::<33>(s), copy_case::<40>(s), copy_case::<48>(s), copy_case::<63>(s), copy_case::<64>(s),
+        copy_case::<65>(s), copy_case::<100>(s),
+    ];
     println!("copies {}", out.join(" "));
 }
 
