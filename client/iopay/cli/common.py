@@ -404,6 +404,10 @@ def describe_error(e: BaseException) -> Optional[str]:
         return str(e)
     if isinstance(e, OSError) and e.strerror and (isinstance(e, MetricsPortInUse) or "metrics" in e.strerror):
         return e.strerror
+    if isinstance(e, (LookupError, ValueError)) and str(e):
+        # The SDK's contract: a missing account is a LookupError and a bad argument a ValueError
+        # with a plain message, both raised before anything is encoded or sent.
+        return str(e).splitlines()[0]
     if isinstance(e, RpcRetriesExhausted):
         url = getattr(e, "url", None)
         return unreachable(url, e) if url else f"RPC node unavailable: {_short(_root_cause(e))}"

@@ -30,7 +30,9 @@ def ui_arg(s: str) -> Decimal:
         d = Decimal(s)
     except InvalidOperation:
         raise argparse.ArgumentTypeError(f"not an amount: {s!r}")
-    if d < 0 or not d.is_finite():
+    if not d.is_finite():  # before any comparison: NaN < 0 raises InvalidOperation
+        raise argparse.ArgumentTypeError(f"not a finite amount: {s!r}")
+    if d < 0:
         raise argparse.ArgumentTypeError(f"must not be negative: {s!r}")
     return d
 
