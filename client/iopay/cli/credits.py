@@ -23,6 +23,14 @@ from iopay.credits.program import DAY, format_usd, parse_usd
 PERIODS = {"hour": 3_600, "day": DAY, "week": 7 * DAY}
 
 
+def history_limit(text: str) -> int:
+    """getSignaturesForAddress returns at most 1,000 signatures a call."""
+    n = positive_int(text)
+    if n > 1000:
+        raise argparse.ArgumentTypeError(f"at most 1000: {text!r}")
+    return n
+
+
 def usd_arg(s: str) -> int:
     try:
         return parse_usd(s)
@@ -299,5 +307,5 @@ def add_parser(sub: Any) -> None:
 
     s = with_mint("history", "credits events of an account (newest first)")
     s.add_argument("--user", type=parse_pubkey, help="whose history (default: the --keypair signer)")
-    s.add_argument("--limit", type=positive_int, default=50, help="newest transactions to read (default 50)")
+    s.add_argument("--limit", type=history_limit, default=50, help="newest transactions to read, 1..1000 (default 50)")
     s.set_defaults(func=cmd_history)
