@@ -27,7 +27,7 @@ test-rust:
 	@env -u RUSTUP_TOOLCHAIN $(HOST_CARGO) test --locked --workspace --target-dir target/host --quiet
 
 test-python: venv programs
-	@$(PY) -m pytest -q
+	@$(PY) -m pytest -q --durations=25
 
 test: venv programs idl-check test-rust test-python
 
