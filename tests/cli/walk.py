@@ -16,13 +16,16 @@ A run passes when ``iopay`` exits 0, or exits 1 with exactly one line
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import re
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from unittest.mock import patch
 
 from iopay import cli
+from iopay.cli import inference as cli_inference
 
 U64_OVER = str(2**64)
 HUGE = "9" * 40
@@ -194,8 +197,23 @@ def problem(o: Outcome) -> Optional[str]:
     return None
 
 
+def _stop_soon(stop: asyncio.Event) -> None:
+    """Stands in for the servers' Ctrl-C handler: a server the walk starts
+    (``provider serve``, ``provider settle`` without ``--once``) stops after a
+    moment, as if interrupted, instead of serving until the test times out."""
+    asyncio.get_running_loop().call_later(SERVE_SECONDS, stop.set)
+
+
+SERVE_SECONDS = 0.5
+
+
 def walk(v: Values, globals_: Sequence[str], *, only: Optional[Callable[[Tuple[str, ...]], bool]] = None) -> Tuple[int, List[str]]:
     """(runs, failures) of every leaf command x argument x hostile value."""
+    with patch.object(cli_inference, "_stop_on_signals", _stop_soon):
+        return _walk(v, globals_, only)
+
+
+def _walk(v: Values, globals_: Sequence[str], only: Optional[Callable[[Tuple[str, ...]], bool]]) -> Tuple[int, List[str]]:
     runs, failures = 0, []
     parser = cli.build_parser()
     for path, p in leaves(parser):

@@ -26,7 +26,7 @@ def test_rewards_epoch_through_the_cli(localnet: Validator, tmp_path: Path, caps
                          "--fee-bps", "100", "--max-workers", "8", "--max-hours", "100")
     assert rc == 0, err
     start = v.warp(0) - 10
-    workers = sum((["--worker", f"{w.pk(f'w{i}')}:1000000"] for i in range(3)), [])
+    workers = sum((["--worker", f"{w.pk(f'w{i}')}:1000000base"] for i in range(3)), [])
     rc, opened, err = run_cli(capsys, *u, "-k", w.key("customer"), "job", "open", "--mint", str(w.mint),
                               "--hours", "2", *workers)
     assert rc == 0, err

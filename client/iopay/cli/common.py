@@ -192,6 +192,21 @@ def nonneg_int(s: str) -> int:
     return v
 
 
+def int_in(lo: int, hi: int, unit: str = "") -> Callable[[str], int]:
+    """An argparse type: an integer in lo..hi (the program's own limit, so a
+    wrong value is refused here in words, not by the encoder or the chain)."""
+    def parse(s: str) -> int:
+        try:
+            v = int(s, 0)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {s!r}")
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"{s} is out of range: {lo:,}..{hi:,}{' ' + unit if unit else ''}")
+        return v
+    parse.__name__ = "int_in"
+    return parse
+
+
 def hours_int(s: str) -> int:
     """Hours of a booking: 1..2^32-1 (the program's u32)."""
     v = positive_int(s)
@@ -226,6 +241,24 @@ def ui_amount(amount: int, decimals: int) -> str:
     return f"{s[:-decimals]}.{s[-decimals:]}".rstrip("0").rstrip(".")
 
 
+def commitment_of(args: argparse.Namespace) -> str:
+    # Reads at confirmed by default, as the Solana CLI (solana-py's default would be finalized).
+    return getattr(args, "commitment", None) or "confirmed"
+
+
+def send_config(args: argparse.Namespace) -> Any:
+    """How every command sends, whichever program's client it uses: the global
+    options (--with-compute-unit-price, --commitment, --dry-run), so that no
+    command sends when --dry-run was given."""
+    from iopay.core.tx import SendConfig
+
+    fee: Any = getattr(args, "with_compute_unit_price", None)
+    if fee is None:
+        fee = getattr(args, "priority_fee", None) or "auto"
+    return SendConfig(priority_fee=fee if fee == "auto" else int(fee), confirm_timeout=90.0, poll_interval=0.25,
+                      rpc_retries=2, commitment=commitment_of(args), dry_run=bool(getattr(args, "dry_run", False)))
+
+
 class Ctx:
     """What a command needs: args, the signer, the RPC client and the SDK."""
 
@@ -244,6 +277,13 @@ class Ctx:
         return self.client.chain
 
     @property
+    def commitment(self) -> str:
+        return commitment_of(self.args)
+
+    def send_config(self) -> Any:
+        return send_config(self.args)
+
+    @property
     def payer(self) -> Keypair:
         assert self.signer is not None
         return self.signer
@@ -255,7 +295,7 @@ class Ctx:
         from iopay.escrow.client import EscrowClient, RpcChain
         from iopay.core.events import EventDecoder
         from iopay.core.idl import ProgramIdl
-        from iopay.core.tx import SendConfig, TransactionSender
+        from iopay.core.tx import TransactionSender
 
         prog = ProgramIdl.load(getattr(self.args, "idl", None) or "job_escrow")
         commitment = getattr(self.args, "commitment", None) or "confirmed"
@@ -263,12 +303,7 @@ class Ctx:
         self.rpc = AsyncClient(self.url, timeout=30, commitment=commitment)  # type: ignore[arg-type]
         errors = ErrorRegistry()
         errors.add(prog.errors)
-        fee: Any = getattr(self.args, "with_compute_unit_price", None)
-        if fee is None:
-            fee = getattr(self.args, "priority_fee", None) or "auto"
-        cfg = SendConfig(priority_fee=fee if fee == "auto" else int(fee), confirm_timeout=90.0, poll_interval=0.25,
-                         rpc_retries=2, commitment=commitment, dry_run=bool(getattr(self.args, "dry_run", False)))
-        self.sender = TransactionSender(self.rpc, cfg, errors=errors)
+        self.sender = TransactionSender(self.rpc, self.send_config(), errors=errors)
         chain = RpcChain(self.rpc, self.sender, [EventDecoder(prog)], commitment=commitment)
         self.client = EscrowClient(chain, self.fee_payer or Keypair(), prog)
         await self._ping()
@@ -404,6 +439,10 @@ def describe_error(e: BaseException) -> Optional[str]:
         return str(e)
     if isinstance(e, OSError) and e.strerror and (isinstance(e, MetricsPortInUse) or "metrics" in e.strerror):
         return e.strerror
+    if isinstance(e, (LookupError, ValueError)) and str(e):
+        # The SDK's contract: a missing account is a LookupError and a bad argument a ValueError
+        # with a plain message, both raised before anything is encoded or sent.
+        return str(e).splitlines()[0]
     if isinstance(e, RpcRetriesExhausted):
         url = getattr(e, "url", None)
         return unreachable(url, e) if url else f"RPC node unavailable: {_short(_root_cause(e))}"

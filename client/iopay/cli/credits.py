@@ -16,11 +16,19 @@ from typing import Any, Dict, List, Optional
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from iopay.cli.common import (FEE_HEADROOM, cli_error, common_options, emit, load_keypair, parse_pubkey,
-                              positive_int, run)
+from iopay.cli.common import (FEE_HEADROOM, cli_error, commitment_of, common_options, emit, load_keypair,
+                              parse_pubkey, positive_int, run, send_config)
 from iopay.credits.program import DAY, format_usd, parse_usd
 
 PERIODS = {"hour": 3_600, "day": DAY, "week": 7 * DAY}
+
+
+def history_limit(text: str) -> int:
+    """getSignaturesForAddress returns at most 1,000 signatures a call."""
+    n = positive_int(text)
+    if n > 1000:
+        raise argparse.ArgumentTypeError(f"at most 1000: {text!r}")
+    return n
 
 
 def usd_arg(s: str) -> int:
@@ -68,11 +76,12 @@ class CreditsCtx:
         return self.signer
 
     async def __aenter__(self) -> "CreditsCtx":
-        from iopay.core.tx import SendConfig
         from iopay.credits.client import CreditsClient
 
-        cfg = SendConfig(priority_fee="auto", confirm_timeout=90.0, poll_interval=0.25, rpc_retries=4)
-        self.client = CreditsClient.connect(self.args.url, self.signer or Keypair(), send_config=cfg)
+        fee_payer = getattr(self.args, "fee_payer", None)
+        payer = load_keypair(fee_payer) if fee_payer else self.signer
+        self.client = CreditsClient.connect(self.args.url, payer or Keypair(), send_config=send_config(self.args),
+                                            commitment=commitment_of(self.args))
         try:
             await self.client.chain.sender.call("get_slot")
         except Exception as e:  # noqa: BLE001 - one line
@@ -299,5 +308,5 @@ def add_parser(sub: Any) -> None:
 
     s = with_mint("history", "credits events of an account (newest first)")
     s.add_argument("--user", type=parse_pubkey, help="whose history (default: the --keypair signer)")
-    s.add_argument("--limit", type=positive_int, default=50, help="newest transactions to read (default 50)")
+    s.add_argument("--limit", type=history_limit, default=50, help="newest transactions to read, 1..1000 (default 50)")
     s.set_defaults(func=cmd_history)

@@ -21,8 +21,9 @@ from typing import Any, Dict
 
 from solders.pubkey import Pubkey
 
-from iopay.cli.common import (Ctx, cli_error, common_options, emit, nonneg_int, parse_pubkey, positive_int, progress,
-                              run, ui_amount)
+from iopay.cli.common import (Ctx, cli_error, common_options, emit, int_in, nonneg_int, parse_pubkey, positive_int,
+                              progress, run, ui_amount)
+from iopay.inference.program import MAX_CHANNEL_LIFE, MAX_DISPUTE_WINDOW, MIN_DISPUTE_WINDOW
 
 
 def ui_arg(s: str) -> Decimal:
@@ -30,7 +31,9 @@ def ui_arg(s: str) -> Decimal:
         d = Decimal(s)
     except InvalidOperation:
         raise argparse.ArgumentTypeError(f"not an amount: {s!r}")
-    if d < 0 or not d.is_finite():
+    if not d.is_finite():  # before any comparison: NaN < 0 raises InvalidOperation
+        raise argparse.ArgumentTypeError(f"not a finite amount: {s!r}")
+    if d < 0:
         raise argparse.ArgumentTypeError(f"must not be negative: {s!r}")
     return d
 
@@ -45,7 +48,9 @@ def to_base(ui: Decimal, decimals: int) -> int:
 async def _client(c: Ctx) -> Any:
     from iopay.inference.client import InferenceClient
 
-    return InferenceClient.connect(c.url, c.payer)
+    # the global options (--dry-run, --commitment, --with-compute-unit-price, --fee-payer) hold here too
+    return InferenceClient.connect(c.url, c.fee_payer or c.payer, send_config=c.send_config(),
+                                   commitment=c.commitment)
 
 
 def _channel_dict(v: Any, decimals: int) -> Dict[str, Any]:
@@ -94,7 +99,8 @@ def cmd_channels(args: argparse.Namespace) -> int:
             from iopay.inference.client import InferenceClient
 
             who = args.provider or c.payer.pubkey()
-            async with InferenceClient.connect(c.url, c.signer or Keypair()) as ic:
+            async with InferenceClient.connect(c.url, c.fee_payer or Keypair(), send_config=c.send_config(),
+                                              commitment=c.commitment) as ic:
                 out = [_channel_dict(v, await c.client.mint_decimals(v.mint)) for v in await ic.channels_of(who)]
                 emit(args, {"provider": str(who), "channels": out},
                      [f"{d['channel']}  {d['state']:<8} settled {d['settled_ui']} / {d['deposit_ui']}" for d in out]
@@ -319,7 +325,7 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--per-1k-tokens", action="store_true", help="price per 1,000 tokens instead of per inference")
     s.add_argument("--store", required=True, help="SQLite file of the best voucher per channel")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    s.add_argument("--port", type=nonneg_int, default=8402, help="port to listen on (0: any free port)")
+    s.add_argument("--port", type=int_in(0, 65_535), default=8402, help="port to listen on (0: any free port)")
     s.add_argument("--network", default="solana-localnet", help="network name in the 402 payment requirements")
     s.add_argument("--refresh", type=float, default=30.0, help="seconds between channel refreshes")
     s.add_argument("--no-payment", action="store_true", help="serve without payment checks (benchmark baseline)")
@@ -341,14 +347,15 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--provider", type=parse_pubkey, required=True, help="the provider's wallet")
     s.add_argument("--mint", type=parse_pubkey, required=True, help="the token mint (IO, IOSD, ...)")
     s.add_argument("--deposit", type=ui_arg, required=True, help="amount to lock, in UI units of the mint")
-    s.add_argument("--life", type=positive_int, default=7 * 86_400, help="seconds until expiry")
-    s.add_argument("--dispute-window", type=positive_int, default=3_600, help="seconds the provider has to settle after a unilateral close")
+    s.add_argument("--life", type=int_in(1, MAX_CHANNEL_LIFE, "seconds"), default=7 * 86_400,
+                   help="seconds until expiry (at most 366 days)")
+    s.add_argument("--dispute-window", type=int_in(MIN_DISPUTE_WINDOW, MAX_DISPUTE_WINDOW, "seconds"), default=3_600, help="seconds the provider has to settle after a unilateral close")
     s.add_argument("--id", type=nonneg_int, default=None, help="channel id (default: random; never reuse one)")
     s.set_defaults(func=cmd_open)
     s = cs.add_parser("top-up", parents=[common], help="add to the deposit and/or extend the expiry")
     s.add_argument("channel", type=parse_pubkey, help="the channel address")
     s.add_argument("--amount", type=ui_arg, default=Decimal(0), help="amount to add, in UI units")
-    s.add_argument("--extend", type=nonneg_int, default=0, help="seconds")
+    s.add_argument("--extend", type=int_in(0, MAX_CHANNEL_LIFE, "seconds"), default=0, help="seconds")
     s.set_defaults(func=cmd_top_up)
     s = cs.add_parser("close", parents=[common], help="unilateral close after expiry (opens the dispute window)")
     s.add_argument("channel", type=parse_pubkey, help="the channel address")

@@ -22,7 +22,7 @@ from iopay.core import spl
 from iopay.core.chain import CLOCK_SYSVAR, CLOCK_UNIX_TS_OFFSET, Chain, LiteSvmChain, Sent, rpc_chain
 from iopay.core.idl import ProgramIdl
 from iopay.escrow.program import IDL_NAME as ESCROW_IDL, JobEscrow
-from iopay.inference.program import IDL_NAME, MIN_DISPUTE_WINDOW, InferencePay
+from iopay.inference.program import IDL_NAME, MAX_CHANNEL_LIFE, MAX_DISPUTE_WINDOW, MIN_DISPUTE_WINDOW, InferencePay
 from iopay.inference.state import ChannelView, ListingView, PoolView, channel_filters
 from iopay.inference.vouchers import VoucherSigner, VoucherVerifier, info_from_view
 
@@ -133,8 +133,13 @@ class InferenceClient:
                            payer_token: Optional[Pubkey] = None) -> OpenedChannel:
         """A channel funded with ``deposit`` from ``payer``'s associated token
         account; ``channel_id`` defaults to a random 63-bit id (never reuse one)."""
-        if deposit <= 0 or life <= 0 or dispute_window < MIN_DISPUTE_WINDOW:
-            raise ValueError("deposit and life must be > 0, dispute_window >= 60")
+        if not 0 < deposit < 2**64:
+            raise ValueError(f"deposit must be 1..{2**64 - 1} base units, got {deposit}")
+        if not 0 < life <= MAX_CHANNEL_LIFE:
+            raise ValueError(f"life must be 1..{MAX_CHANNEL_LIFE} seconds (366 days), got {life}")
+        if not MIN_DISPUTE_WINDOW <= dispute_window <= MAX_DISPUTE_WINDOW:
+            raise ValueError(f"dispute_window must be {MIN_DISPUTE_WINDOW}..{MAX_DISPUTE_WINDOW} seconds, "
+                             f"got {dispute_window}")
         cid = secrets.randbits(63) if channel_id is None else channel_id
         ptok = payer_token or spl.associated_token_address(payer.pubkey(), mint)
         ix = self.pay.open_channel(payer=payer.pubkey(), provider=provider, mint=mint,
@@ -149,6 +154,8 @@ class InferenceClient:
 
     async def top_up(self, payer: Keypair, channel: Pubkey, amount: int, extend: int = 0,
                      payer_token: Optional[Pubkey] = None) -> Sent:
+        if not 0 <= amount < 2**64 or not 0 <= extend <= MAX_CHANNEL_LIFE:
+            raise ValueError(f"amount must be 0..{2**64 - 1} base units and extend 0..{MAX_CHANNEL_LIFE} seconds")
         view = await self.channel(channel)
         ptok = payer_token or spl.associated_token_address(payer.pubkey(), view.mint)
         return await self._send(self.pay.top_up(payer=payer.pubkey(), mint=view.mint,
