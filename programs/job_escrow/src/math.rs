@@ -23,6 +23,12 @@ use crate::state::{BPS_DENOMINATOR, MAX_ABS_EXPO, SECONDS_PER_HOUR, USD_DECIMALS
 /// `ceil(amount * fee_bps / 10_000)`. Never exceeds `amount` for valid bps.
 pub fn fee_for(amount: u64, fee_bps: u16) -> Result<u64> {
     require!(fee_bps <= BPS_DENOMINATOR, EscrowError::InvalidFee);
+    // Fast path in u64 (SBPF has no native 128-bit division): exact whenever
+    // `amount * 10_000` fits, which covers every realistic amount.
+    if amount <= u64::MAX / BPS_DENOMINATOR as u64 {
+        let den = BPS_DENOMINATOR as u64;
+        return Ok((amount * fee_bps as u64).div_ceil(den));
+    }
     let num = (amount as u128)
         .checked_mul(fee_bps as u128)
         .ok_or(EscrowError::MathOverflow)?;
@@ -84,15 +90,15 @@ pub fn tail_pay(rate_per_hour: u64, secs: u16, round_up: bool) -> u64 {
 /// says: a clock before `start_ts + hours_paid` hours cuts to exactly
 /// `hours_paid` with no tail.
 pub fn cut_point(start_ts: i64, now_ts: i64, booked: u32, hours_paid: u32) -> Option<(u32, u16)> {
-    let secs = (now_ts as i128 - start_ts as i128).max(0);
-    let whole = u32::try_from(secs / SECONDS_PER_HOUR as i128).unwrap_or(u32::MAX);
+    let secs = (now_ts as i128 - start_ts as i128).max(0) as u64; // < 2^64
+    let whole = u32::try_from(secs / SECONDS_PER_HOUR as u64).unwrap_or(u32::MAX);
     if whole >= booked {
         return None;
     }
     if whole < hours_paid {
         return Some((hours_paid, 0));
     }
-    Some((whole, (secs % SECONDS_PER_HOUR as i128) as u16))
+    Some((whole, (secs % SECONDS_PER_HOUR as u64) as u16))
 }
 
 /// Running `(principal, fee)` total with overflow checks; the total
@@ -133,9 +139,10 @@ pub fn elapsed_hours(start_ts: i64, now_ts: i64) -> u32 {
     if now_ts <= start_ts {
         return 0;
     }
-    // i128 so that even extreme timestamps cannot overflow the subtraction.
-    let hours = (now_ts as i128 - start_ts as i128) / SECONDS_PER_HOUR as i128;
-    u32::try_from(hours).unwrap_or(u32::MAX)
+    // i128 so that even extreme timestamps cannot overflow the subtraction;
+    // the difference of two i64 is below 2^64, so the division is a u64 one.
+    let secs = (now_ts as i128 - start_ts as i128) as u64;
+    u32::try_from(secs / SECONDS_PER_HOUR as u64).unwrap_or(u32::MAX)
 }
 
 /// Hours that can be paid now: elapsed hours capped at the booking, minus
@@ -224,6 +231,17 @@ mod tests {
         assert_eq!(fee_for(10_001, 1).unwrap(), 2); // 1.0001 -> 2
         assert_eq!(fee_for(999, 250).unwrap(), 25); // 24.975 -> 25
         assert_eq!(fee_for(1_000, 250).unwrap(), 25); // exact
+    }
+
+    #[test]
+    fn fee_fast_path_matches_u128() {
+        let edge = u64::MAX / 10_000;
+        for amount in [0, 1, 9_999, 10_001, edge - 1, edge, edge + 1, u64::MAX / 2, u64::MAX] {
+            for bps in [0u16, 1, 250, 9_999, 10_000] {
+                let exact = (amount as u128 * bps as u128).div_ceil(10_000) as u64;
+                assert_eq!(fee_for(amount, bps).unwrap(), exact, "{amount} {bps}");
+            }
+        }
     }
 
     #[test]
