@@ -139,7 +139,7 @@ def test_upgradeable_deploy_runs_a_real_elf(harness: Harness) -> None:
 
 def test_missing_program_says_make_programs(harness: Harness, tmp_path) -> None:
     from iopay.core.idl import ProgramIdl
-    from idl_fixture import mini_idl
+    from tests.core.idl_fixture import mini_idl
 
     prog = ProgramIdl(mini_idl())
     with pytest.raises(ProgramNotBuilt, match="make programs"):
