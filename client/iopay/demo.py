@@ -4,8 +4,9 @@ Creates a mint and a market, opens a job for several workers at different
 hourly rates, has every worker accept, then warps the clock hour by hour
 while the crank settles every worker in one instruction (a progress bar per
 hour). Part-way through, one worker quits, and later the customer ends the
-job early: the workers are paid their whole hours, the customer gets back
-exactly the unearned remainder, and the job is closed. Prints a ledger of
+job early: the workers are paid their time (the started hour pro rata by the
+second), the customer gets back exactly the unearned remainder, the job is
+closed and the fees it accrued are swept to the treasury. Prints a ledger of
 who got what and exits non-zero on any mismatch between balances, events
 and the expected amounts, or if tokens were created or lost (conservation:
 tokens in == tokens out, vault == what is owed after every step).
@@ -19,9 +20,9 @@ from typing import Dict, List
 
 from solders.pubkey import Pubkey
 
-from iopay.escrow.state import JobView, due_slots, unearned, vault_owed
+from iopay.escrow.state import JobView, due_slots, quit_refund, unearned, vault_owed
 from iopay.core.idl import ProgramIdl
-from iopay.escrow.program import JobEscrow, booking_cost, span_cost
+from iopay.escrow.program import JobEscrow, booking_cost, tail_pay
 from iopay.core.harness import Harness, ProgramNotBuilt
 
 HOUR = 3_600
@@ -31,6 +32,11 @@ UNIT = 10**DECIMALS
 
 def fmt(amount: int) -> str:
     return f"{amount / UNIT:,.6f} IO"
+
+
+def settled(res) -> list:  # type: ignore[no-untyped-def]
+    """Every payout of a transaction's batched ``HoursSettled`` events."""
+    return [p for e in res.events_named("HoursSettled") for p in e.paid]
 
 
 def bar(done: int, total: int, width: int = 24) -> str:
@@ -85,7 +91,8 @@ def run(rates: List[int], hours: int, fee_bps: int, end_after_s: int, quit_after
 
     principal, fee = booking_cost(rates, hours, fee_bps)
     r = h.send_ok([esc.open_job(customer=customer.pubkey(), mint=mint, customer_token=ctok, job_id=1, hours=hours,
-                                workers=[(w.pubkey(), rate) for w, rate in zip(workers, rates)])], [customer])
+                                workers=[(w.pubkey(), rate) for w, rate in zip(workers, rates)],
+                                max_total=principal + fee)], [customer])
     say(f"job opened: {n} workers x {hours} h at {', '.join(fmt(x) + '/h' for x in rates)}; "
         f"locked {fmt(principal)} + fee {fmt(fee)}  ({r.compute_units} CU)")
     check(h.token_balance(a.vault) == principal + fee, "vault != principal + fee")
@@ -105,17 +112,19 @@ def run(rates: List[int], hours: int, fee_bps: int, end_after_s: int, quit_after
             h.warp_seconds(quit_after_s - elapsed)
             elapsed = quit_after_s
             w = workers[quitter]
-            r = h.send_ok([esc.quit(worker=w.pubkey(), mint=mint, job=a.job, worker_token=wtoks[quitter],
-                                    customer_token=ctok, treasury=treasury)], [w])
+            expect = quit_refund(job(), quitter, h.now())
+            r = h.send_ok([esc.quit(worker=w.pubkey(), job=a.job, worker_token=wtoks[quitter],
+                                    customer_token=ctok)], [w])
             (q,) = r.events_named("WorkerQuit")
-            for e in r.events_named("HoursSettled"):
+            for e in settled(r):
                 paid[e.slot] += e.amount
                 fees += e.fee
             refunds += q.refund
-            check(q.refund == sum(span_cost(rates[quitter], fee_bps, q.hours_paid, hours)),
-                  "quit refund != unearned share")
-            say(f"  worker {quitter} quits after {quit_after_s / HOUR:.2f} h: paid {q.hours_paid} h, "
-                f"customer refunded {fmt(q.refund)}")
+            check(q.refund == expect, "quit refund != unearned share")
+            check(paid[quitter] == rates[quitter] * q.hours + tail_pay(rates[quitter], q.secs, False),
+                  "quitter not paid its time pro rata")
+            say(f"  worker {quitter} quits after {quit_after_s / HOUR:.2f} h: paid {q.hours} h {q.secs} s "
+                f"(the started hour pro rata), customer refunded {fmt(q.refund)}")
             conserved("quit")
             quitter = None
         if next_hour > end_after_s or hour >= hours:
@@ -125,9 +134,8 @@ def run(rates: List[int], hours: int, fee_bps: int, end_after_s: int, quit_after
         hour += 1
         view = job()
         dues = due_slots(view, h.now())
-        r = h.send_ok([esc.settle(mint=mint, job=a.job, treasury=treasury,
-                                  payees=[(d.slot, wtoks[d.slot]) for d in dues])])
-        evs = r.events_named("HoursSettled")
+        r = h.send_ok([esc.settle(job=a.job, payees=[(d.slot, wtoks[d.slot]) for d in dues])])
+        evs = settled(r)
         check([(e.slot, e.amount, e.fee) for e in evs] == [(d.slot, d.amount, d.fee) for d in dues],
               f"hour {hour}: events != predicted dues")
         for e in evs:
@@ -135,7 +143,7 @@ def run(rates: List[int], hours: int, fee_bps: int, end_after_s: int, quit_after
             fees += e.fee
         conserved(f"settle {hour}")
         say(f"  {bar(hour, hours)} hour {hour}/{hours}  {len(evs)} workers paid "
-            f"{fmt(sum(e.amount for e in evs))}, treasury +{fmt(sum(e.fee for e in evs))}, "
+            f"{fmt(sum(e.amount for e in evs))}, fees accrued +{fmt(sum(e.fee for e in evs))}, "
             f"vault {fmt(h.token_balance(a.vault))}  ({r.compute_units} CU)")
 
     # -- early end (or natural completion) ---------------------------------------
@@ -145,21 +153,28 @@ def run(rates: List[int], hours: int, fee_bps: int, end_after_s: int, quit_after
     view = job()
     expect_refund = unearned(view, h.now())
     dues = due_slots(view, h.now())
-    r = h.send_ok([esc.end_job(customer=customer.pubkey(), mint=mint, job=a.job, customer_token=ctok,
-                               treasury=treasury, payees=[(d.slot, wtoks[d.slot]) for d in dues])], [customer])
+    r = h.send_ok([esc.end_job(customer=customer.pubkey(), job=a.job, customer_token=ctok,
+                               payees=[(s.index, wtoks[s.index]) for s in view.workers])], [customer])
     (ended,) = r.events_named("JobEnded")
-    for e in r.events_named("HoursSettled"):
+    for e in settled(r):
         paid[e.slot] += e.amount
         fees += e.fee
     refunds += ended.refund
     check(ended.refund == expect_refund, "end_job refund != unearned remainder")
-    check(ended.owed == 0, "end_job left earned pay unpaid")
+    check(ended.owed == job().fees_accrued, "end_job left earned pay unpaid")
     conserved("end_job")
-    say(f"customer ends the job after {elapsed / HOUR:.2f} h: workers paid their whole hours, "
-        f"customer refunded {fmt(ended.refund)}")
-    r = h.send_ok([esc.close_job(customer=customer.pubkey(), job=a.job, customer_token=ctok)], [customer])
+    say(f"customer ends the job after {elapsed / HOUR:.2f} h: workers paid their time (the started hour "
+        f"pro rata by the second), customer refunded {fmt(ended.refund)}")
+    r = h.send_ok([esc.close_job(customer=customer.pubkey(), mint=mint, job=a.job, customer_token=ctok)],
+                  [customer])
     check(h.account_data(a.job) is None and h.account_data(a.vault) is None, "job not closed")
-    say("job closed: rent returned to the customer")
+    (closed,) = r.events_named("JobClosed")
+    check(closed.fees == fees, "fees moved to the fee vault != fee events")
+    say(f"job closed: rent returned to the customer, {fmt(closed.fees)} fees to the market fee vault")
+    r = h.send_ok([esc.sweep_fees(mint=mint, treasury=treasury)])
+    (swept,) = r.events_named("FeesSwept")
+    check(swept.from_fee_vault == fees, "swept != accrued fees")
+    say(f"fees swept to the treasury by anyone: {fmt(swept.from_fee_vault)}")
 
     # -- ledger -------------------------------------------------------------------
     final = {k: h.token_balance(v) for k, v in accounts.items()}
@@ -170,7 +185,6 @@ def run(rates: List[int], hours: int, fee_bps: int, end_after_s: int, quit_after
         say(f"{k:<10}{fmt(start[k]):>22}{('+' if d >= 0 else '') + fmt(d):>22}{fmt(final[k]):>22}")
     for i in range(n):
         check(final[f"worker {i}"] - start[f"worker {i}"] == paid[i], f"worker {i}: balance != events")
-        check(paid[i] % rates[i] == 0, f"worker {i}: paid a fraction of an hour")
     check(final["treasury"] - start["treasury"] == fees, "treasury != fee events")
     tokens_in = start["customer"] - final["customer"]
     tokens_out = sum(paid.values()) + fees

@@ -9,12 +9,14 @@ pub const FEE_VAULT_SEED: &[u8] = b"fee_vault";
 /// 100% in basis points.
 pub const BPS_DENOMINATOR: u16 = 10_000;
 pub const SECONDS_PER_HOUR: i64 = 3_600;
-/// Hard cap on `max_workers`, independent of governance: the most workers
-/// whose `open_job` (40 bytes of arguments each) and whose `end_job` paying
-/// every worker at once (one token account each) fit in one 1,232-byte
-/// transaction without a lookup table, as measured by `make bench-cu`
-/// (`limits`). Enforced by `init_market` and `update_market`.
-pub const MAX_WORKERS_CAP: u16 = 20;
+/// Hard cap on `max_workers`, independent of governance, measured by
+/// `make bench-cu` (`limits`): a USD-priced `open_job` (40 bytes of
+/// arguments per worker, plus the price feed) with the compute-budget
+/// instructions fits a 1,232-byte transaction up to 14 workers, and an
+/// `end_job` paying every worker at once runs within the 32 KiB program heap
+/// up to 13 (its transaction would fit 21). Enforced by `init_market` and
+/// `update_market`.
+pub const MAX_WORKERS_CAP: u16 = 13;
 /// Longest accept window `open_job` takes (seconds): 30 days.
 pub const MAX_ACCEPT_WINDOW: u32 = 30 * 24 * 3_600;
 /// Ten years of hours.

@@ -1,4 +1,4 @@
-"""``iopay job open|accept|settle|extend|end|quit|cancel|close|show|list``.
+"""``iopay job open|accept|settle|extend|release|end|quit|cancel|close|show|list``.
 
 Rates are integers in the mint's base units per hour (micro-USD per hour
 with ``--usd``). Every command checks what it can before sending (market
@@ -96,11 +96,16 @@ def cmd_open(args: argparse.Namespace) -> int:
             await c.require_tokens(ctok, c.payer.pubkey(), args.mint, quote.total, dec, "open_job")
             rent = await c.rent(c.job_rent_space(len(wallets))) + await c.rent(165)
             await c.require_sol(rent + FEE_HEADROOM, "open_job (rent of the job and its vault)")
+            # The most the customer accepts to lock: the quote, plus the slippage
+            # tolerance for a USD price that may move before the transaction lands.
+            max_total = args.max_total if args.max_total is not None else quote.max_total(
+                args.slippage_bps if args.usd else 0)
             opened = await c.client.open_job(c.payer, args.mint, args.worker, args.hours, job_id=args.job_id,
-                                             usd=args.usd, customer_token=ctok)
+                                             usd=args.usd, customer_token=ctok, max_total=max_total,
+                                             accept_window=args.accept_window)
             data = {"job": str(opened.job), "job_id": opened.job_id, "vault": str(opened.vault),
                     "workers": len(wallets), "hours": args.hours, "rates": list(quote.rates),
-                    "principal": quote.principal, "fee": quote.fee, "locked": quote.total,
+                    "principal": quote.principal, "fee": quote.fee, "locked": quote.total, "max_total": max_total,
                     "locked_ui": ui_amount(quote.total, dec), "signature": str(opened.sent.signature)}
             emit(args, data)
         return 0
@@ -159,9 +164,7 @@ def cmd_settle(args: argparse.Namespace) -> int:
                     progress(f"[{i}/{len(batches)}] already settled")
                     continue
                 sigs.append(str(sent.signature))
-                for e in sent.events_named("HoursSettled"):
-                    paid.append({"slot": e.slot, "worker": str(e.worker), "hours": e.hours, "amount": e.amount,
-                                 "fee": e.fee})
+                paid += _paid(sent)
                 progress(f"[{i}/{len(batches)}] {len(b.payouts)} payouts sent: {sent.signature}")
             emit(args, {"job": str(args.job), "paid": paid, "signatures": sigs},
                  [f"slot {p['slot']}: {p['hours']} h, {p['amount']} to {p['worker']}" for p in paid]
@@ -171,9 +174,15 @@ def cmd_settle(args: argparse.Namespace) -> int:
     return run(go)
 
 
+def _paid(sent: Any) -> List[Dict[str, Any]]:
+    """Every payout of a transaction's batched ``HoursSettled`` events."""
+    return [{"slot": p.slot, "worker": str(p.worker), "hours": p.hours, "secs": p.secs, "amount": p.amount,
+             "fee": p.fee} for e in sent.events_named("HoursSettled") for p in e.paid]
+
+
 def cmd_extend(args: argparse.Namespace) -> int:
     async def go() -> int:
-        from iopay.escrow.program import span_cost
+        from iopay.escrow.program import SECONDS_PER_HOUR, span_cost
 
         async with Ctx(args) as c:
             view = await c.job(args.job)
@@ -184,16 +193,25 @@ def cmd_extend(args: argparse.Namespace) -> int:
             market = await c.client._market_at(view.market)
             if market.paused:
                 raise cli_error(f"market {market.address} is paused: extensions are refused; nothing sent")
+            now = await c.client.now()
+            slots = args.slot or []
             cost = 0
             for s in view.workers:
-                if s.status in ("Pending", "Active"):
+                running = ((s.status == "Pending" and now <= view.accept_deadline)
+                           or (s.status == "Active" and (now - s.start_ts) // SECONDS_PER_HOUR < s.hours))
+                if (s.index in slots) if slots else running:
+                    if not running:
+                        raise cli_error(f"slot {s.index} cannot be extended (booking run out, {s.status} or past "
+                                        f"the accept deadline); nothing sent")
                     p, f = span_cost(s.rate_per_hour, view.fee_bps, s.hours, s.hours + args.hours)
                     cost += p + f
+            if cost == 0:
+                raise cli_error(f"no slot of job {args.job} can be extended; nothing sent")
             dec = await c.client.mint_decimals(market.mint)
             ctok = c.client.token_account_of(c.payer.pubkey(), market.mint)
             await c.require_tokens(ctok, c.payer.pubkey(), market.mint, cost, dec, "extend")
             await c.require_sol(FEE_HEADROOM, "extend")
-            sent = await c.client.extend(c.payer, args.job, args.hours)
+            sent = await c.client.extend(c.payer, args.job, args.hours, slots=slots)
             emit(args, {"job": str(args.job), "hours_added": args.hours, "cost": cost,
                         "signature": str(sent.signature)})
         return 0
@@ -218,8 +236,7 @@ def cmd_end(args: argparse.Namespace) -> int:
             ev = sent.events_named("JobEnded")
             emit(args, {"job": str(args.job), "refund": ev[0].refund if ev else None,
                         "owed": ev[0].owed if ev else None, "closed": bool(sent.events_named("JobClosed")),
-                        "paid": [{"slot": e.slot, "hours": e.hours, "amount": e.amount}
-                                 for e in sent.events_named("HoursSettled")],
+                        "paid": _paid(sent),
                         "signature": str(sent.signature)})
         return 0
 
@@ -242,8 +259,36 @@ def cmd_quit(args: argparse.Namespace) -> int:
             await c.require_sol(FEE_HEADROOM, "quit")
             sent = await c.client.quit(c.payer, args.job)
             ev = sent.events_named("WorkerQuit")
-            emit(args, {"job": str(args.job), "slot": s.index, "hours_paid": ev[0].hours_paid if ev else None,
-                        "refund": ev[0].refund if ev else None, "signature": str(sent.signature)})
+            emit(args, {"job": str(args.job), "slot": s.index, "hours": ev[0].hours if ev else None,
+                        "secs": ev[0].secs if ev else None, "refund": ev[0].refund if ev else None,
+                        "paid": _paid(sent), "signature": str(sent.signature)})
+        return 0
+
+    return run(go)
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        async with Ctx(args) as c:
+            view = await c.job(args.job)
+            _customer_only(c, view, "release a slot of")
+            if view.state != "Open":
+                raise cli_error(f"job {args.job} has ended; nothing sent")
+            if not 0 <= args.slot < len(view.workers):
+                raise cli_error(f"slot {args.slot}: job {args.job} has slots 0..{len(view.workers) - 1}")
+            s = view.workers[args.slot]
+            now = await c.client.now()
+            if s.status == "Pending" and now <= view.accept_deadline:
+                raise cli_error(f"slot {s.index} can still accept until {view.accept_deadline} (now {now}); "
+                                f"nothing sent")
+            if s.status not in ("Pending", "Active"):
+                raise cli_error(f"slot {s.index} is {s.status}; nothing sent")
+            await c.require_sol(FEE_HEADROOM, "release")
+            sent = await c.client.release(c.payer, args.job, args.slot, pay=not args.no_pay)
+            ev = sent.events_named("SlotReleased")
+            emit(args, {"job": str(args.job), "slot": s.index, "hours": ev[0].hours if ev else None,
+                        "secs": ev[0].secs if ev else None, "refund": ev[0].refund if ev else None,
+                        "paid": _paid(sent), "signature": str(sent.signature)})
         return 0
 
     return run(go)
@@ -339,6 +384,12 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--job-id", type=nonneg_int, help="default: random")
     s.add_argument("--from", dest="from_account", type=parse_pubkey,
                    help="token account paying (default: the customer's associated token account)")
+    s.add_argument("--max-total", type=nonneg_int,
+                   help="most to lock, pay + fee, in base units (default: the quote, plus --slippage-bps with --usd)")
+    s.add_argument("--slippage-bps", type=nonneg_int, default=100,
+                   help="with --usd: tolerated price move between quote and execution (default 100 = 1%%)")
+    s.add_argument("--accept-window", type=positive_int, default=24 * 3600,
+                   help="seconds the workers have to accept (default one day; then unaccepted slots can be released)")
     s.set_defaults(func=cmd_open)
 
     for name, fn, helptext in [
@@ -356,10 +407,18 @@ def add_parser(sub: Any) -> None:
             s.add_argument("--no-close", action="store_true", help="leave the job account open")
         s.set_defaults(func=fn)
 
-    s = js.add_parser("extend", parents=[common], help="book more hours for every active worker (customer)")
+    s = js.add_parser("extend", parents=[common], help="book more hours for the workers still running (customer)")
     s.add_argument("job", type=parse_pubkey, metavar="JOB")
     s.add_argument("--hours", type=positive_int, required=True)
+    s.add_argument("--slot", type=nonneg_int, action="append", help="extend only this slot (repeatable)")
     s.set_defaults(func=cmd_extend)
+
+    s = js.add_parser("release", parents=[common],
+                      help="release one worker: pay what it earned (pro rata), refund the rest (customer)")
+    s.add_argument("job", type=parse_pubkey, metavar="JOB")
+    s.add_argument("--slot", type=nonneg_int, required=True)
+    s.add_argument("--no-pay", action="store_true", help="leave the earned pay for `settle`")
+    s.set_defaults(func=cmd_release)
 
     s = js.add_parser("list", parents=[common], help="list jobs (getProgramAccounts)")
     s.add_argument("--mint", type=parse_pubkey, help="jobs of this market only")
