@@ -44,9 +44,9 @@ JOB_STATE_OFFSET = 8 + 32 + 32 + 8
 JOB_STATES = ("Open", "Ended")
 SLOT_STATUSES = ("Pending", "Active", "Quit", "Declined", "Released", "Lapsed")
 
-#: Workers paid per ``settle``: a transaction without a lookup table fits
-#: about 26 worker accounts (1232 bytes; settle has 5 fixed accounts) and
-#: each costs about 6k CU (bench/escrow/cu.py), so 16 leaves room for both.
+#: Workers paid per ``settle``: a transaction without a lookup table fits 25
+#: worker accounts (1232 bytes; settle has 5 fixed accounts) and each costs
+#: about 9k CU (bench/escrow/cu.py), so 16 leaves room for both.
 DEFAULT_MAX_PAYEES = 16
 
 
