@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     from iopay.cli.escrow import add_parsers
 
     add_parsers(sub)  # market, job, keeper (iopay.cli.escrow)
+    from iopay.cli import governance
+
+    governance.add_parser(sub)  # gov (SPL Governance vote helper)
     for name, moved in [("open-job", "job open"), ("settle", "job settle"), ("cancel", "job cancel")]:
         s = sub.add_parser(name, help=f"moved: use `iopay {moved}`")
         s.set_defaults(func=cmd_moved, moved=moved)

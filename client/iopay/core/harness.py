@@ -35,7 +35,7 @@ from solders.litesvm import LiteSVM
 from solders.transaction_metadata import FailedTransactionMetadata
 
 from iopay.core import spl
-from iopay.core.errors import ErrorRegistry, TransactionError
+from iopay.core.errors import ErrorRegistry, ErrorTable, TransactionError
 from iopay.core.events import DecodedEvent, EventDecoder
 from iopay.core.idl import ProgramIdl
 from iopay.core.pda import BPF_LOADER_UPGRADEABLE_ID, program_data_address
@@ -160,6 +160,24 @@ class Harness:
         )
         self.register(program)
         return program
+
+    def load_native_program(
+        self,
+        program_id: Pubkey,
+        name: str,
+        errors: Optional[ErrorTable] = None,
+        upgrade_authority: Optional[Pubkey] = None,
+    ) -> Pubkey:
+        """Load ``target/deploy/<name>.so``, a program without an Anchor IDL
+        (e.g. SPL Governance built from crates.io), at ``program_id``;
+        ``errors`` names its custom error codes."""
+        path = deploy_dir() / f"{name}.so"
+        if not path.is_file():
+            raise ProgramNotBuilt(f"{path} is missing: build the programs first (run `make programs`)")
+        self.deploy_upgradeable(program_id, path.read_bytes(), upgrade_authority or self.payer.pubkey())
+        if errors is not None:
+            self.errors.add(errors)
+        return program_id
 
     def register(self, program: ProgramIdl) -> None:
         """Know a program's errors and events (without loading code)."""
