@@ -327,8 +327,10 @@ class EscrowClient:
         market = await self._market_at(view.market)
         ts = await self.now()
         ctok = customer_token or self.token_account_of(customer.pubkey(), market.mint)
-        dues = due_slots(view, ts)
-        payees = [(d.slot, self.token_account_of(d.worker, market.mint)) for d in dues[:max_payees]]
+        # Every started slot not fully paid is owed something once the job is
+        # cut (its due hours and the started hour pro rata).
+        dues = [s for s in view.workers if s.started and not s.fully_paid]
+        payees = [(s.index, self.token_account_of(s.worker, market.mint)) for s in dues[:max_payees]]
         ixs = [self.esc.end_job(customer=customer.pubkey(), job=job, customer_token=ctok, payees=payees)]
         if close and len(dues) <= max_payees:
             ixs.append(self.esc.close_job(customer=customer.pubkey(), mint=market.mint, job=job,
