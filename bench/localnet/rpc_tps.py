@@ -10,12 +10,18 @@ amounts, so distinct signatures). Three measurements, one JSON object out:
 * ``chain``: the validator's chain layer in process (blockhash/age checks,
   pre/post balances, index, the fsync'd journal), no HTTP;
 * ``rpc``: a real ``python -m iopay.localnet`` process; transactions go out
-  over ``sendTransaction`` (``concurrency`` in flight, preflight simulation
-  unless ``--skip-preflight``) and count once ``getSignatureStatuses``
-  reports them ``confirmed`` (one slot, 400 ms, after they landed).
+  over ``sendTransaction`` (``concurrency`` in flight, a blockhash fetched at
+  ``confirmed`` and preflight simulation at ``confirmed`` unless
+  ``--skip-preflight``) and count once ``getSignatureStatuses`` reports them
+  ``confirmed`` (one slot, 400 ms, after they landed);
+* ``test_validator``: the same client against Agave's
+  ``solana-test-validator`` when it is on PATH (or cached by ``make
+  validator``), else ``{"skipped": reason}``.
 
-``ratio`` is ``rpc.tps_confirmed / litesvm.tps``. Bounded: at most ``--n``
-transactions (<= 5000) and ``--timeout`` seconds for the RPC part.
+Both validator columns have ``startup_seconds``: process start to a healthy
+RPC answering ``getSlot`` > 0. ``ratio`` is ``rpc.tps_confirmed /
+litesvm.tps``. Bounded: at most ``--n`` transactions (<= 5000) and
+``--timeout`` seconds for each RPC part.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import asyncio
 import base64
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -87,33 +95,87 @@ def bench_chain(n: int) -> Dict[str, Any]:
     return {"n": n, "seconds": round(dt, 4), "tps": round(n / dt, 1), "journal": "fsync per transaction"}
 
 
-def start_localnet(ledger: Path) -> tuple[subprocess.Popen, str]:
+def _healthy(url: str) -> bool:
+    try:
+        r = httpx.post(url, json=[{"jsonrpc": "2.0", "id": 1, "method": "getHealth"},
+                                  {"jsonrpc": "2.0", "id": 2, "method": "getSlot", "params": [{"commitment": "processed"}]}],
+                       timeout=2)
+        out = {x["id"]: x.get("result") for x in r.json()}
+        return out.get(1) == "ok" and (out.get(2) or 0) > 0
+    except (OSError, ValueError, httpx.HTTPError, TypeError, KeyError):
+        return False
+
+
+def start_localnet(ledger: Path) -> tuple[subprocess.Popen, str, float]:
     cmd = [sys.executable, "-m", "iopay.localnet", "--ledger", str(ledger), "--reset", "--rpc-port", "0",
            "--ws-port", "0", "-q", "--no-workspace-programs"]
     env = dict(os.environ, PYTHONPATH=str(REPO / "client") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    t0 = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
+    deadline = t0 + 30
     while time.monotonic() < deadline:
         try:
             info = json.loads((ledger / "localnet.json").read_text())
-            if info.get("pid") == proc.pid:
-                r = httpx.post(info["rpc_url"], json={"jsonrpc": "2.0", "id": 1, "method": "getHealth"})
-                if r.json().get("result") == "ok":
-                    return proc, info["rpc_url"]
-        except (OSError, ValueError, httpx.HTTPError):
+            if info.get("pid") == proc.pid and _healthy(info["rpc_url"]):
+                return proc, info["rpc_url"], time.monotonic() - t0
+        except (OSError, ValueError):
             pass
         if proc.poll() is not None:
             break
-        time.sleep(0.05)
+        time.sleep(0.02)
     proc.kill()
     raise RuntimeError("localnet did not start")
 
 
-async def bench_rpc(n: int, concurrency: int, skip_preflight: bool, timeout: float) -> Dict[str, Any]:
-    with tempfile.TemporaryDirectory() as d:
-        proc, url = start_localnet(Path(d) / "ledger")
+def test_validator_binary() -> str | None:
+    found = shutil.which("solana-test-validator")
+    cached = REPO / ".build" / "agave" / "bin" / "solana-test-validator"
+    return found or (str(cached) if os.access(cached, os.X_OK) else None)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_test_validator(binary: str, ledger: Path) -> tuple[subprocess.Popen, str, float]:
+    rpc = _free_port()
+    while True:  # the websocket port is rpc + 1
         try:
-            return await asyncio.wait_for(_rpc_run(url, n, concurrency, skip_preflight), timeout)
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", rpc + 1))
+            break
+        except OSError:
+            rpc = _free_port()
+    dyn = 42000 + (os.getpid() % 100) * 60
+    cmd = [binary, "--ledger", str(ledger), "--reset", "--quiet", "--bind-address", "127.0.0.1",
+           "--rpc-port", str(rpc), "--faucet-port", str(_free_port()), "--gossip-port", str(_free_port()),
+           "--dynamic-port-range", f"{dyn}-{dyn + 50}"]
+    url = f"http://127.0.0.1:{rpc}"
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=ledger.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = t0 + 120
+    while time.monotonic() < deadline:
+        if _healthy(url):
+            return proc, url, time.monotonic() - t0
+        if proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    proc.kill()
+    raise RuntimeError("solana-test-validator did not start")
+
+
+async def bench_rpc(n: int, concurrency: int, skip_preflight: bool, timeout: float,
+                    test_validator: str | None = None) -> Dict[str, Any]:
+    with tempfile.TemporaryDirectory() as d:
+        if test_validator:
+            proc, url, startup = start_test_validator(test_validator, Path(d) / "test-ledger")
+        else:
+            proc, url, startup = start_localnet(Path(d) / "ledger")
+        try:
+            out = await asyncio.wait_for(_rpc_run(url, n, concurrency, skip_preflight), timeout)
+            return {**out, "startup_seconds": round(startup, 3)}
         finally:
             proc.terminate()
             try:
@@ -136,13 +198,16 @@ async def _rpc_run(url: str, n: int, concurrency: int, skip_preflight: bool) -> 
 
         payer = Keypair()
         sig = await call("requestAirdrop", str(payer.pubkey()), 1_000 * SOL)
-        while not (await call("getSignatureStatuses", [sig]))["value"][0]:
+        while True:  # the preflight (at confirmed) must see the payer funded
+            st = (await call("getSignatureStatuses", [sig]))["value"][0]
+            if st and st["confirmationStatus"] in ("confirmed", "finalized"):
+                break
             await asyncio.sleep(0.05)
-        bh = Hash.from_string((await call("getLatestBlockhash", {"commitment": "processed"}))["value"]["blockhash"])
+        bh = Hash.from_string((await call("getLatestBlockhash", {"commitment": "confirmed"}))["value"]["blockhash"])
         txs = make_txs(payer, bh, n)
         raw = [base64.b64encode(bytes(t)).decode() for t in txs]
         sem = asyncio.Semaphore(concurrency)
-        cfg = {"encoding": "base64", "skipPreflight": skip_preflight}
+        cfg = {"encoding": "base64", "skipPreflight": skip_preflight, "preflightCommitment": "confirmed"}
 
         async def send(r: str) -> str:
             async with sem:
@@ -180,10 +245,20 @@ def main(argv: List[str] | None = None) -> int:
     n = max(1, min(a.n, 5000))
     lite = bench_litesvm(n)
     chain = bench_chain(n)
-    rpc = asyncio.run(bench_rpc(n, max(1, min(a.concurrency, 128)), a.skip_preflight, a.timeout))
+    conc = max(1, min(a.concurrency, 128))
+    rpc = asyncio.run(bench_rpc(n, conc, a.skip_preflight, a.timeout))
+    binary = test_validator_binary()
+    real: Dict[str, Any]
+    if binary is None:
+        real = {"skipped": "solana-test-validator is not on PATH (make validator builds it)"}
+    else:
+        try:
+            real = asyncio.run(bench_rpc(n, conc, a.skip_preflight, a.timeout, test_validator=binary))
+        except (RuntimeError, asyncio.TimeoutError) as e:
+            real = {"failed": repr(e)}
     print(json.dumps({
         "work": f"{n} SOL transfers, one payer",
-        "litesvm": lite, "chain": chain, "rpc": rpc,
+        "litesvm": lite, "chain": chain, "rpc": rpc, "test_validator": real,
         "ratio": round(rpc["tps_confirmed"] / lite["tps"], 4),
         "ratio_sent": round(rpc["tps_sent"] / lite["tps"], 4),
     }, indent=2))

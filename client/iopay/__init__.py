@@ -6,7 +6,7 @@ Layers (imports only go down; ``tests/test_layout.py`` enforces it):
 |---|---|---|
 | command line | :mod:`iopay.cli` | the ``iopay`` CLI; nothing imports it |
 | applications | :mod:`iopay.demo` | the end-to-end demo |
-| program homes | :mod:`iopay.escrow` | one package per program: builders, views, planning math, async client, services |
+| program homes | :mod:`iopay.escrow`, :mod:`iopay.credits` | one package per program: builders, views, planning math, async client, services |
 | local validator | :mod:`iopay.localnet` | Solana JSON-RPC + websockets over LiteSVM |
 | shared machinery | :mod:`iopay.core` | IDL, transactions, errors, events, PDAs, SPL, chain backends, LiteSVM harness |
 
@@ -27,6 +27,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "EscrowClient": "iopay.escrow.client",
+    "CreditsClient": "iopay.credits.client",
     "Sent": "iopay.core.chain",
     "LiteSvmChain": "iopay.core.chain",
     "RpcChain": "iopay.core.chain",

@@ -10,6 +10,13 @@ closed and the fees it accrued are swept to the treasury. Prints a ledger of
 who got what and exits non-zero on any mismatch between balances, events
 and the expected amounts, or if tokens were created or lost (conservation:
 tokens in == tokens out, vault == what is owed after every step).
+
+Then a credits-paid job (``iosd_credits``, through the async
+:class:`iopay.credits.CreditsClient`): a customer buys 100 USD of credits
+with a USD stablecoin, opens a 2-worker job paid with them, the hours stream
+to the workers, the customer ends early and the unearned part comes back as
+credits, and the rest is redeemed for the stablecoin; the reserve equals
+the outstanding credits after every step (``--no-credits`` skips it).
 """
 
 from __future__ import annotations
@@ -203,6 +210,106 @@ def run(rates: List[int], hours: int, fee_bps: int, end_after_s: int, quit_after
     return 0
 
 
+def run_credits(quiet: bool = False) -> int:
+    """The credits-paid job (see the module docstring)."""
+    import asyncio
+
+    from iopay.credits.client import CreditsClient
+    from iopay.credits.program import format_usd
+
+    say = (lambda *a: None) if quiet else print
+    problems: List[str] = []
+
+    def check(cond: bool, what: str) -> None:
+        if not cond:
+            problems.append(what)
+
+    h = Harness()
+    progs = {}
+    try:
+        for name in ("job_escrow", "iosd_credits"):
+            progs[name] = h.load_program(ProgramIdl.load(name))
+    except ProgramNotBuilt as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    esc = JobEscrow(progs["job_escrow"], fetch=h.account_data)
+    usd_auth, authority, customer = h.funded_keypair(), h.funded_keypair(), h.funded_keypair()
+    usd = h.create_mint(usd_auth, DECIMALS)
+    treasury = h.create_token_account(usd, authority.pubkey())
+    h.send_ok([esc.init_market(payer=h.payer.pubkey(), upgrade_authority=h.payer.pubkey(),
+                               authority=authority.pubkey(), mint=usd, treasury=treasury, fee_bps=250,
+                               max_workers=8, max_hours=720)])
+    cust_tok = h.create_ata(usd, customer.pubkey())
+    h.mint_to(usd, cust_tok, 150 * UNIT, usd_auth)
+    workers = [h.funded_keypair() for _ in range(2)]
+    wtoks = [h.create_ata(usd, w.pubkey()) for w in workers]
+    client = CreditsClient.for_harness(h, escrow_program=progs["job_escrow"], program=progs["iosd_credits"])
+    rates, hours = [3 * UNIT, 2_333_333], 5
+
+    def usd_(x: int) -> str:
+        return f"{format_usd(x)} USD"
+
+    async def reserve_ok(step: str) -> None:
+        cfg = await client.config(usd)
+        check(await client.reserve_balance(usd) == cfg.outstanding, f"{step}: reserve != outstanding credits")
+
+    async def go() -> None:
+        await client.init_config(h.payer, usd, authority=authority.pubkey(), cap=1_000_000 * UNIT)
+        say("")
+        say("credits: a USD stablecoin reserve, 1 credit = 1 USD")
+        await client.buy(customer, usd, 100 * UNIT)
+        await reserve_ok("buy")
+        check(await client.balance(usd, customer.pubkey()) == 100 * UNIT, "buy: credits != 100 USD")
+        say(f"customer buys {usd_(100 * UNIT)} of credits; reserve {usd_(await client.reserve_balance(usd))}")
+        opened = await client.open_job_with_credits(customer, usd, list(zip([w.pubkey() for w in workers], rates)),
+                                                    hours, job_id=1)
+        await reserve_ok("open")
+        principal, fee = booking_cost(rates, hours, 250)
+        check(opened.amount == principal + fee, "open: credits taken != booking cost")
+        say(f"job opened with credits for 2 workers x {hours} h: {usd_(opened.amount)} "
+            f"(pay {usd_(principal)} + fee {usd_(fee)}); credits left "
+            f"{usd_(await client.balance(usd, customer.pubkey()))}")
+        for w in workers:
+            h.send_ok([esc.accept(worker=w.pubkey(), job=opened.job)], [w])
+        paid = [0, 0]
+        for hour in (1, 2):
+            h.warp_seconds(HOUR)
+            r = h.send_ok([esc.settle(mint=usd, job=opened.job, treasury=treasury,
+                                      payees=[(0, wtoks[0]), (1, wtoks[1])])])
+            for e in r.events_named("HoursSettled"):
+                paid[e.slot] += e.amount
+            say(f"  {bar(hour, hours)} hour {hour}/{hours}  workers paid {usd_(sum(paid))} so far")
+        h.warp_seconds(HOUR // 2)
+        before = await client.balance(usd, customer.pubkey())
+        sent = await client.end_job(customer, opened.job)
+        await reserve_ok("end")
+        ev = sent.events_named("CreditsRefunded")[0]  # then close_job's (nothing stray)
+        expect = sum(span_cost(r, 250, 2, hours)[0] + span_cost(r, 250, 2, hours)[1] for r in rates)
+        after = await client.balance(usd, customer.pubkey())
+        check(ev.amount == expect == after - before, "end: refunded credits != unearned remainder")
+        say(f"customer ends the job after 2.5 h: {usd_(ev.amount)} refunded as credits (balance {usd_(after)})")
+        check([h.token_balance(t) for t in wtoks] == [2 * r for r in rates], "workers != two whole hours")
+        fees = h.token_balance(treasury)
+        check(fees == sum(span_cost(r, 250, 0, 2)[1] for r in rates), "treasury != fees of two hours")
+        await client.redeem(customer, usd, after)
+        await reserve_ok("redeem")
+        final = h.token_balance(cust_tok)
+        say(f"customer redeems {usd_(after)}: wallet {usd_(final)}, credits 0, reserve "
+            f"{usd_(await client.reserve_balance(usd))}")
+        check(150 * UNIT - final == sum(h.token_balance(t) for t in wtoks) + fees,
+              "credits: customer's spend != workers + treasury")
+        say(f"spent {usd_(150 * UNIT - final)} == workers {usd_(sum(h.token_balance(t) for t in wtoks))} "
+            f"+ treasury {usd_(fees)}")
+
+    asyncio.run(go())
+    if problems:
+        for p in problems:
+            print(f"MISMATCH: {p}", file=sys.stderr)
+        return 1
+    say("credits ledger balanced: OK")
+    return 0
+
+
 def main(argv: List[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m iopay.demo", description=__doc__.splitlines()[0])
     p.add_argument("--rates", default="1.5,2,0.75,0.333333", help="IO per hour per worker, comma separated")
@@ -211,9 +318,13 @@ def main(argv: List[str] | None = None) -> int:
     p.add_argument("--end-after", type=float, default=4.5, help="hours before the customer ends the job")
     p.add_argument("--quit-after", type=float, default=2.5, help="hours before the last worker quits")
     p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--no-credits", action="store_true", help="skip the credits-paid job")
     a = p.parse_args(argv)
     rates = [round(float(x) * UNIT) for x in a.rates.split(",")]
-    return run(rates, a.hours, a.fee_bps, round(a.end_after * HOUR), round(a.quit_after * HOUR), a.quiet)
+    rc = run(rates, a.hours, a.fee_bps, round(a.end_after * HOUR), round(a.quit_after * HOUR), a.quiet)
+    if rc or a.no_credits:
+        return rc
+    return run_credits(a.quiet)
 
 
 if __name__ == "__main__":

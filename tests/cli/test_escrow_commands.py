@@ -1,5 +1,5 @@
 """``iopay market|job|keeper``: argument parsing and validation that happens
-before any network traffic (exit 2 for bad arguments, 1 for bad keypairs)."""
+before any network traffic (one line and exit 1 for bad arguments and bad keypairs)."""
 
 from __future__ import annotations
 
@@ -28,11 +28,33 @@ def run(capsys: Any, *argv: str) -> "tuple[int, str, str]":
 
 
 def test_parse_worker() -> None:
+    """The rate stays text until the mint's decimals are known (UI units by default)."""
     kp = Keypair().pubkey()
-    assert parse_worker(f"{kp}:1500000") == (kp, 1_500_000)
-    for bad in [str(kp), f"{kp}:", f"{kp}:1.5", f"{kp}:0", f"{kp}:-3", "nope:1"]:
+    assert parse_worker(f"{kp}:2.5") == (kp, "2.5")
+    assert parse_worker(f"{kp}:1500000base") == (kp, "1500000base")
+    for bad in [str(kp), f"{kp}:", "nope:1"]:
         with pytest.raises(argparse.ArgumentTypeError):
             parse_worker(bad)
+
+
+def test_worker_rates_in_ui_units() -> None:
+    from iopay.cli.common import CliError
+    from iopay.cli.escrow.job import worker_rates
+
+    kp = Keypair().pubkey()
+
+    def rates(*workers: str, usd: bool = False, base: bool = False) -> list:
+        ns = argparse.Namespace(worker=[parse_worker(w) for w in workers], usd=usd, base_units=base)
+        return [r for _, r in worker_rates(ns, 6)]
+
+    assert rates(f"{kp}:2.5", f"{kp}:0.000001", f"{kp}:7base") == [2_500_000, 1, 7]
+    assert rates(f"{kp}:2500000", base=True) == [2_500_000]
+    assert rates(f"{kp}:1.25", usd=True) == [1_250_000]  # micro-USD
+    for bad, msg in [("0", "must be positive: 0 tokens/h"), ("-3", "must not be negative: -3 tokens/h"),
+                     ("1.0000001", "1.0000001 tokens/h has more than 6 decimal places"),
+                     ("abc", "invalid amount 'abc'")]:
+        with pytest.raises(CliError, match=msg):
+            rates(f"{kp}:{bad}")
 
 
 def test_ui_amount() -> None:
@@ -59,9 +81,9 @@ def test_ui_amount() -> None:
     (["keeper", "run", "--mint", "11111111111111111111111111111111", "--concurrency", "0"], "must be positive"),
     (["job"], "SUBCOMMAND"),
 ])
-def test_bad_arguments_exit_2(capsys: Any, argv: list, needle: str) -> None:
+def test_bad_arguments_one_line_exit_1(capsys: Any, argv: list, needle: str) -> None:
     rc, out, err = run(capsys, "-u", CLOSED, *argv)
-    assert rc == 2 and needle in err and out == ""
+    assert rc == 1 and needle in err and out == "" and err.count("\n") == 1 and err.startswith("error: ")
 
 
 def test_bad_keypair_fails_before_any_rpc(capsys: Any, tmp_path: Path) -> None:
@@ -78,7 +100,7 @@ def test_options_after_the_subcommand_and_unreachable_rpc(capsys: Any, tmp_path:
     kp = tmp_path / "id.json"
     kp.write_text(json.dumps(list(bytes(Keypair()))))
     rc, _, err = run(capsys, "job", "show", "11111111111111111111111111111111", "-u", CLOSED, "--output", "json")
-    assert rc == 1 and err.startswith(f"error: cannot reach the RPC node at {CLOSED}") and err.count("\n") == 1
+    assert rc == 1 and err.startswith(f"error: connection refused at {CLOSED}") and err.count("\n") == 1
     rc, _, err = run(capsys, "keeper", "run", "--mint", "11111111111111111111111111111111", "-u", "devnet2")
     assert rc == 1 and "invalid --url 'devnet2'" in err
 

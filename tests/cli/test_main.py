@@ -85,7 +85,9 @@ def test_moved_commands_point_to_their_new_names(capsys) -> None:  # type: ignor
     assert "is now `iopay job settle`" in capsys.readouterr().err
 
 
-def test_invalid_pubkey_exits_nonzero() -> None:
+def test_invalid_pubkey_is_one_line_exit_1(capsys) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SystemExit) as e:
         cli.main(["pda", "--mint", "notakey"])
-    assert e.value.code == 2
+    assert e.value.code == 1
+    err = capsys.readouterr().err
+    assert err == "error: argument --mint: invalid public key: 'notakey' (see `iopay pda --help`)\n"

@@ -8,7 +8,8 @@ Fixtures (the hook for tests of the keeper, the CLI job commands, ...):
     ports with a temporary ``--ledger``; a :class:`Validator`.
 ``validator`` (session, parametrized)
     ``localnet`` and a real ``solana-test-validator``; the latter is skipped,
-    with that reason, when ``solana-test-validator`` is not on PATH.
+    with that reason, when ``solana-test-validator`` is neither on PATH nor
+    cached by ``make validator`` (``make test-parity`` makes that a failure).
 ``start_localnet`` (function)
     a factory ``start_localnet(ledger=None, reset=True, args=())`` for tests
     that need their own process (kill/restart); every process it starts is
@@ -94,11 +95,16 @@ class Validator:
         path.write_text(json.dumps(list(bytes(kp))))
         return path
 
-    def warp(self, seconds: int) -> int:
-        """Move the chain clock forward (localnet only); returns the new unix time."""
+    def warp(self, seconds: int, timeout: float = 30.0) -> int:
+        """Move the chain clock forward (localnet only); returns the new unix
+        time once the warp is visible at ``confirmed`` (the next slot)."""
         if not self.supports_warp:
             raise NotImplementedError(f"{self.kind} cannot warp time")
-        return self.rpc("iopay_warpTime", seconds)["unixTimestamp"]
+        out = self.rpc("iopay_warpTime", seconds)
+        deadline = time.monotonic() + timeout
+        while self.rpc("getSlot", {"commitment": "confirmed"}) < out["slot"] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return out["unixTimestamp"]
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -143,8 +149,10 @@ def launch_localnet(ledger: Path, *, reset: bool = True, args: Sequence[str] = (
     """Start ``python -m iopay.localnet`` on free ports; returns when healthy."""
     ledger.mkdir(parents=True, exist_ok=True)
     log_path = ledger.parent / f"{ledger.name}.{time.monotonic_ns()}.log"
-    cmd = [sys.executable, "-m", "iopay.localnet", "--ledger", str(ledger), "--rpc-port", "0", "--ws-port", "0",
-           *(["--reset"] if reset else []), *args]
+    # Websocket on the RPC port + 1, as Agave (clients derive one from the other).
+    port = _free_port(pair=True)
+    cmd = [sys.executable, "-m", "iopay.localnet", "--ledger", str(ledger), "--rpc-port", str(port),
+           "--ws-port", str(port + 1), *(["--reset"] if reset else []), *args]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + START_TIMEOUT
@@ -185,6 +193,13 @@ def _free_port(pair: bool = False) -> int:
     raise RuntimeError("no free port pair")
 
 
+def test_validator_binary() -> Optional[str]:
+    """``solana-test-validator`` from PATH, else the one ``make validator`` cached."""
+    found = shutil.which(TEST_VALIDATOR)
+    cached = REPO / ".build" / "agave" / "bin" / TEST_VALIDATOR
+    return found or (str(cached) if os.access(cached, os.X_OK) else None)
+
+
 def launch_test_validator(tmp: Path) -> Validator:
     """A real ``solana-test-validator`` with the workspace programs deployed
     upgradeable under a fresh authority."""
@@ -193,7 +208,7 @@ def launch_test_validator(tmp: Path) -> Validator:
     auth_path = tmp / "upgrade-authority.json"
     auth_path.write_text(json.dumps(list(bytes(auth))))
     rpc, faucet, gossip, dyn = _free_port(pair=True), _free_port(), _free_port(), 40000 + (os.getpid() % 200) * 100
-    cmd = [TEST_VALIDATOR, "--ledger", str(ledger), "--reset", "--quiet", "--bind-address", "127.0.0.1",
+    cmd = [test_validator_binary() or TEST_VALIDATOR, "--ledger", str(ledger), "--reset", "--quiet", "--bind-address", "127.0.0.1",
            "--rpc-port", str(rpc), "--faucet-port", str(faucet), "--gossip-port", str(gossip),
            "--dynamic-port-range", f"{dyn}-{dyn + 50}"]
     from iopay.localnet.server import workspace_programs
@@ -221,8 +236,10 @@ def validator(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     if request.param == "localnet":
         yield request.getfixturevalue("localnet")
         return
-    if shutil.which(TEST_VALIDATOR) is None:
-        pytest.skip(f"{TEST_VALIDATOR} is not on PATH")
+    if test_validator_binary() is None:
+        if os.environ.get("IOPAY_REQUIRE_TEST_VALIDATOR"):
+            pytest.fail(f"{TEST_VALIDATOR} is not on PATH nor in .build/agave/bin (make validator)")
+        pytest.skip(f"{TEST_VALIDATOR} is not on PATH (nor built by `make validator`)")
     v = launch_test_validator(tmp_path_factory.mktemp("test-validator"))
     yield v
     v.stop()

@@ -41,7 +41,7 @@ def test_job_lifecycle_through_the_cli_with_the_keeper_as_a_process(localnet: Va
     rc, shown, _ = run_cli(capsys, *u, "market", "show", "--mint", str(w.mint))
     assert rc == 0 and shown["market"] == m["market"]
 
-    workers = [f"{w.pk(f'w{i}')}:{r}" for i, r in enumerate(RATES)]
+    workers = [f"{w.pk(f'w{i}')}:{r}base" for i, r in enumerate(RATES)]
     rc, opened, err = run_cli(capsys, *u, "-k", w.key("customer"), "job", "open", "--mint", str(w.mint), "--hours",
                               "3", *sum((["--worker", x] for x in workers), []))
     assert rc == 0, err
@@ -64,7 +64,7 @@ def test_job_lifecycle_through_the_cli_with_the_keeper_as_a_process(localnet: Va
         for hour in (1, 2, 3):
             v.warp(HOUR)
             assert wait_until(lambda: all(token_balance(v, w.ata(f"w{i}")) == r * hour for i, r in enumerate(RATES)),
-                              30), log.read_text()[-3000:]
+                              90), log.read_text()[-3000:]  # an upper bound: the machine may be shared
         # Fees accrue in the job; anyone sweeps them to the treasury.
         rc, swept, err = run_cli(capsys, *u, "-k", w.key("keeper"), "market", "sweep-fees", "--mint", str(w.mint),
                                  "--job", job)
@@ -108,7 +108,7 @@ def test_cli_errors_are_one_line_and_send_nothing(localnet: Validator, tmp_path:
         assert err.count("\n") == 1 and expect in err, err
         return err
 
-    open_args = ["job", "open", "--mint", str(w.mint), "--hours", "2", "--worker", f"{w.pk('w0')}:{10 * UNIT}"]
+    open_args = ["job", "open", "--mint", str(w.mint), "--hours", "2", "--worker", f"{w.pk('w0')}:10"]
     before = {n: signatures_of(v, w.pk(n)) for n in ("customer", "poor", "admin")}
     # Bad keypair files: missing, not JSON, wrong shape.
     fails("keypair file not found", "-k", str(tmp_path / "missing.json"), *open_args)
@@ -139,17 +139,17 @@ def test_cli_errors_are_one_line_and_send_nothing(localnet: Validator, tmp_path:
     assert signatures_of(v, w.pk("customer")) == customer_sigs
     rc, _, err = run_cli(capsys, *u, "-k", w.key("admin"), "market", "unpause", "--mint", str(w.mint))
     assert rc == 0, err
-    # Invalid arguments: argparse's exit status 2.
+    # Invalid arguments: one line, exit status 1.
     rc, _, err = run_cli(capsys, *u, "job", "open", "--mint", str(w.mint), "--hours", "0", "--worker", "x:1")
-    assert rc == 2
+    assert rc == 1 and err.count("\n") == 1
     rc, _, err = run_cli(capsys, *u, "job", "show", "not-a-key")
-    assert rc == 2 and "invalid public key" in err
+    assert rc == 1 and "invalid public key" in err
     # Nothing was sent by any failing command: only open/pause/unpause/init landed.
     assert signatures_of(v, w.pk("poor")) == before["poor"]
     # Cancel works (nobody accepted) and refunds everything.
     rc, cancelled, err = run_cli(capsys, *u, "--output", "json", "-k", w.key("customer"), "job", "cancel", job)
     assert rc == 0 and cancelled["refund"] == sum(booking_cost(10 * UNIT, 2, 250)), err
-    fails("cannot reach the RPC node", "-u", "http://127.0.0.1:9", "job", "show", job)
+    fails("connection refused at http://127.0.0.1:9", "-u", "http://127.0.0.1:9", "job", "show", job)
 
 
 def test_keeper_once_and_bad_market(localnet: Validator, tmp_path: Path) -> None:

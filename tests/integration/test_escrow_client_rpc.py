@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
 
 from tests.integration.conftest import Validator
@@ -62,4 +63,4 @@ async def test_escrow_client_over_rpc(localnet: Validator) -> None:
                                                                              for r in RATES)
         assert sent.events_named("JobClosed")
         assert await sdk.running_jobs(m.mint) == []
-        assert (await client.get_account_info(opened.job)).value is None
+        assert (await client.get_account_info(opened.job, Confirmed)).value is None

@@ -82,7 +82,8 @@ def test_keeper_killed_and_restarted_pays_every_hour_exactly_once(start_localnet
     accepted_at: Dict[Any, List[int]] = {}
     hours_of: Dict[Any, int] = {}
     for job in jobs:
-        info = v.rpc("getAccountInfo", str(job), {"encoding": "base64"})
+        # (At confirmed: the default, finalized, may not have the accepts yet.)
+        info = v.rpc("getAccountInfo", str(job), {"encoding": "base64", "commitment": "confirmed"})
         view = JobView.decode(prog, job, base64.b64decode(info["value"]["data"][0]))
         hours_of[job] = view.hours
         accepted_at[job] = [s.start_ts for s in view.workers]

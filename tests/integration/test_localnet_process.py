@@ -249,7 +249,10 @@ def test_command_line(localnet: Validator, tmp_path: Path) -> None:
     assert r.returncode != 0 and "program file not found" in r.stderr
     info = json.loads((localnet.ledger / "localnet.json").read_text())
     assert info["upgrade_authority_keypair"] == str(localnet.upgrade_authority_path)
-    assert [p["address"] for p in info["programs"]] == [str(ProgramIdl.load("job_escrow").program_id)]
+    # Every program built into target/deploy (one per crate under programs/).
+    expected = {str(ProgramIdl.load(d.name).program_id) for d in (REPO / "programs").iterdir() if d.is_dir()}
+    assert {p["address"] for p in info["programs"]} == expected
+    assert str(ProgramIdl.load("job_escrow").program_id) in expected
     assert localnet.rpc("getAccountInfo", info["programs"][0]["address"], {"encoding": "base64"})["value"]["executable"]
 
 
@@ -268,3 +271,47 @@ def test_fixture_helpers(localnet: Validator, tmp_path: Path) -> None:
     assert localnet.rpc("getBalance", str(kp.pubkey()), {"commitment": "confirmed"})["value"] == 2 * SOL
     path = localnet.write_keypair(kp, tmp_path / "id.json")
     assert Keypair.from_bytes(bytes(json.loads(path.read_text()))) == kp
+
+
+def test_account_dir_at_genesis_rpc_stats_and_dropped_websockets(start_localnet: Any, tmp_path: Path) -> None:
+    import base64
+
+    owner, addr = Keypair().pubkey(), Keypair().pubkey()
+    accounts = tmp_path / "accounts"
+    accounts.mkdir()
+    (accounts / f"{addr}.json").write_text(json.dumps({"pubkey": str(addr), "account": {
+        "lamports": 1_234_567, "data": [base64.b64encode(b"hello").decode(), "base64"], "owner": str(owner),
+        "executable": False, "rentEpoch": 0, "space": 5}}))
+    v = start_localnet(args=["--account-dir", str(accounts)])
+    # At genesis: at every commitment at once, like solana-test-validator's --account-dir.
+    for c in ("processed", "confirmed", "finalized"):
+        got = v.rpc("getAccountInfo", str(addr), {"encoding": "base64", "commitment": c})["value"]
+        assert got["lamports"] == 1_234_567 and got["owner"] == str(owner)
+        assert base64.b64decode(got["data"][0]) == b"hello"
+    before = v.rpc("iopay_rpcStats")["calls"]
+    v.rpc("getSlot")
+    v.rpc("getSlot")
+    after = v.rpc("iopay_rpcStats")["calls"]
+    assert after["getSlot"] - before.get("getSlot", 0) == 2 and after["getAccountInfo"] >= 3
+
+    async def cut() -> None:
+        async with websockets.connect(v.ws_url) as ws:
+            await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "slotSubscribe"}))
+            assert "result" in json.loads(await ws.recv())
+            assert (await asyncio.to_thread(v.rpc, "iopay_dropWebsockets", {"refuseSeconds": 2}))["closed"] == 1
+            with pytest.raises(websockets.ConnectionClosed):
+                for _ in range(100):
+                    await asyncio.wait_for(ws.recv(), 5)
+        with pytest.raises((websockets.InvalidStatus, websockets.ConnectionClosed, OSError)):
+            async with websockets.connect(v.ws_url) as ws2:  # refused for a while
+                await ws2.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "slotSubscribe"}))
+                await asyncio.wait_for(ws2.recv(), 5)
+        await asyncio.sleep(2.2)
+        async with websockets.connect(v.ws_url) as ws3:  # and back
+            await ws3.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "slotSubscribe"}))
+            assert "result" in json.loads(await asyncio.wait_for(ws3.recv(), 10))
+    asyncio.run(cut())
+    from tests.integration.conftest import RpcCallError
+
+    with pytest.raises(RpcCallError):
+        v.rpc("iopay_dropWebsockets", {"refuseSeconds": -1})

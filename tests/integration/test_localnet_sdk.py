@@ -172,12 +172,14 @@ async def test_websocket_subscriptions(validator: Validator) -> None:
             tick = await _recv(slot_ws, SlotNotification)
             assert tick.subscription == slot_id and tick.result.slot > 0 and tick.result.parent == tick.result.slot - 1
 
-            bh = (await c.get_latest_blockhash(Processed)).value.blockhash
+            # Blockhash and preflight at one commitment: a blockhash fetched at processed is
+            # unknown to a confirmed preflight until the next slot (BlockhashNotFound on Agave).
+            bh = (await c.get_latest_blockhash(Confirmed)).value.blockhash
             tx = Transaction([payer], Message.new_with_blockhash([_xfer(payer, dest.pubkey(), 3 * SOL)],
                                                                  payer.pubkey(), bh), bh)
             await sig_ws.signature_subscribe(tx.signatures[0], Confirmed)
             await _recv(sig_ws, SubscriptionResult)
-            await c.send_raw_transaction(bytes(tx), TxOpts(skip_confirmation=True))
+            await c.send_raw_transaction(bytes(tx), TxOpts(skip_confirmation=True, preflight_commitment=Confirmed))
 
             logs = await _recv(logs_ws, LogsNotification)
             assert logs.result.value.signature == tx.signatures[0] and logs.result.value.err is None

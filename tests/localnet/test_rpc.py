@@ -78,7 +78,10 @@ class Node:
         return Transaction([payer, *signers], Message.new_with_blockhash(ixs, payer.pubkey(), bh), bh)
 
     def send(self, tx: Transaction, **cfg: Any) -> Any:
-        return self.call("sendTransaction", base64.b64encode(bytes(tx)).decode(), {"encoding": "base64", **cfg})
+        # Blockhashes and fee payers come from `processed`: the preflight must run there
+        # too (its default, finalized, does not know them yet, as on Agave).
+        return self.call("sendTransaction", base64.b64encode(bytes(tx)).decode(),
+                         {"encoding": "base64", "preflightCommitment": "processed", **cfg})
 
 
 @pytest.fixture
@@ -144,7 +147,8 @@ def test_batches_and_notifications(node: Node) -> None:
 
 def test_commitment_progression_and_statuses(node: Node) -> None:
     a = node.funded()
-    sig = node.ok("sendTransaction", base58.b58encode(bytes(node.tx([_xfer(a, Keypair().pubkey(), 1)], a))).decode())
+    sig = node.ok("sendTransaction", base58.b58encode(bytes(node.tx([_xfer(a, Keypair().pubkey(), 1)], a))).decode(),
+                  {"preflightCommitment": "processed"})
     slot = node.chain.slot
 
     def status() -> dict:
@@ -180,10 +184,11 @@ def test_blockhashes_age_like_a_real_chain(node: Node) -> None:
     assert node.ok("getFeeForMessage", msg, {"commitment": "processed"})["value"] == 5000
     node.tick(MAX_PROCESSING_AGE - 1)
     assert node.chain.block_height == lb["lastValidBlockHeight"]
-    assert node.ok("isBlockhashValid", lb["blockhash"])["value"] is True  # still valid at lastValidBlockHeight
+    processed = {"commitment": "processed"}  # the default, finalized, is finality_depth blocks lower
+    assert node.ok("isBlockhashValid", lb["blockhash"], processed)["value"] is True  # valid at lastValidBlockHeight
     node.tick()
-    assert node.ok("isBlockhashValid", lb["blockhash"])["value"] is False
-    assert node.ok("getFeeForMessage", msg)["value"] is None
+    assert node.ok("isBlockhashValid", lb["blockhash"], processed)["value"] is False
+    assert node.ok("getFeeForMessage", msg, processed)["value"] is None
     e = node.send(old)["error"]
     assert e["code"] == -32002 and e["data"]["err"] == "BlockhashNotFound"
     assert e["message"] == "Transaction simulation failed: Blockhash not found"
@@ -224,21 +229,23 @@ def test_signature_verification_and_simulation_options(node: Node) -> None:
     forged = Transaction.populate(tx.message, [Signature.new_unique()])
     enc = base64.b64encode(bytes(forged)).decode()
     assert node.err("sendTransaction", enc, {"encoding": "base64"})["code"] == -32003
-    sim = node.ok("simulateTransaction", enc, {"encoding": "base64"})["value"]
+    sim = node.ok("simulateTransaction", enc, {"encoding": "base64", "commitment": "processed"})["value"]
     assert sim["err"] is None and sim["unitsConsumed"] == 150 and sim["replacementBlockhash"] is None
     assert node.err("simulateTransaction", enc, {"encoding": "base64", "sigVerify": True})["code"] == -32003
     e = node.err("simulateTransaction", enc, {"encoding": "base64", "sigVerify": True, "replaceRecentBlockhash": True})
     assert e["message"] == "sigVerify may not be used with replaceRecentBlockhash"
     node.tick(MAX_PROCESSING_AGE + 2)
-    assert node.ok("simulateTransaction", enc, {"encoding": "base64"})["value"]["err"] == "BlockhashNotFound"
+    assert node.ok("simulateTransaction", enc, {"encoding": "base64", "commitment": "processed"})["value"]["err"] == \
+        "BlockhashNotFound"
     sim = node.ok("simulateTransaction", enc, {"encoding": "base64", "replaceRecentBlockhash": True,
+                                               "commitment": "processed",
                                                "accounts": {"addresses": [str(a.pubkey())], "encoding": "base64"},
                                                "innerInstructions": True})["value"]
     assert sim["err"] is None and sim["replacementBlockhash"]["blockhash"] == str(node.chain.latest_blockhash()[0]) \
         or sim["replacementBlockhash"]["lastValidBlockHeight"] == node.chain.slot + MAX_PROCESSING_AGE
     assert sim["accounts"][0]["lamports"] == 10 * SOL - 1 - 5000 and sim["innerInstructions"] == []
     # Simulation changes nothing.
-    assert node.ok("getBalance", str(a.pubkey()))["value"] == 10 * SOL
+    assert node.ok("getBalance", str(a.pubkey()), {"commitment": "processed"})["value"] == 10 * SOL
 
 
 def test_priority_fee_is_charged_and_reported(node: Node) -> None:
@@ -251,7 +258,7 @@ def test_priority_fee_is_charged_and_reported(node: Node) -> None:
     meta = node.ok("getTransaction", sig, {"commitment": "confirmed"})["meta"]
     assert meta["fee"] == 5000 + 2500
     assert meta["preBalances"][0] - meta["postBalances"][0] == SOL + 7500
-    assert node.ok("getBalance", str(a.pubkey()))["value"] == 10 * SOL - SOL - 7500
+    assert node.ok("getBalance", str(a.pubkey()), {"commitment": "confirmed"})["value"] == 10 * SOL - SOL - 7500
     fees = node.ok("getRecentPrioritizationFees", [str(a.pubkey())])
     assert fees[-1] == {"slot": node.chain.slot - 1, "prioritizationFee": 250_000}
 
@@ -261,7 +268,8 @@ def test_airdrops_are_distinct_transactions(node: Node) -> None:
     s1 = node.ok("requestAirdrop", str(kp.pubkey()), SOL)
     s2 = node.ok("requestAirdrop", str(kp.pubkey()), SOL)
     assert s1 != s2
-    assert node.ok("getBalance", str(kp.pubkey()))["value"] == 2 * SOL
+    assert node.ok("getBalance", str(kp.pubkey()), {"commitment": "processed"})["value"] == 2 * SOL
+    assert node.ok("getBalance", str(kp.pubkey()))["value"] == 0  # not finalized yet
     assert node.err("requestAirdrop", str(kp.pubkey()), 0)["code"] == -32602
     assert node.err("requestAirdrop", str(kp.pubkey()), 2**64)["code"] == -32602
     assert node.err("requestAirdrop", str(kp.pubkey()), 2 * 10**18)["code"] == -32603  # faucet too small
@@ -299,6 +307,7 @@ def _token_setup(node: Node):  # type: ignore[no-untyped-def]
     r = node.send(node.tx([spl.mint_to(mint.pubkey(), accts[0].pubkey(), payer.pubkey(), 1_500_000),
                            spl.mint_to(mint.pubkey(), accts[1].pubkey(), payer.pubkey(), 20)], payer))
     assert "result" in r, r
+    node.tick(node.chain.finality_depth)  # finalized: the reads below use the default commitment
     return payer, mint.pubkey(), owners, [a.pubkey() for a in accts], r["result"]
 
 
@@ -367,6 +376,7 @@ def test_program_accounts_filters(node: Node) -> None:
 
 def test_zstd_frames_decode_with_solders(node: Node) -> None:
     a = node.funded()
+    node.tick(node.chain.finality_depth)
     for size in (0, 1, 200, 300_000):
         frame = codec.zstd_frame(bytes(range(256)) * (size // 256) + bytes(size % 256))
         resp = {"jsonrpc": "2.0", "id": 1, "result": {"context": {"slot": 1}, "value": [{
@@ -400,6 +410,7 @@ def test_journal_replay_restores_accounts_and_history(tmp_path) -> None:  # type
     led = Ledger(tmp_path / "ledger")
     n1 = Node(journal=led)
     _, mint, owners, accts, sig = _token_setup(n1)
+    warp_slot = n1.chain.slot
     n1.ok("iopay_warpTime", 7200)
     n1.tick(3)
     led.close()
@@ -414,6 +425,92 @@ def test_journal_replay_restores_accounts_and_history(tmp_path) -> None:  # type
     for k in [mint, *accts]:
         assert n2.chain.get_account(k) == n1.chain.get_account(k)
     assert n2.chain.txs[sig] == n1.chain.txs[sig]
-    assert n2.chain.time_offset == 7200 and n2.chain.slot == n1.chain.txs[sig].slot
+    assert n2.chain.time_offset == 7200 and n2.chain.slot == warp_slot  # the last journaled slot
     assert n2.chain.by_owner[spl.TOKEN_PROGRAM_ID] == n1.chain.by_owner[spl.TOKEN_PROGRAM_ID]
     assert n2.chain.addr_sigs == n1.chain.addr_sigs and n2.chain.tx_count == n1.chain.tx_count
+
+
+# -- commitment levels answer from their own bank -------------------------------------
+
+def test_reads_at_each_commitment_see_that_slots_state(node: Node) -> None:
+    a = node.funded()
+    node.tick(5)  # the airdrop is finalized (depth 4)
+    b = Keypair().pubkey()
+    assert node.send(node.tx([_xfer(a, b, 7 * SOL // 10)], a))["result"]
+
+    def bal(k: Pubkey, c: str) -> int:
+        return node.ok("getBalance", str(k), {"commitment": c})["value"]
+
+    def info(k: Pubkey, c: str) -> Any:
+        return node.ok("getAccountInfo", str(k), {"commitment": c, "encoding": "base64"})["value"]
+
+    def system_accounts(c: str) -> set:
+        got = node.ok("getProgramAccounts", str(SYSTEM_PROGRAM_ID), {"commitment": c, "encoding": "base64"})
+        return {x["pubkey"] for x in got}
+
+    assert bal(b, "processed") == 7 * SOL // 10 and info(b, "processed") is not None
+    assert bal(b, "confirmed") == 0 and info(b, "confirmed") is None and bal(b, "finalized") == 0
+    assert str(b) in system_accounts("processed") and str(b) not in system_accounts("confirmed")
+    multi = node.ok("getMultipleAccounts", [str(b), str(a.pubkey())], {"commitment": "confirmed"})["value"]
+    assert multi[0] is None and multi[1]["lamports"] == 10 * SOL
+    node.tick()
+    assert bal(b, "confirmed") == 7 * SOL // 10 and str(b) in system_accounts("confirmed")
+    assert bal(b, "finalized") == 0 and bal(a.pubkey(), "finalized") == 10 * SOL
+    node.tick(3)
+    assert bal(b, "finalized") == 7 * SOL // 10
+    assert bal(a.pubkey(), "finalized") == 10 * SOL - 7 * SOL // 10 - 5000
+
+
+def test_a_processed_blockhash_is_unknown_at_confirmed_until_the_next_slot(node: Node) -> None:
+    a = node.funded()
+    node.tick(5)
+    processed = node.ok("getLatestBlockhash", {"commitment": "processed"})["value"]["blockhash"]
+    confirmed = node.ok("getLatestBlockhash", {"commitment": "confirmed"})["value"]["blockhash"]
+    assert processed != confirmed
+    assert node.ok("isBlockhashValid", processed, {"commitment": "processed"})["value"] is True
+    assert node.ok("isBlockhashValid", processed, {"commitment": "confirmed"})["value"] is False
+    tx = node.tx([_xfer(a, Keypair().pubkey(), 1)], a, blockhash=Hash.from_string(processed))
+    msg = base64.b64encode(to_bytes_versioned(tx.message)).decode()
+    assert node.ok("getFeeForMessage", msg, {"commitment": "confirmed"})["value"] is None
+    # What the real validator answers: preflight at confirmed does not know the blockhash.
+    e = node.send(tx, preflightCommitment="confirmed")["error"]
+    assert e["code"] == -32002 and e["data"]["err"] == "BlockhashNotFound"
+    e = node.send(tx, preflightCommitment=None)["error"]  # default: finalized
+    assert e["data"]["err"] == "BlockhashNotFound"
+    sim = node.ok("simulateTransaction", base64.b64encode(bytes(tx)).decode(),
+                  {"encoding": "base64", "commitment": "confirmed"})["value"]
+    assert sim["err"] == "BlockhashNotFound"
+    node.tick()
+    assert node.ok("isBlockhashValid", processed, {"commitment": "confirmed"})["value"] is True
+    assert node.send(tx, preflightCommitment="confirmed")["result"] == str(tx.signatures[0])
+
+
+def test_preflight_runs_against_the_state_of_its_commitment(node: Node) -> None:
+    a = node.funded()
+    node.tick(5)
+    b = Keypair()
+    node.ok("requestAirdrop", str(b.pubkey()), SOL)  # processed only
+    bh = Hash.from_string(node.ok("getLatestBlockhash", {"commitment": "confirmed"})["value"]["blockhash"])
+    tx = node.tx([_xfer(b, a.pubkey(), 1000)], b, blockhash=bh)
+    # At confirmed, b does not exist yet: its fee cannot be paid.
+    assert node.send(tx, preflightCommitment="confirmed")["error"]["data"]["err"] == "AccountNotFound"
+    sim = node.ok("simulateTransaction", base64.b64encode(bytes(tx)).decode(),
+                  {"encoding": "base64", "commitment": "processed"})["value"]
+    assert sim["err"] is None
+    # A simulation in the older bank leaves the latest state as it was.
+    assert node.ok("getBalance", str(b.pubkey()), {"commitment": "processed"})["value"] == SOL
+    node.tick()
+    assert node.send(tx, preflightCommitment="confirmed")["result"]
+
+
+def test_clock_and_sysvars_at_confirmed_lag_one_slot(node: Node) -> None:
+    clock = "SysvarC1ock11111111111111111111111111111111"
+
+    def clock_slot(c: str) -> int:
+        data = node.ok("getAccountInfo", clock, {"commitment": c, "encoding": "base64"})["value"]["data"][0]
+        return struct.unpack_from("<Q", base64.b64decode(data), 0)[0]
+
+    node.tick(6)
+    assert clock_slot("processed") == node.chain.slot
+    assert clock_slot("confirmed") == node.chain.slot - 1
+    assert clock_slot("finalized") == node.chain.slot - 4

@@ -104,3 +104,47 @@ attributes #0 = { memory(none) speculatable }
 """)
     assert r.returncode == 0, r.stderr
     assert "memory(none)" not in r.stdout and "speculatable" not in r.stdout
+
+
+def test_short_constant_compares_are_inline(tmp_path):
+    # Anchor compares an 8-byte discriminator per instruction while dispatching and 32-byte keys in
+    # its constraints: up to 32 bytes, compares become loads (memcmp keeps its ordering through a
+    # bswap); longer or variable ones stay calls (sol_memcmp_ behind them).
+    r = legalize(tmp_path, """
+define i1 @disc(ptr %a, ptr %b) {
+  %r = call i32 @memcmp(ptr %a, ptr %b, i64 8)
+  %e = icmp eq i32 %r, 0
+  ret i1 %e
+}
+define i1 @key(ptr %a, ptr %b) {
+  %r = call i32 @bcmp(ptr %a, ptr %b, i64 32)
+  %e = icmp ne i32 %r, 0
+  ret i1 %e
+}
+define i32 @order(ptr %a, ptr %b) {
+  %r = call i32 @memcmp(ptr %a, ptr %b, i64 13)
+  ret i32 %r
+}
+define i32 @long(ptr %a, ptr %b, i64 %n) {
+  %r = call i32 @memcmp(ptr %a, ptr %b, i64 33)
+  %v = call i32 @memcmp(ptr %a, ptr %b, i64 %n)
+  %s = add i32 %r, %v
+  ret i32 %s
+}
+define i32 @memcmp(ptr %a, ptr %b, i64 %n) {
+  ret i32 0
+}
+declare i32 @bcmp(ptr, ptr, i64)
+""")
+    assert r.returncode == 0, r.stderr
+    fns = {f.split("(")[0].split("@")[1]: f for f in r.stdout.split("define ")[1:]}
+    for name in ("disc", "key", "order"):
+        assert "call i32 @memcmp" not in fns[name] and "call i32 @bcmp" not in fns[name], fns[name]
+    assert "load i64" in fns["disc"] and "bswap" not in fns["disc"]
+    assert fns["key"].count("load i64") == 8
+    assert "llvm.bswap.i64" in fns["order"]
+    assert fns["long"].count("call i32 @memcmp") == 2
+    # The syscall wrapper stays a call, so lengths that become constant after O2 inlines are
+    # found by the pass's second run.
+    group = fns["memcmp"].split("{")[0].split("#")[1].strip()
+    assert "noinline" in r.stdout.split(f"attributes #{group} = ")[1].splitlines()[0]

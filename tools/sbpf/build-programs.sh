@@ -15,12 +15,18 @@ for dir in "$repo"/programs/*/; do
   echo "sbpf: target/deploy/$lib.so ($(stat -c %s "$repo/target/deploy/$lib.so") bytes)" >&2
 done
 
-# The toolchain's own conformance programs (tests/toolchain runs them).
+# The toolchain's own conformance programs (tests/toolchain runs them): one workspace, in its own
+# target dir (sharing one with the workspace above would rebuild std at every switch).
+# Programs are selected by -p: with --workspace cargo also counts memops's path dependency as a
+# package you asked for (CARGO_PRIMARY_PACKAGE), and a cdylib you ask for needs an entrypoint.
 mkdir -p "$repo/target/sbpf-tests"
+packages=()
+for dir in "$here"/tests/*/; do packages+=(-p "sbpf_$(basename "$dir")"); done
+"$here/cargo-sbpf" build --release --locked --manifest-path "$here/tests/Cargo.toml" "${packages[@]}" \
+  --target-dir "$repo/target/sbpf-tests-build"
 for dir in "$here"/tests/*/; do
   name=$(basename "$dir")
-  "$here/cargo-sbpf" build --release --locked --manifest-path "$dir/Cargo.toml" --target-dir "$repo/target"
-  cp "$repo/target/sbpf-solana/release/sbpf_$name.so" "$repo/target/sbpf-tests/sbpf_$name.so"
+  cp "$repo/target/sbpf-tests-build/sbpf-solana/release/sbpf_$name.so" "$repo/target/sbpf-tests/sbpf_$name.so"
 done
 
 # Test-only programs (tests/programs/<name>, no dependencies): e.g. pda_signer, which signs as its

@@ -87,6 +87,8 @@ def parse_ui_amount(s: str, decimals: int) -> int:
         d = Decimal(s)
     except InvalidOperation:
         raise cli_error(f"invalid amount {s!r}")
+    if not d.is_finite():  # NaN and Infinity parse as Decimals
+        raise cli_error(f"invalid amount {s!r}: expected a finite number")
     base = d * (Decimal(10) ** decimals)
     if base != base.to_integral_value() or base <= 0:
         raise cli_error(f"amount {s} must be positive with at most {decimals} decimals")

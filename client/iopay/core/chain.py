@@ -90,8 +90,20 @@ class LiteSvmChain:
     async def get_program_accounts(self, program_id: Pubkey, filters: Sequence[Memcmp]) -> List[Tuple[Pubkey, bytes]]:
         return self.h.program_accounts(program_id, filters)
 
+    async def get_multiple_accounts(self, addresses: Sequence[Pubkey]) -> List[Optional[Tuple[Pubkey, bytes]]]:
+        return [await self.get_account(a) for a in addresses]
+
     async def get_lamports(self, address: Pubkey) -> int:
         return self.h.lamports(address) if self.h.exists(address) else 0
+
+    async def rent_exempt(self, size: int) -> int:
+        return int(self.h.svm.minimum_balance_for_rent_exemption(size))
+
+    async def request_airdrop(self, address: Pubkey, lamports: int) -> None:
+        self.h.airdrop(address, lamports)
+
+    async def warp_time(self, seconds: int) -> int:
+        return int(self.h.warp_seconds(seconds))
 
     async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair], payer: Keypair,
                    lookup_tables: Sequence[AddressLookupTableAccount] = ()) -> Sent:
@@ -103,6 +115,18 @@ class LiteSvmChain:
         res = self.h.send(ixs, signers, payer, lookup_tables=lookup_tables)
         res.raise_for_error()
         return Sent(res.signature, res.events, res.compute_units, res.logs)
+
+
+class RpcMethodError(RuntimeError):
+    """A JSON-RPC error response (``code``, ``message``)."""
+
+    def __init__(self, method: str, code: int, message: str) -> None:
+        super().__init__(f"{method}: {message} ({code})")
+        self.method, self.code, self.message = method, code, message
+
+
+class WarpUnsupported(RuntimeError):
+    """The cluster has no ``iopay_warpTime`` (only ``iopay localnet`` does)."""
 
 
 @dataclass
@@ -136,6 +160,82 @@ class RpcChain:
 
         resp = await self.sender.call("get_balance", address, Commitment(self.commitment))
         return int(resp.value)
+
+    async def get_multiple_accounts(self, addresses: Sequence[Pubkey]) -> List[Optional[Tuple[Pubkey, bytes]]]:
+        """(owner, data) or None per address: ``getMultipleAccounts``, 100 a call."""
+        from solana.rpc.commitment import Commitment
+
+        out: List[Optional[Tuple[Pubkey, bytes]]] = []
+        keys = list(addresses)
+        for i in range(0, len(keys), 100):
+            resp = await self.sender.call("get_multiple_accounts", keys[i:i + 100], Commitment(self.commitment),
+                                          "base64")
+            out += [None if a is None else (a.owner, bytes(a.data)) for a in resp.value]
+        return out
+
+    @property
+    def url(self) -> str:
+        provider = getattr(self.client, "_provider", None)
+        return str(getattr(provider, "endpoint_uri", "") or "")
+
+    async def rent_exempt(self, size: int) -> int:
+        return int((await self.sender.call("get_minimum_balance_for_rent_exemption", size)).value)
+
+    async def request_airdrop(self, address: Pubkey, lamports: int, timeout: float = 30.0) -> Signature:
+        """Ask the cluster's faucet for ``lamports`` and wait until confirmed."""
+        import asyncio
+
+        from solana.rpc.commitment import Commitment
+
+        sig = (await self.sender.call("request_airdrop", address, lamports, Commitment(self.commitment))).value
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            st = (await self.sender.call("get_signature_statuses", [sig])).value[0]
+            if st is not None:
+                if st.err is not None:
+                    raise RuntimeError(f"airdrop {sig} failed: {st.err}")
+                level = str(st.confirmation_status or "").lower()
+                if level.endswith(("confirmed", "finalized")):
+                    return sig
+            await asyncio.sleep(0.1)
+        raise TimeoutError(f"airdrop {sig} not confirmed within {timeout:.0f}s")
+
+    async def raw_request(self, method: str, params: Sequence[Any]) -> Any:
+        """A JSON-RPC call outside solana-py's methods; RPC errors raise
+        :class:`RpcMethodError`."""
+        provider = getattr(self.client, "_provider", None)
+        if provider is None:
+            raise RuntimeError("the RPC client has no HTTP provider")
+        resp = await provider.session.post(provider.endpoint_uri,
+                                           json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
+        resp.raise_for_status()
+        body = resp.json()
+        if "error" in body:
+            err = body["error"] or {}
+            raise RpcMethodError(method, int(err.get("code", 0)), str(err.get("message", "")))
+        return body["result"]
+
+    async def warp_time(self, seconds: int) -> int:
+        """Move the clock forward (``iopay localnet``'s ``iopay_warpTime``)."""
+        try:
+            res = await self.raw_request("iopay_warpTime", [seconds])
+        except RpcMethodError as e:
+            if e.code == -32601:
+                raise WarpUnsupported(f"{self.url or 'this node'} cannot warp time: iopay_warpTime is an "
+                                      f"`iopay localnet` extension") from None
+            raise
+        # Visible at our commitment from the next slot on (the localnet answers each commitment
+        # from its own bank): wait for it, so what follows sees the new time.
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while loop.time() < deadline:
+            if int(await self.raw_request("getSlot", [{"commitment": self.commitment}])) >= int(res.get("slot", 0)):
+                break
+            await asyncio.sleep(0.05)
+        return int(res["unixTimestamp"])
 
     async def get_program_accounts(self, program_id: Pubkey, filters: Sequence[Memcmp]) -> List[Tuple[Pubkey, bytes]]:
         from solana.rpc.commitment import Commitment
@@ -198,6 +298,27 @@ def _b58decode(s: Union[str, bytes]) -> bytes:
     return base58.b58decode(s) if isinstance(s, str) else bytes(s)
 
 
+def register_program(chain: Any, program: Any) -> None:
+    """Make ``chain`` name ``program``'s errors and decode its events if it
+    does not already (an ``RpcChain`` built by hand, without decoders or
+    error tables, would otherwise say ``custom program error 6003`` and
+    return no events). LiteSVM chains decode through their harness."""
+    decoders = getattr(chain, "decoders", None)
+    if isinstance(decoders, list) and not any(getattr(d, "program", None) is not None
+                                              and d.program.program_id == program.program_id for d in decoders):
+        decoders.append(EventDecoder(program))
+    sender = getattr(chain, "sender", None)
+    errors = getattr(sender, "errors", None)
+    tables = getattr(errors, "tables", None)
+    if isinstance(tables, dict) and program.program_id not in tables:
+        errors.add(program.errors)
+    harness = getattr(chain, "h", None)
+    register = getattr(harness, "register", None)
+    known = getattr(harness, "decoders", None)
+    if callable(register) and isinstance(known, dict) and program.program_id not in known:
+        register(program)
+
+
 def rpc_chain(url: str, programs: Sequence[Any], *, send_config: Optional[Any] = None,
               commitment: str = "confirmed", timeout: float = 30.0) -> RpcChain:
     """A :class:`RpcChain` over JSON-RPC at ``url`` that knows ``programs``
@@ -214,8 +335,14 @@ def rpc_chain(url: str, programs: Sequence[Any], *, send_config: Optional[Any] =
     from iopay.core.errors import ErrorRegistry
     from iopay.core.tx import SendConfig, TransactionSender
 
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ValueError(f"url must be an http(s) JSON-RPC URL, got {url!r}")
+    if not isinstance(url, str):
+        raise TypeError(f"url must be a string, got {type(url).__name__}")
+    if not url.startswith(("http://", "https://")):
+        host, sep, port = url.rpartition(":")
+        if sep and host and "/" not in host and port.isdigit():
+            url = f"http://{url}"
+        else:
+            raise ValueError(f"url must be an http(s) JSON-RPC URL or HOST:PORT, got {url!r}")
     client = AsyncClient(url, timeout=timeout)
     errors = ErrorRegistry()
     for program in programs:

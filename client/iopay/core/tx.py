@@ -74,6 +74,17 @@ class RpcRetriesExhausted(ConnectionError):
     pass
 
 
+class DryRun(Exception):
+    """``SendConfig(dry_run=True)``: the transaction was simulated and not
+    sent. Carries what the simulation reported."""
+
+    def __init__(self, units: Optional[int], logs: Sequence[str], fee_payer: Pubkey, cu_limit: int,
+                 priority_fee: int, size: int) -> None:
+        super().__init__(f"dry run: simulation succeeded ({units} compute units); nothing sent")
+        self.units, self.logs, self.fee_payer = units, list(logs), fee_payer
+        self.cu_limit, self.priority_fee, self.size = cu_limit, priority_fee, size
+
+
 class RpcClient(Protocol):
     """The subset of ``solana.rpc.async_api.AsyncClient`` used here."""
 
@@ -103,6 +114,8 @@ class SendConfig:
     backoff_base: float = 0.25
     backoff_max: float = 8.0
     simulate: bool = True
+    #: simulate, then raise :class:`DryRun` instead of sending
+    dry_run: bool = False
 
 
 @dataclass
@@ -301,6 +314,10 @@ class TransactionSender:
             if units:
                 # The budget instructions themselves cost CUs too (in the probe).
                 cu_limit = min(MAX_COMPUTE_UNITS, math.ceil(units * cfg.cu_margin) + cfg.cu_headroom)
+            if cfg.dry_run:
+                raise DryRun(units, sim.logs or [], payer.pubkey(), cu_limit, price, len(bytes(probe)))
+        elif cfg.dry_run:
+            raise ValueError("dry_run needs simulate=True")
 
         sent: List[Signature] = []
         renewals = 0

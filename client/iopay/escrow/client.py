@@ -43,13 +43,14 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 
 from iopay.core import spl
-from iopay.core.chain import CLOCK_SYSVAR, CLOCK_UNIX_TS_OFFSET, Chain, LiteSvmChain, RpcChain, Sent, rpc_chain
+from iopay.core.chain import (CLOCK_SYSVAR, CLOCK_UNIX_TS_OFFSET, Chain, LiteSvmChain, RpcChain, Sent, register_program,
+                              rpc_chain)
 from iopay.escrow.state import (DEFAULT_MAX_PAYEES, JobView, MarketView, PriceFeedView, SlotDue,
                                 due_slots, is_closable, job_filters, plan_settlements)
 from iopay.core.events import DecodedEvent, EventDecoder
 from iopay.core.idl import ProgramIdl
-from iopay.escrow.program import (DEFAULT_ACCEPT_WINDOW, IDL_NAME, U64_MAX, JobEscrow, WorkerTerms, booking_cost,
-                                  check_price, usd_to_tokens)
+from iopay.escrow.program import (DEFAULT_ACCEPT_WINDOW, IDL_NAME, MAX_ACCEPT_WINDOW, U64_MAX, JobEscrow, WorkerTerms,
+                                  booking_cost, check_price, usd_to_tokens)
 
 #: Default tolerance of a USD-priced open between the quote and the price
 #: the program converts with: 1%.
@@ -100,6 +101,57 @@ def associated_token_account(wallet: Pubkey, mint: Pubkey) -> Pubkey:
     return spl.associated_token_address(wallet, mint)
 
 
+# -- argument checks (plain ValueError/TypeError before anything is encoded) --------------
+
+U64_MAX = 2**64 - 1
+U32_MAX = 2**32 - 1
+
+
+def _keypair(v: Any, what: str) -> Keypair:
+    if not isinstance(v, Keypair):
+        raise TypeError(f"{what} must be a solders Keypair, got {type(v).__name__}")
+    return v
+
+
+def _pubkey(v: Any, what: str) -> Pubkey:
+    if isinstance(v, Keypair):
+        raise TypeError(f"{what} must be a Pubkey, got a Keypair (use .pubkey())")
+    if not isinstance(v, Pubkey):
+        raise TypeError(f"{what} must be a solders Pubkey, got {type(v).__name__}")
+    return v
+
+
+def _int(v: Any, what: str, lo: int, hi: int) -> int:
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise TypeError(f"{what} must be an int, got {type(v).__name__}")
+    if not lo <= v <= hi:
+        raise ValueError(f"{what} must be in {lo}..{hi}, got {v}")
+    return v
+
+
+def check_workers(workers: Any) -> List[Tuple[Pubkey, int]]:
+    """(wallet, rate) pairs or :class:`WorkerTerms`; at least one, rates 1..u64."""
+    if isinstance(workers, (str, bytes)) or not isinstance(workers, Sequence):
+        raise TypeError(f"workers must be a list of (wallet, rate) pairs, got {type(workers).__name__}")
+    if not workers:
+        raise ValueError("workers must not be empty")
+    out = []
+    for i, w in enumerate(workers):
+        if isinstance(w, WorkerTerms):
+            wallet, rate = w.worker, w.rate_per_hour
+        elif isinstance(w, tuple) and len(w) == 2:
+            wallet, rate = w
+        else:
+            raise TypeError(f"workers[{i}] must be a (wallet, rate) pair or WorkerTerms, got {type(w).__name__}")
+        out.append((_pubkey(wallet, f"workers[{i}] wallet"), _int(rate, f"workers[{i}] rate", 1, U64_MAX)))
+    return out
+
+
+def _is_fee_payer_unfunded(e: BaseException) -> bool:
+    text = str(e)
+    return "AccountNotFound" in text or "InsufficientFundsForFee" in text or "insufficient funds for fee" in text
+
+
 # -- the client ----------------------------------------------------------------------------
 
 class EscrowClient:
@@ -112,11 +164,15 @@ class EscrowClient:
 
     def __init__(self, chain: Chain, payer: Keypair, program: Optional[ProgramIdl] = None,
                  token_account_of: TokenAccountOf = associated_token_account) -> None:
+        _keypair(payer, "payer")
+        if program is not None and not isinstance(program, ProgramIdl):
+            raise TypeError(f"program must be a ProgramIdl, got {type(program).__name__}")
         self.chain = chain
         self.payer = payer
         self.program = program or ProgramIdl.load(IDL_NAME)
         self.esc = JobEscrow(self.program)
         self.token_account_of = token_account_of
+        register_program(chain, self.program)
 
     @classmethod
     def connect(cls, url: str, payer: Keypair, *, program: Optional[ProgramIdl] = None,
@@ -159,10 +215,12 @@ class EscrowClient:
         return data
 
     async def market(self, mint: Pubkey) -> MarketView:
+        _pubkey(mint, "mint")
         addr = self.esc.market_address(mint)
         return MarketView.decode(self.program, addr, await self._data(addr, "market"))
 
     async def job(self, job: Pubkey) -> JobView:
+        _pubkey(job, "job")
         return JobView.decode(self.program, job, await self._data(job, "job"))
 
     async def price_feed(self, mint: Pubkey) -> Optional[PriceFeedView]:
@@ -222,7 +280,17 @@ class EscrowClient:
     # -- job lifecycle ----------------------------------------------------------------------
 
     async def _send(self, ixs: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> Sent:
-        return await self.chain.send(ixs, signers, self.payer)
+        try:
+            return await self.chain.send(ixs, signers, self.payer)
+        except Exception as e:
+            # A fee payer without SOL: the same message the CLI gives, not AccountNotFound.
+            if _is_fee_payer_unfunded(e):
+                get_lamports = getattr(self.chain, "get_lamports", None)
+                if get_lamports is not None and await get_lamports(self.payer.pubkey()) < 1_000_000:
+                    from iopay.core.wallet import require_sol
+
+                    await require_sol(self.chain, self.payer.pubkey(), 1_000_000, "paying transaction fees")
+            raise
 
     async def open_job(self, customer: Keypair, mint: Pubkey, workers: Sequence[Worker], hours: int, *,
                        job_id: Optional[int] = None, usd: bool = False,
@@ -233,11 +301,19 @@ class EscrowClient:
         with ``usd``). ``job_id`` defaults to a random 63-bit id.
         ``max_total`` defaults to the quote's total, plus ``slippage_bps``
         for a USD-priced job (exact for a token-priced one)."""
+        _keypair(customer, "customer")
+        _pubkey(mint, "mint")
+        workers = check_workers(workers)
+        _int(hours, "hours", 1, U32_MAX)
+        jid = secrets.randbits(63) if job_id is None else _int(job_id, "job_id", 0, U64_MAX)
+        if customer_token is not None:
+            _pubkey(customer_token, "customer_token")
+        _int(accept_window, "accept_window", 1, MAX_ACCEPT_WINDOW)
         if max_total is None:
-            rates = [w.rate_per_hour if isinstance(w, WorkerTerms) else w[1] for w in workers]
-            quote = await self.quote_open(mint, rates, hours, usd=usd)
+            _int(slippage_bps, "slippage_bps", 0, 10_000)
+            quote = await self.quote_open(mint, [r for _, r in workers], hours, usd=usd)
             max_total = quote.max_total(slippage_bps if usd else 0)
-        jid = secrets.randbits(63) if job_id is None else job_id
+        _int(max_total, "max_total", 0, U64_MAX)
         ctok = customer_token or self.token_account_of(customer.pubkey(), mint)
         ix = self.esc.open_job(customer=customer.pubkey(), mint=mint, customer_token=ctok, job_id=jid,
                                hours=hours, workers=workers, usd=usd, max_total=max_total,
@@ -247,6 +323,8 @@ class EscrowClient:
         return OpenedJob(a.job, a.vault, jid, sent)
 
     async def accept(self, worker: Keypair, job: Pubkey) -> Sent:
+        _keypair(worker, "worker")
+        _pubkey(job, "job")
         return await self._send([self.esc.accept(worker=worker.pubkey(), job=job)], [worker])
 
     def settle_instructions(self, job: JobView, market: MarketView, now: int,
@@ -288,6 +366,10 @@ class EscrowClient:
     async def extend(self, customer: Keypair, job: Pubkey, hours: int, customer_token: Optional[Pubkey] = None,
                      slots: Sequence[int] = ()) -> Sent:
         """``hours`` more for the named ``slots``, or every slot still running."""
+        _keypair(customer, "customer")
+        _int(hours, "hours", 1, U32_MAX)
+        for i in slots:
+            _int(i, "slot", 0, 255)
         view = await self.job(job)
         market = await self._market_at(view.market)
         ctok = customer_token or self.token_account_of(customer.pubkey(), market.mint)
@@ -295,6 +377,7 @@ class EscrowClient:
                                                  customer_token=ctok, hours=hours, slots=slots)], [customer])
 
     async def quit(self, worker: Keypair, job: Pubkey, worker_token: Optional[Pubkey] = None) -> Sent:
+        _keypair(worker, "worker")
         view = await self.job(job)
         market = await self._market_at(view.market)
         return await self._send([self.esc.quit(
@@ -308,6 +391,9 @@ class EscrowClient:
         """Release one slot (pro rata, rounded up for the worker; a pending
         slot only after the accept deadline); with ``pay`` its earned pay is
         sent to the worker's token account in the same instruction."""
+        _keypair(customer, "customer")
+        _pubkey(job, "job")
+        _int(slot, "slot", 0, 255)
         view = await self.job(job)
         if not isinstance(slot, int) or not 0 <= slot < len(view.workers):
             raise ValueError(f"slot must be 0..{len(view.workers) - 1}")
@@ -323,6 +409,7 @@ class EscrowClient:
         up to ``max_payees`` workers in the same instruction (the rest stay
         owed for ``settle``); with ``close``, also close the job in the same
         transaction when nothing is left owed."""
+        _keypair(customer, "customer")
         view = await self.job(job)
         market = await self._market_at(view.market)
         ts = await self.now()
@@ -338,6 +425,7 @@ class EscrowClient:
         return await self._send(ixs, [customer])
 
     async def cancel(self, customer: Keypair, job: Pubkey, customer_token: Optional[Pubkey] = None) -> Sent:
+        _keypair(customer, "customer")
         view = await self.job(job)
         market = await self._market_at(view.market)
         ctok = customer_token or self.token_account_of(customer.pubkey(), market.mint)
@@ -345,6 +433,7 @@ class EscrowClient:
                                 [customer])
 
     async def close_job(self, customer: Keypair, job: Pubkey, customer_token: Optional[Pubkey] = None) -> Sent:
+        _keypair(customer, "customer")
         view = await self.job(job)
         if not is_closable(view):
             from iopay.core.errors import error_class
@@ -361,6 +450,9 @@ class EscrowClient:
     async def sweep_fees(self, mint: Pubkey, job: Optional[Pubkey] = None) -> Sent:
         """Move accrued fees to the market treasury (permissionless): the fee
         vault's, and ``job``'s when given."""
+        _pubkey(mint, "mint")
+        if job is not None:
+            _pubkey(job, "job")
         market = await self.market(mint)
         return await self._send([self.esc.sweep_fees(mint=mint, treasury=market.treasury, job=job)])
 
@@ -389,6 +481,9 @@ class EscrowClient:
                                                                 new_authority=new_authority)], [authority])
 
     async def accept_market_authority(self, new_authority: Keypair, mint: Pubkey) -> Sent:
+        """The proposed authority takes over (second step of the hand-over)."""
+        _keypair(new_authority, "new_authority")
+        _pubkey(mint, "mint")
         return await self._send([self.esc.accept_market_authority(new_authority=new_authority.pubkey(), mint=mint)],
                                 [new_authority])
 

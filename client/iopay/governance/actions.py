@@ -9,7 +9,7 @@ change it.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from solders.instruction import Instruction
 from solders.pubkey import Pubkey
@@ -83,16 +83,21 @@ def _fmt(v: Any) -> str:
         return "0x" + bytes(v).hex()
     if isinstance(v, list):
         return "[" + ", ".join(_fmt(x) for x in v) + "]"
-    if hasattr(v, "__dict__") and not isinstance(v, Pubkey):
-        return "{" + ", ".join(f"{k}={_fmt(x)}" for k, x in vars(v).items() if not k.startswith("_")) + "}"
+    if isinstance(v, Mapping) or (hasattr(v, "__dict__") and not isinstance(v, Pubkey)):
+        return "{" + ", ".join(f"{k}={_fmt(x)}" for k, x in _items(v) if not str(k).startswith("_")) + "}"
     return str(v)
+
+
+def _items(data: Any) -> list:
+    if isinstance(data, Mapping):  # anchorpy's decoded args (construct Container)
+        return list(data.items())
+    return list(vars(data).items()) if hasattr(data, "__dict__") else []
 
 
 def _args(data: Any) -> str:
     if data is None:
         return ""
-    items = vars(data).items() if hasattr(data, "__dict__") else getattr(data, "items", lambda: [])()
-    return ", ".join(f"{k}={_fmt(v)}" for k, v in items if not k.startswith("_"))
+    return ", ".join(f"{k}={_fmt(v)}" for k, v in _items(data) if not str(k).startswith("_"))
 
 
 def describe_instruction(ix: Any, escrow: Any = None) -> str:

@@ -30,7 +30,7 @@ requestAirdrop, sendTransaction, simulateTransaction; batches of any of them.
 Websocket (``pubsub.py``): account/program/signature/logs/slot/root
 ``Subscribe`` and ``Unsubscribe``.
 
-Extra method (not in Agave):
+Extra methods (not in Agave):
 
 ``iopay_warpTime``
     params ``[seconds]`` or ``[{"seconds": N}]``: moves the Clock's
@@ -38,8 +38,35 @@ Extra method (not in Agave):
     make job hours elapse for payout tests. Returns
     ``{"unixTimestamp", "slot", "timeOffset"}``. Persisted in the ledger.
 
-Known differences from Agave: reads at any commitment return the latest
-(processed) account state (``context.slot`` is the commitment's slot);
+Commitment: every read, blockhash and simulation answers from the bank of
+its commitment (default ``finalized``, as Agave): what a transaction wrote
+at ``processed`` (accounts, balances, program/token accounts, lookup
+tables) and the blockhash of the current slot are not visible at
+``confirmed`` until the next slot, nor at ``finalized`` for
+``--finality-depth`` slots; sendTransaction's preflight runs at
+``preflightCommitment`` (default ``finalized``), so a blockhash fetched at
+``processed`` fails it with ``BlockhashNotFound`` until it is confirmed.
+Account and program notifications carry the state of the subscription's
+commitment.
+
+``iopay_dropWebsockets``
+    params ``[]`` or ``[{"refuseSeconds": N}]``: closes every websocket
+    connection (code 1001) and refuses new ones for N seconds (code 1013),
+    a network cut for tests of clients that must resubscribe. Returns
+    ``{"closed", "refuseSeconds"}``.
+
+``iopay_rpcStats``
+    no params: ``{"calls": {method: count}}`` of the HTTP JSON-RPC calls
+    served since start (benchmarks count a client's calls with it).
+
+``--account-dir DIR`` loads every ``DIR/*.json`` account (the format
+``solana account --output json`` writes and solana-test-validator's
+``--account-dir`` reads) at genesis of a fresh ledger.
+
+Known differences from Agave: the state replayed from the ledger at start
+(and the programs loaded at start) is at every commitment at once; a
+simulation in an older bank sees the latest Clock and the latest state of
+the programs it calls; ``getTransactionCount`` counts to the latest slot;
 ``getSignatureStatuses`` without ``searchTransactionHistory`` sees the last
 300 slots; no blocks API (getBlock/getBlocks), no vote/stake accounts, no
 leader schedule; address lookup tables are resolved for execution and

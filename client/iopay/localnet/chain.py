@@ -12,6 +12,11 @@ has:
   (LiteSVM's own check is off) or when it uses a durable nonce;
 * **commitment**: a transaction processed in slot ``s`` is ``confirmed`` once
   the chain reaches ``s + 1`` and ``finalized`` at ``s + finality_depth``;
+  reads, blockhashes and simulations at a commitment see the state of that
+  commitment's slot (``account_at``): every slot keeps the pre-state of the
+  accounts it changed (an undo map, the last ``finality_depth`` slots), so
+  the state at slot ``c`` is the latest state with the undo maps of the
+  slots after ``c`` applied;
 * **account index**: every account a transaction touches (all message keys,
   read back after execution), airdrops and loaded programs, by owner, so
   ``getProgramAccounts`` works; closed (zero-lamport) accounts leave it;
@@ -69,6 +74,7 @@ ALT_META_LEN = 56
 NONCE_ACCOUNT_LEN = 80
 
 COMMITMENTS = ("processed", "confirmed", "finalized")
+CLOCK_SYSVAR = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
 
 
 def normalize_commitment(c: Optional[str]) -> str:
@@ -242,6 +248,8 @@ class Chain:
         self.prio_fees: Deque[Tuple[int, int, Dict[Pubkey, int]]] = deque(maxlen=MAX_PROCESSING_AGE)
         self.listeners: List[Listener] = []
         self.journal: Optional[Journal] = None
+        #: slot -> {address: the account before that slot changed it (None: absent)}
+        self.undo: "OrderedDict[int, Dict[Pubkey, Optional[Account]]]" = OrderedDict()
         self._enter_slot(slot)
 
     # -- clock and slots -----------------------------------------------------
@@ -251,6 +259,8 @@ class Chain:
 
     def _enter_slot(self, slot: int) -> None:
         self.slot = slot
+        while self.undo and next(iter(self.undo)) <= slot - self.finality_depth:
+            self.undo.popitem(last=False)
         bh = blockhash_of_slot(self.genesis_hash, slot)
         self.blockhashes[bh] = slot
         while len(self.blockhashes) > STATUS_CACHE_SLOTS:
@@ -259,6 +269,7 @@ class Chain:
         self.svm.expire_blockhash()  # durable nonces advance once per slot
 
     def _set_clock(self) -> None:
+        self._remember(CLOCK_SYSVAR, self.svm.get_account(CLOCK_SYSVAR))
         c = self.svm.get_clock()
         epoch = self.epoch_schedule.get_epoch(self.slot)
         c.slot = self.slot
@@ -330,15 +341,22 @@ class Chain:
             s = self.slot
         return self.blockhash_at(s), s + MAX_PROCESSING_AGE
 
-    def last_valid_block_height(self, blockhash: Hash) -> Optional[int]:
+    def last_valid_block_height(self, blockhash: Hash, at: Optional[int] = None) -> Optional[int]:
+        """The blockhash's last valid block height, if the bank of slot ``at``
+        (default: the latest) knows it: a blockhash of a later slot is not
+        known there (``BlockhashNotFound`` at that commitment)."""
         s = self.blockhashes.get(blockhash)
-        return None if s is None else s + MAX_PROCESSING_AGE
+        if s is None or (at is not None and s > at):
+            return None
+        return s + MAX_PROCESSING_AGE
 
-    def blockhash_valid(self, blockhash: Hash) -> bool:
-        lv = self.last_valid_block_height(blockhash)
-        return lv is not None and self.block_height <= lv
+    def blockhash_valid(self, blockhash: Hash, at: Optional[int] = None) -> bool:
+        """Valid in the bank of slot ``at`` (default: the latest)."""
+        lv = self.last_valid_block_height(blockhash, at)
+        height = self.block_height if at is None else min(at, self.block_height)
+        return lv is not None and height <= lv
 
-    def _nonce_ok(self, tx: VersionedTransaction) -> bool:
+    def _nonce_ok(self, tx: VersionedTransaction, at: Optional[int] = None) -> bool:
         msg = tx.message
         if not msg.instructions:
             return False
@@ -347,7 +365,7 @@ class Chain:
         if keys[ci.program_id_index] != SYSTEM_PROGRAM_ID or bytes(ci.data)[:4] != b"\x04\x00\x00\x00" \
                 or not ci.accounts:
             return False
-        acc = self.svm.get_account(keys[ci.accounts[0]])
+        acc = self.get_account(keys[ci.accounts[0]], at)
         if acc is None or acc.owner != SYSTEM_PROGRAM_ID or len(acc.data) != NONCE_ACCOUNT_LEN:
             return False
         data = bytes(acc.data)
@@ -355,9 +373,23 @@ class Chain:
 
     # -- accounts ---------------------------------------------------------------
 
-    def get_account(self, address: Pubkey) -> Optional[Account]:
+    def get_account(self, address: Pubkey, at: Optional[int] = None) -> Optional[Account]:
+        """The account in the bank of slot ``at`` (default: the latest)."""
+        if at is not None and at < self.slot:
+            for s, changes in self.undo.items():
+                if s > at and address in changes:
+                    acc = changes[address]
+                    return acc if account_is_live(acc) else None
         acc = self.svm.get_account(address)
         return acc if account_is_live(acc) else None
+
+    def _remember(self, address: Pubkey, before: Optional[Account]) -> None:
+        """Keep the state of ``address`` before the current slot changed it."""
+        changes = self.undo.get(self.slot)
+        if changes is None:
+            changes = self.undo[self.slot] = {}
+        if address not in changes:
+            changes[address] = before if account_is_live(before) else None
 
     def _index(self, address: Pubkey, acc: Optional[Account]) -> None:
         old = self.owner_of.pop(address, None)
@@ -379,15 +411,32 @@ class Chain:
 
     def set_account(self, address: Pubkey, acc: Account, journal: bool = True) -> None:
         """Write an account outside a transaction (genesis, programs, faucet)."""
+        self._remember(address, self.svm.get_account(address))
         self.svm.set_account(address, acc)
         self._index(address, acc)
         if journal and self.journal is not None:
             self.journal.append({"t": "accounts", "slot": self.slot, "accounts": {str(address): encode_account(acc)}})
 
-    def program_accounts(self, owner: Pubkey) -> List[Tuple[Pubkey, Account]]:
+    def set_accounts(self, accounts: Dict[Pubkey, Account]) -> None:
+        """Many accounts at once outside a transaction (genesis): one journal entry."""
+        for address, acc in accounts.items():
+            self._remember(address, self.svm.get_account(address))
+            self.svm.set_account(address, acc)
+            self._index(address, acc)
+        if self.journal is not None and accounts:
+            self.journal.append({"t": "accounts", "slot": self.slot,
+                                 "accounts": {str(k): encode_account(v) for k, v in accounts.items()}})
+
+    def program_accounts(self, owner: Pubkey, at: Optional[int] = None) -> List[Tuple[Pubkey, Account]]:
+        """The accounts ``owner`` owns in the bank of slot ``at`` (default: the latest)."""
+        candidates: Set[Pubkey] = set(self.by_owner.get(owner, ()))
+        if at is not None and at < self.slot:
+            for s, changes in self.undo.items():
+                if s > at:
+                    candidates.update(changes)
         out: List[Tuple[Pubkey, Account]] = []
-        for a in sorted(self.by_owner.get(owner, ()), key=bytes):
-            acc = self.get_account(a)
+        for a in sorted(candidates, key=bytes):
+            acc = self.get_account(a, at)
             if acc is not None and acc.owner == owner:
                 out.append((a, acc))
         return out
@@ -395,11 +444,20 @@ class Chain:
     def mint_lookup(self, mint: Pubkey) -> Optional[Account]:
         return self.get_account(mint)
 
+    def changed_since(self, at: int) -> Set[Pubkey]:
+        """Accounts whose state in the latest bank differs from slot ``at``'s (a superset)."""
+        out: Set[Pubkey] = set()
+        for s, changes in self.undo.items():
+            if s > at:
+                out.update(changes)
+        return out
+
     # -- transactions ---------------------------------------------------------
 
-    def message_keys(self, tx: VersionedTransaction) -> Tuple[List[Pubkey], Dict[str, List[str]]]:
+    def message_keys(self, tx: VersionedTransaction,
+                     at: Optional[int] = None) -> Tuple[List[Pubkey], Dict[str, List[str]]]:
         """All account keys (static, then loaded writable, then loaded
-        read-only) and the loaded addresses."""
+        read-only) and the loaded addresses (tables as of slot ``at``)."""
         msg = tx.message
         keys = list(msg.account_keys)
         loaded: Dict[str, List[str]] = {"writable": [], "readonly": []}
@@ -407,7 +465,7 @@ class Chain:
             w: List[Pubkey] = []
             r: List[Pubkey] = []
             for lut in msg.address_table_lookups:
-                acc = self.svm.get_account(lut.account_key)
+                acc = self.get_account(lut.account_key, at)
                 if acc is None or len(acc.data) < ALT_META_LEN:
                     raise TxRejected("AddressLookupTableNotFound")
                 data = bytes(acc.data)
@@ -421,36 +479,52 @@ class Chain:
             loaded = {"writable": [str(k) for k in w], "readonly": [str(k) for k in r]}
         return keys, loaded
 
-    def check_age_and_status(self, tx: VersionedTransaction) -> None:
+    def check_age_and_status(self, tx: VersionedTransaction, at: Optional[int] = None) -> None:
         """Raise :class:`TxRejected` for an unknown/expired blockhash or a
-        signature already processed (what a bank checks before loading)."""
-        if not (self.blockhash_valid(tx.message.recent_blockhash) or self._nonce_ok(tx)):
+        signature already processed (what the bank of slot ``at``, default
+        the latest, checks before loading)."""
+        if not (self.blockhash_valid(tx.message.recent_blockhash, at) or self._nonce_ok(tx, at)):
             raise TxRejected("BlockhashNotFound")
         if str(tx.signatures[0]) in self.txs:
             raise TxRejected("AlreadyProcessed")
 
-    def _check_fee_payer(self, tx: VersionedTransaction) -> Tuple[int, int]:
+    def _check_fee_payer(self, tx: VersionedTransaction, at: Optional[int] = None) -> Tuple[int, int]:
         base, prio = message_fee(tx.message)
-        payer = self.svm.get_account(tx.message.account_keys[0])
+        payer = self.get_account(tx.message.account_keys[0], at)
         if payer is None or payer.lamports == 0:
             raise TxRejected("AccountNotFound")
         if payer.lamports < base + prio:
             raise TxRejected("InsufficientFundsForFee")
         return base, prio
 
-    def simulate(self, tx: VersionedTransaction, *, sig_verify: bool, check_age: bool = True) -> SimResult:
+    def simulate(self, tx: VersionedTransaction, *, sig_verify: bool, check_age: bool = True,
+                 at: Optional[int] = None) -> SimResult:
+        """Run ``tx`` without committing it, in the bank of slot ``at``
+        (default: the latest): its blockhash, fee payer, lookup tables and
+        accounts as of that slot."""
         try:
             if check_age:
-                self.check_age_and_status(tx)
-            self._check_fee_payer(tx)
-            self.message_keys(tx)
+                self.check_age_and_status(tx, at)
+            self._check_fee_payer(tx, at)
+            keys, _ = self.message_keys(tx, at)
         except TxRejected as e:
             return SimResult(e.err, [], 0, None, [])
+        # Older bank: put the transaction's accounts back to that slot's state for the run.
+        restore: Dict[Pubkey, Optional[Account]] = {}
+        if at is not None and at < self.slot:
+            changed = self.changed_since(at)
+            for k in dict.fromkeys(keys):
+                if k in changed:
+                    restore[k] = self.svm.get_account(k)
+                    old = self.get_account(k, at)
+                    self.svm.set_account(k, old if old is not None else Account(0, b"", SYSTEM_PROGRAM_ID))
         self.svm.with_sigverify(sig_verify)
         try:
             res = self.svm.simulate_transaction(tx)
         finally:
             self.svm.with_sigverify(True)
+            for k, acc in restore.items():
+                self.svm.set_account(k, acc if acc is not None else Account(0, b"", SYSTEM_PROGRAM_ID))
         if isinstance(res, FailedTransactionMetadata):
             meta = res.meta()
             err = codec.tx_err_json(res.err())
@@ -486,6 +560,7 @@ class Chain:
         for k, a, b in zip(keys, pre, post):
             if not _same(a, b):
                 changed[k] = b if account_is_live(b) else None
+                self._remember(k, a)
         self.seq += 1
         rec = TxRecord(
             signature=str(tx.signatures[0]), slot=self.slot, block_time=self.slot_times.get(self.slot, self.unix_timestamp()),
@@ -571,6 +646,11 @@ class Chain:
         slot = entry.get("slot") if t != "tx" else entry["rec"]["slot"]
         if isinstance(slot, int) and slot > self.slot:
             self._enter_slot(slot)
+
+    def root_everything(self) -> None:
+        """Make the current state the state of every commitment (start-up:
+        genesis accounts and programs loaded at start are rooted)."""
+        self.undo.clear()
 
     # -- faucet -----------------------------------------------------------------
 

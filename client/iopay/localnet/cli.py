@@ -29,6 +29,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(default: LEDGER/upgrade-authority-keypair.json, created on first start)")
     p.add_argument("--no-workspace-programs", action="store_true",
                    help="do not load target/deploy/*.so (loaded by default at their keypair/IDL address)")
+    p.add_argument("--account-dir", type=Path, action="append", default=[], metavar="DIR",
+                   help="load every DIR/*.json account (solana-test-validator's --account-dir format: "
+                        "{\"pubkey\", \"account\": {lamports, data: [base64, \"base64\"], owner, executable, "
+                        "rentEpoch}}) at genesis (a fresh ledger); repeatable")
     p.add_argument("--faucet-sol", type=int, default=1_000_000, metavar="SOL",
                    help="faucet balance at genesis (default 1000000)")
     p.add_argument("--slot-time", type=int, default=400, metavar="MS", help="slot duration (default 400 ms)")
@@ -66,6 +70,9 @@ def options_from_args(args: argparse.Namespace) -> "object":
     for spec in programs:
         if not spec.path.is_file():
             raise SystemExit(f"error: program file not found: {spec.path}")
+    for d in args.account_dir:
+        if not d.is_dir():
+            raise SystemExit(f"error: --account-dir: not a directory: {d}")
     if args.slot_time < 10:
         raise SystemExit("error: --slot-time must be at least 10 ms")
     return Options(
@@ -73,6 +80,7 @@ def options_from_args(args: argparse.Namespace) -> "object":
         programs=programs, workspace_programs=not args.no_workspace_programs,
         upgrade_authority=args.upgrade_authority, faucet_sol=args.faucet_sol,
         slot_time=args.slot_time / 1000.0, finality_depth=max(1, args.finality_depth), quiet=args.quiet,
+        account_dirs=list(args.account_dir),
     )
 
 

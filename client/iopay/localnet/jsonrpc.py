@@ -71,6 +71,8 @@ class Dispatcher:
     def __init__(self, methods: Optional[Dict[str, Method]] = None, max_batch: int = 1000) -> None:
         self.methods: Dict[str, Method] = dict(methods or {})
         self.max_batch = max_batch
+        #: calls per method name (``iopay_rpcStats``)
+        self.calls: Dict[str, int] = {}
 
     def call_one(self, req: Any) -> Optional[Dict[str, Any]]:
         if not isinstance(req, dict):
@@ -89,6 +91,8 @@ class Dispatcher:
             resp = error_response(RpcError.invalid_params("Invalid params: expected an array"), id_)
             return None if is_notification else resp
         fn = self.methods.get(req["method"])
+        if fn is not None:
+            self.calls[req["method"]] = self.calls.get(req["method"], 0) + 1
         try:
             if fn is None:
                 raise RpcError(METHOD_NOT_FOUND, "Method not found")

@@ -1,9 +1,16 @@
 """The JSON-RPC methods (HTTP), with Agave's parameters, shapes and errors.
 
-Reads return the latest (processed) state whatever the commitment; the
-``context.slot`` is the slot of the requested commitment. Methods that Agave
-refuses below ``confirmed`` (getTransaction, getSignaturesForAddress) refuse
-it here too, and they only see transactions that reached the commitment.
+Reads answer from the bank of the requested commitment (default
+``finalized``, as Agave): accounts, balances, program and token accounts,
+blockhashes (getLatestBlockhash, isBlockhashValid, getFeeForMessage), and
+simulations (simulateTransaction at ``commitment``, sendTransaction's
+preflight at ``preflightCommitment``) see that slot's state, so a blockhash
+or an account written at ``processed`` is unknown at ``confirmed`` until the
+next slot and at ``finalized`` for ``finality_depth`` slots. Methods that
+Agave refuses below ``confirmed`` (getTransaction, getSignaturesForAddress)
+refuse it here too, and they only see transactions that reached the
+commitment. getSignatureStatuses takes no commitment (Agave reads the
+processed bank) and reports each one's ``confirmationStatus``.
 """
 
 from __future__ import annotations
@@ -145,9 +152,10 @@ class RpcMethods:
     def _with_ctx(self, slot: int, value: Any) -> Dict[str, Any]:
         return {"context": self.ctx(slot), "value": value}
 
-    def _account(self, pk: Pubkey, cfg: Dict[str, Any], default_enc: str = "binary") -> Optional[Dict[str, Any]]:
+    def _account(self, pk: Pubkey, cfg: Dict[str, Any], at: int,
+                 default_enc: str = "binary") -> Optional[Dict[str, Any]]:
         enc = codec.check_encoding(cfg.get("encoding"), default_enc)
-        acc = self.chain.get_account(pk)
+        acc = self.chain.get_account(pk, at)
         if acc is None:
             return None
         return codec.ui_account(acc, enc, codec.parse_data_slice(cfg), self.chain.mint_lookup)
@@ -246,7 +254,7 @@ class RpcMethods:
             bh = None
         if bh is None:
             raise RpcError.invalid_params("Invalid param: Invalid")
-        return self._with_ctx(slot, self.chain.blockhash_valid(bh))
+        return self._with_ctx(slot, self.chain.blockhash_valid(bh, slot))
 
     def rpc_getFeeForMessage(self, p: List[Any]) -> Dict[str, Any]:
         data = arg(p, 0, "message")
@@ -256,7 +264,7 @@ class RpcMethods:
             msg = from_bytes_versioned(raw)
         except Exception as e:  # noqa: BLE001
             raise RpcError.invalid_params(f"invalid message: {e}") from None
-        if not self.chain.blockhash_valid(msg.recent_blockhash):
+        if not self.chain.blockhash_valid(msg.recent_blockhash, slot):
             return self._with_ctx(slot, None)
         base, prio = message_fee(msg)
         return self._with_ctx(slot, base + prio)
@@ -282,7 +290,7 @@ class RpcMethods:
         pk = pubkey(arg(p, 0, "pubkey"))
         cfg = cfg_of(p, 1)
         slot = self._slot(cfg)
-        return self._with_ctx(slot, self._account(pk, cfg))
+        return self._with_ctx(slot, self._account(pk, cfg, slot))
 
     def rpc_getMultipleAccounts(self, p: List[Any]) -> Dict[str, Any]:
         keys = arg(p, 0, "pubkeys")
@@ -293,12 +301,12 @@ class RpcMethods:
         pks = [pubkey(k) for k in keys]
         cfg = cfg_of(p, 1)
         slot = self._slot(cfg)
-        return self._with_ctx(slot, [self._account(k, cfg, "base64") for k in pks])
+        return self._with_ctx(slot, [self._account(k, cfg, slot, "base64") for k in pks])
 
     def rpc_getBalance(self, p: List[Any]) -> Dict[str, Any]:
         pk = pubkey(arg(p, 0, "pubkey"))
         slot = self._slot(cfg_of(p, 1))
-        acc = self.chain.get_account(pk)
+        acc = self.chain.get_account(pk, slot)
         return self._with_ctx(slot, acc.lamports if acc else 0)
 
     def rpc_getProgramAccounts(self, p: List[Any]) -> Any:
@@ -309,15 +317,15 @@ class RpcMethods:
         ds = codec.parse_data_slice(cfg)
         filters = codec.parse_filters(cfg.get("filters"))
         out = []
-        for pk, acc in self.chain.program_accounts(program):
+        for pk, acc in self.chain.program_accounts(program, slot):
             if all(f(acc) for f in filters):
                 out.append({"pubkey": str(pk), "account": codec.ui_account(acc, enc, ds, self.chain.mint_lookup)})
         return self._with_ctx(slot, out) if cfg.get("withContext") else out
 
     # -- SPL token ----------------------------------------------------------------
 
-    def _token_account(self, pk: Pubkey) -> Tuple[Any, Dict[str, Any]]:
-        acc = self.chain.get_account(pk)
+    def _token_account(self, pk: Pubkey, at: int) -> Tuple[Any, Dict[str, Any]]:
+        acc = self.chain.get_account(pk, at)
         if acc is None:
             raise RpcError.invalid_params("Invalid param: could not find account")
         if not codec.is_token_account(acc):
@@ -327,7 +335,7 @@ class RpcMethods:
     def rpc_getTokenAccountBalance(self, p: List[Any]) -> Dict[str, Any]:
         pk = pubkey(arg(p, 0, "pubkey"))
         slot = self._slot(cfg_of(p, 1))
-        _, f = self._token_account(pk)
+        _, f = self._token_account(pk, slot)
         dec = codec.mint_decimals(f["mint"], self.chain.mint_lookup)
         if dec is None:
             raise RpcError.invalid_params("Invalid param: could not find mint")
@@ -336,7 +344,7 @@ class RpcMethods:
     def rpc_getTokenSupply(self, p: List[Any]) -> Dict[str, Any]:
         pk = pubkey(arg(p, 0, "pubkey"))
         slot = self._slot(cfg_of(p, 1))
-        acc = self.chain.get_account(pk)
+        acc = self.chain.get_account(pk, slot)
         if acc is None:
             raise RpcError.invalid_params("Invalid param: could not find account")
         if not codec.is_mint(acc):
@@ -356,7 +364,7 @@ class RpcMethods:
         mint: Optional[Pubkey] = None
         if "mint" in flt:
             mint = pubkey(flt["mint"])
-            macc = self.chain.get_account(mint)
+            macc = self.chain.get_account(mint, slot)
             if macc is None or not codec.is_mint(macc):
                 raise RpcError.invalid_params("Invalid param: could not find mint")
             programs = [macc.owner]
@@ -367,7 +375,7 @@ class RpcMethods:
             programs = [prog]
         out = []
         for prog in programs:
-            for pk, acc in self.chain.program_accounts(prog):
+            for pk, acc in self.chain.program_accounts(prog, slot):
                 if not codec.is_token_account(acc):
                     continue
                 data = bytes(acc.data)
@@ -392,11 +400,12 @@ class RpcMethods:
     def rpc_sendTransaction(self, p: List[Any]) -> str:
         cfg = cfg_of(p, 1)
         tx = decode_tx(arg(p, 0, "transaction"), cfg.get("encoding") or "base58")
-        self._slot(cfg)
+        # The preflight runs in the bank of preflightCommitment (default finalized, as Agave).
+        at = self._slot({"commitment": cfg.get("preflightCommitment"), "minContextSlot": cfg.get("minContextSlot")})
         if not cfg.get("skipPreflight"):
             if not all(tx.verify_with_results()):
                 raise RpcError(TRANSACTION_SIGNATURE_VERIFICATION_FAILURE, "Transaction signature verification failure")
-            sim = self.chain.simulate(tx, sig_verify=True)
+            sim = self.chain.simulate(tx, sig_verify=True, at=at)
             if sim.err is not None:
                 raise RpcError(
                     SEND_TRANSACTION_PREFLIGHT_FAILURE,
@@ -422,7 +431,7 @@ class RpcMethods:
             raise RpcError(TRANSACTION_SIGNATURE_VERIFICATION_FAILURE, "Transaction signature verification failure")
         replacement = None
         if replace:
-            bh, last_valid = self.chain.latest_blockhash("processed")
+            bh, last_valid = self.chain.latest_blockhash(cfg.get("commitment"))
             tx = VersionedTransaction.from_bytes(replace_blockhash(bytes(tx), bh))
             replacement = {"blockhash": str(bh), "lastValidBlockHeight": last_valid}
         accounts_cfg = cfg.get("accounts")
@@ -434,14 +443,14 @@ class RpcMethods:
             addrs = [pubkey(a) for a in accounts_cfg["addresses"]]
             if len(addrs) > len(tx.message.account_keys) + 256:
                 raise RpcError.invalid_params("Too many accounts provided")
-        sim = self.chain.simulate(tx, sig_verify=sig_verify)
+        sim = self.chain.simulate(tx, sig_verify=sig_verify, at=slot)
         accounts = None
         if accounts_cfg is not None:
             accounts = []
             for a in addrs:
                 acc = sim.post.get(a) if sim.err is None else None
                 if acc is None and sim.err is None:
-                    acc = self.chain.get_account(a)
+                    acc = self.chain.get_account(a, slot)
                 accounts.append(None if acc is None or acc.lamports == 0
                                 else codec.ui_account(acc, acc_enc, None, self.chain.mint_lookup))
         return self._with_ctx(slot, {

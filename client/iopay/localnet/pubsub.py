@@ -6,7 +6,7 @@ Subscriptions: account, program (with filters), signature (one shot, with
 commitment: ``processed`` notifications go out when the transaction
 commits; ``confirmed``/``finalized`` ones are held until the slot reaches
 that commitment. Account and program notifications carry the account's
-state at delivery. A ``signatureSubscribe`` for a signature that already
+state at delivery in the bank of the subscription's commitment. A ``signatureSubscribe`` for a signature that already
 reached the commitment is answered at once (and ends).
 
 Every connection has a bounded outgoing queue written by its own task, so a
@@ -87,6 +87,8 @@ class PubSub:
         self.slots: Set[Sub] = set()
         self.roots: Set[Sub] = set()
         self._server: Any = None
+        self.clients: Set[Client] = set()
+        self._refuse_until = 0.0
         chain.listeners.append(self)
 
     async def start(self) -> int:
@@ -105,8 +107,26 @@ class PubSub:
 
     # -- connections -------------------------------------------------------------
 
+    def drop_all(self, refuse_seconds: float = 0.0) -> int:
+        """Close every connection (code 1001) and refuse new ones for
+        ``refuse_seconds`` (code 1013): a network cut, for tests of clients
+        that must resubscribe. Returns how many were closed."""
+        loop = asyncio.get_running_loop()
+        self._refuse_until = loop.time() + max(0.0, refuse_seconds)
+        n = 0
+        for c in list(self.clients):
+            if not c.closed:
+                c.closed = True
+                asyncio.ensure_future(c.ws.close(1001, "dropped by iopay_dropWebsockets"))
+                n += 1
+        return n
+
     async def _serve(self, ws: ServerConnection) -> None:
+        if asyncio.get_running_loop().time() < self._refuse_until:
+            await ws.close(1013, "refusing connections (iopay_dropWebsockets)")
+            return
         client = Client(ws)
+        self.clients.add(client)
         writer = asyncio.create_task(self._writer(client))
         rpc = Dispatcher(self._methods(client))
         try:
@@ -125,6 +145,7 @@ class PubSub:
             log.exception("pubsub connection failed")
         finally:
             client.closed = True
+            self.clients.discard(client)
             for sub in list(client.subs.values()):
                 self._drop(sub)
             writer.cancel()
@@ -267,13 +288,13 @@ class PubSub:
         return codec.ui_account(acc, enc, s.data_slice, self.chain.mint_lookup)
 
     def _send_account(self, s: Sub, slot: int) -> None:
-        acc = self.chain.svm.get_account(s.key)
+        acc = self.chain.get_account(s.key, self.chain.commitment_slot(s.level))
         if acc is None or acc.lamports == 0:
             acc = Account(0, b"", SYSTEM_PROGRAM_ID)
         self._note(s, "accountNotification", {"context": {"slot": slot}, "value": self._ui(s, acc)})
 
     def _send_program(self, s: Sub, slot: int, key: Pubkey) -> None:
-        acc = self.chain.get_account(key)
+        acc = self.chain.get_account(key, self.chain.commitment_slot(s.level))
         if acc is None or acc.owner != s.key or not all(f(acc) for f in s.filters):
             return
         self._note(s, "programNotification",

@@ -57,6 +57,29 @@ class Options:
     slot_time: float = 0.4
     finality_depth: int = 32
     quiet: bool = False
+    #: ``--account-dir``: genesis accounts (fresh ledger only)
+    account_dirs: List[Path] = field(default_factory=list)
+
+
+def load_account_dirs(dirs: List[Path]) -> Dict[Pubkey, Account]:
+    """``--account-dir``: every ``*.json`` in solana-test-validator's format."""
+    import base64 as _b64
+
+    out: Dict[Pubkey, Account] = {}
+    for d in dirs:
+        for f in sorted(Path(d).glob("*.json")):
+            try:
+                doc = json.loads(f.read_text())
+                a = doc["account"]
+                data = a.get("data") or ["", "base64"]
+                if not (isinstance(data, list) and len(data) == 2 and data[1] == "base64"):
+                    raise ValueError("data must be [base64, \"base64\"]")
+                out[Pubkey.from_string(doc["pubkey"])] = Account(
+                    int(a["lamports"]), _b64.b64decode(data[0]), Pubkey.from_string(a["owner"]),
+                    bool(a.get("executable", False)), int(a.get("rentEpoch", 0)))
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                raise ValueError(f"--account-dir: {f}: {e}") from None
+    return out
 
 
 def repo_deploy_dir() -> Optional[Path]:
@@ -129,6 +152,8 @@ class Localnet:
         if fresh:
             self.chain.set_account(self.faucet.pubkey(),
                                    Account(opts.faucet_sol * LAMPORTS_PER_SOL, b"", SYSTEM_PROGRAM_ID))
+            if opts.account_dirs:
+                self.chain.set_accounts(load_account_dirs(opts.account_dirs))
             self.ledger.write_genesis(genesis)
             self.chain.advance_to(1)  # slot 0 is genesis
         else:
@@ -144,12 +169,28 @@ class Localnet:
             pdata = deploy_upgradeable(self.chain, spec.address, spec.path.read_bytes(), auth)
             self.programs.append({"address": str(spec.address), "path": str(spec.path), "programdata": str(pdata),
                                   "upgrade_authority": str(auth) if auth else "none"})
+        self.chain.root_everything()  # what exists at start is at every commitment
         self.methods = RpcMethods(self.chain, NodeInfo(self.identity, self.faucet))
-        self.http = HttpServer(Dispatcher(self.methods.table()).handle_payload, host=opts.host, port=opts.rpc_port)
         self.pubsub = PubSub(self.chain, host=opts.host,
                              port=opts.ws_port if opts.ws_port is not None else (opts.rpc_port + 1 if opts.rpc_port else 0))
+        table = self.methods.table()
+        table["iopay_dropWebsockets"] = self._drop_websockets
+        dispatcher = Dispatcher(table)
+        table["iopay_rpcStats"] = lambda p: {"calls": dict(dispatcher.calls)}
+        dispatcher.methods["iopay_rpcStats"] = table["iopay_rpcStats"]
+        self.http = HttpServer(dispatcher.handle_payload, host=opts.host, port=opts.rpc_port)
         self._stop = asyncio.Event()
         self._ticker: Optional[asyncio.Task] = None
+
+    def _drop_websockets(self, p: List[Any]) -> Dict[str, Any]:
+        """``iopay_dropWebsockets``: ``[]`` or ``[{"refuseSeconds": N}]``."""
+        from iopay.localnet.jsonrpc import RpcError
+
+        cfg = p[0] if p else {}
+        secs = cfg.get("refuseSeconds", 0) if isinstance(cfg, dict) else None
+        if not isinstance(secs, (int, float)) or isinstance(secs, bool) or not 0 <= secs <= 3600:
+            raise RpcError.invalid_params("Invalid params: refuseSeconds must be a number in [0, 3600]")
+        return {"closed": self.pubsub.drop_all(secs), "refuseSeconds": secs}
 
     @property
     def rpc_url(self) -> str:

@@ -179,7 +179,12 @@ async def test_run_serves_metrics_and_stops_gracefully(escrow_harness: Harness, 
     assert m.payouts_sent == 4
     events = [r["event"] for r in log.records]
     assert events[0] == "keeper_started" and events[-1] == "keeper_stopped" and "metrics" in events
-    assert "payouts 4 (4 worker-hours" in log.records[-1]["summary"]
+    assert log.records[-1]["summary"].startswith("4 payouts (4 worker-hours, ") and "1 transaction (" in \
+        log.records[-1]["summary"]
+    # Prometheus text: every sample has its # HELP and # TYPE lines; absent times are 0 there, null in JSON.
+    samples = [line.split()[0] for line in text.splitlines() if line and not line.startswith("#")]
+    assert samples and all(f"# HELP {n} " in text and f"# TYPE {n} " in text for n in samples)
+    assert js["next_due_ts"] is None or js["next_due_ts"] > 0
     w.assert_exact()
 
 

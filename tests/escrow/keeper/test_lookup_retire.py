@@ -122,7 +122,7 @@ async def test_tables_of_finished_jobs_are_deactivated_then_closed_rent_back_res
         w.accept(job, 0)
         w.accept(job, 1)
     log = JsonLog(keep=100_000, level="error")
-    keeper = w.keeper(log=log)
+    keeper = w.keeper(log=log, lookup_tables_always=True)
     await keeper.tables.ensure([Keypair().pubkey(), Keypair().pubkey()])
     await keeper.run_once()
     t_a, t_b, t_c, t_d = (w.table_of(keeper, j) for j in (a, b, c, d))
@@ -146,7 +146,7 @@ async def test_tables_of_finished_jobs_are_deactivated_then_closed_rent_back_res
     rents = h.lamports(t_a) + h.lamports(t_b)
 
     # A restart while they are deactivating: found as such, never used.
-    keeper = w.keeper(log=log)
+    keeper = w.keeper(log=log, lookup_tables_always=True)
     w.warp_slots(SLOT_HASHES_MAX_ENTRIES - 100)
     await keeper.run_once()
     assert set(keeper.tables.deactivating) == {t_a, t_b} and set(keeper.tables.tables) == {t_c, t_d, t_m}
@@ -189,7 +189,7 @@ async def test_tables_of_finished_jobs_are_deactivated_then_closed_rent_back_res
     rents = h.lamports(t_c) + h.lamports(t_d) + h.lamports(t_m)
     # Restart after the window: all closable at once.
     w.warp_slots(SLOT_HASHES_MAX_ENTRIES + 1)
-    keeper = w.keeper(log=log)
+    keeper = w.keeper(log=log, lookup_tables_always=True)
     before = payer_balance(w)
     await keeper.run_once()
     assert w.tables_on_chain() == {}
@@ -203,7 +203,7 @@ async def test_tables_of_finished_jobs_are_deactivated_then_closed_rent_back_res
     e = w.open([0, 3], [1_000_000, 1_000_000], 1)
     w.accept(e, 0)
     w.accept(e, 1)
-    keeper = w.keeper(log=log)
+    keeper = w.keeper(log=log, lookup_tables_always=True)
     await keeper.run_once()
     assert len(w.tables_on_chain()) == 2 and set(w.tables_on_chain().values()) == {None}
     assert sorted(keeper.tables.index_of.values()) == [0, 1]
@@ -225,7 +225,7 @@ async def test_litesvm_default_slot_hashes_close_one_slot_later_then_a_fresh_ind
     a = w.open([0, 1], [1_000_000, 1_000_000], 1)
     w.accept(a, 0)
     w.accept(a, 1)
-    keeper = w.keeper()
+    keeper = w.keeper(lookup_tables_always=True)
     await keeper.run_once()
     (table,) = keeper.tables.tables
     w.warp(HOUR + 1)
@@ -251,10 +251,27 @@ async def test_litesvm_default_slot_hashes_close_one_slot_later_then_a_fresh_ind
     # no-op. The keeper takes the next index.
     (new,) = keeper.tables.tables
     assert new != table and keeper.tables.index_of[new] == 1 and set(w.tables_on_chain()) == {new}
-    keeper = w.keeper()  # a restart finds it past the gap index 0 left
+    keeper = w.keeper(lookup_tables_always=True)  # a restart finds it past the gap index 0 left
     await keeper.tables.load()
     assert set(keeper.tables.tables) == {new} and not keeper.tables.deactivating
     w.warp(HOUR + 1)
     used = w.sent_with_tables
     assert (await keeper.run_once()).paid == 2 and w.sent_with_tables == used + 1
     w.assert_exact()
+
+
+async def test_no_lookup_table_for_payouts_that_fit_one_plain_transaction(escrow_harness: Harness,
+                                                                         escrow_idl: Any) -> None:
+    """A table costs rent and transactions of its own: a keeper whose
+    outstanding payouts fit one plain transaction creates none (issue 8)."""
+    h = escrow_harness
+    w = World(h, escrow_idl, n_workers=2, cluster_hashes=False)
+    a = w.open([0, 1], [1_000_000, 1_000_000], 2)
+    w.accept(a, 0)
+    w.accept(a, 1)
+    keeper = w.keeper()
+    await keeper.run_once()
+    w.warp(HOUR + 1)
+    assert (await keeper.run_once()).paid == 2
+    assert keeper.tables.tables == {} and w.tables_on_chain() == {}
+    assert keeper.m.lookup_table_entries_added == 0 and keeper.m.transactions_sent == 1

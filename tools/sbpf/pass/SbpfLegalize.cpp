@@ -18,6 +18,8 @@
 //                                         routines (the backend refuses implicit libcalls)
 //   llvm.memcpy/memmove/memset (large     calls to helpers backed by sol_mem* syscalls
 //     or variable length)
+//   memcmp/bcmp of a constant length      inline loads and compares (one branch per 8 bytes);
+//     up to 32 bytes                      longer or variable ones call sol_memcmp_
 //   llvm.trap                             call to the `abort` syscall
 //
 // Built as a pass plugin: opt -load-pass-plugin=libSbpfLegalize.so -passes=sbpf-legalize
@@ -39,10 +41,16 @@ namespace {
 
 // SBPF passes arguments in r1..r5.
 constexpr unsigned kArgRegs = 5;
-// A fixed-length copy stays with the backend's inline expansion (one load/store pair per aligned
-// unit) only while that is cheaper than a sol_mem* syscall (about 10 CU plus the call); everything
-// else, and every variable length, goes to the syscall-backed helpers.
+// A fixed-length copy stays with the backend's inline expansion (one 8-byte load/store pair per
+// unit: sbpf-ld runs llc with +allows-misaligned-mem-access, since SBPF has no alignment rule, so
+// even an align-1 copy moves 8 bytes at a time) only while that is cheaper than a sol_mem* syscall
+// (about 10 CU plus the call); everything else, and every variable length, goes to the
+// syscall-backed helpers.
 constexpr uint64_t kInlineMemUnits = 8;
+constexpr uint64_t kMemUnit = 8;
+// memcmp/bcmp of a constant length up to this many bytes are compared inline: Anchor compares an
+// 8-byte discriminator per instruction while dispatching and 32-byte keys in every constraint.
+constexpr uint64_t kInlineCmpBytes = 32;
 
 class Legalizer {
 public:
@@ -130,10 +138,117 @@ private:
       return lowerFloatCast(F, cast<CastInst>(I));
     if (auto *II = dyn_cast<IntrinsicInst>(I))
       return lowerIntrinsic(F, II, New);
-    if (auto *CB = dyn_cast<CallBase>(I))
+    if (auto *CB = dyn_cast<CallBase>(I)) {
       if (isa<InvokeInst>(CB) || isa<CallBrInst>(CB))
         error(F, "invoke/callbr is not supported (build with panic=abort)");
+      else if (auto *CI = dyn_cast<CallInst>(CB))
+        return lowerMemcmp(F, CI);
+    }
     return false;
+  }
+
+  // ---- memcmp / bcmp of a short constant length ---------------------------------------------
+  static bool isMemcmp(const Function *Fn) {
+    return Fn && (Fn->getName() == "memcmp" || Fn->getName() == "bcmp") && Fn->arg_size() == 3 &&
+           Fn->getReturnType()->isIntegerTy();
+  }
+
+  // Only ==/!= 0 is asked of the result: no need to order the first differing bytes.
+  static bool onlyZeroTests(const CallInst *CI) {
+    for (const User *U : CI->users()) {
+      auto *Cmp = dyn_cast<ICmpInst>(U);
+      if (!Cmp || !Cmp->isEquality() || !match0(Cmp->getOperand(0) == CI ? Cmp->getOperand(1) : Cmp->getOperand(0)))
+        return false;
+    }
+    return true;
+  }
+  static bool match0(const Value *V) {
+    auto *K = dyn_cast<ConstantInt>(V);
+    return K && K->isZero();
+  }
+
+  // memcmp(a, b, n) for a constant n <= kInlineCmpBytes: one block per chunk of at most 8 bytes
+  // (the last one may overlap the previous: bytes already found equal cannot change the answer),
+  // leaving at the first chunk that differs. memcmp orders that chunk as big-endian unsigned
+  // numbers (a bswap) and returns -1 or 1; bcmp, or a memcmp only tested against 0, returns 1.
+  bool lowerMemcmp(Function &F, CallInst *CI) {
+    Function *Callee = CI->getCalledFunction();
+    if (!isMemcmp(Callee))
+      return false;
+    if (!Callee->isDeclaration() && !Callee->hasFnAttribute(Attribute::NoInline))
+      // Keep the syscall wrapper a call, so lengths that become constant when O2 inlines a
+      // caller are still found (and expanded) by the pass's run after O2.
+      Callee->addFnAttr(Attribute::NoInline);
+    auto *Len = dyn_cast<ConstantInt>(CI->getArgOperand(2));
+    if (!Len || Len->getZExtValue() > kInlineCmpBytes || &F == Callee)
+      return false;
+    uint64_t N = Len->getZExtValue();
+    auto *RetTy = cast<IntegerType>(CI->getType());
+    if (N == 0) {
+      CI->replaceAllUsesWith(ConstantInt::get(RetTy, 0));
+      CI->eraseFromParent();
+      return true;
+    }
+    bool Ordered = Callee->getName() == "memcmp" && !onlyZeroTests(CI);
+    // (offset, size) of each chunk.
+    SmallVector<std::pair<uint64_t, uint64_t>, 8> Chunks;
+    if (N >= 8) {
+      for (uint64_t Off = 0; Off + 8 <= N; Off += 8)
+        Chunks.push_back({Off, 8});
+      if (N % 8)
+        Chunks.push_back({N - 8, 8});
+    } else if (N == 1 || N == 2 || N == 4) {
+      Chunks.push_back({0, N});
+    } else {
+      uint64_t W = N > 4 ? 4 : 2;
+      Chunks.push_back({0, W});
+      Chunks.push_back({N - W, W});
+    }
+    Value *A = CI->getArgOperand(0), *Bp = CI->getArgOperand(1);
+    BasicBlock *Pre = CI->getParent();
+    BasicBlock *Done = Pre->splitBasicBlock(CI, "memcmp.done");
+    Pre->getTerminator()->eraseFromParent();
+    IRBuilder<> DB(Done, Done->begin());
+    PHINode *Phi = DB.CreatePHI(RetTy, 2 * Chunks.size(), "memcmp.res");
+    BasicBlock *Differ = nullptr; // shared by the unordered form
+    if (!Ordered) {
+      Differ = BasicBlock::Create(C, "memcmp.differ", &F, Done);
+      BranchInst::Create(Done, Differ);
+      Phi->addIncoming(ConstantInt::get(RetTy, 1), Differ);
+    }
+    BasicBlock *Cur = Pre;
+    for (size_t K = 0; K < Chunks.size(); ++K) {
+      auto [Off, Size] = Chunks[K];
+      IRBuilder<> B(Cur);
+      Type *T = IntegerType::get(C, Size * 8);
+      Value *LA = B.CreateAlignedLoad(T, B.CreateConstInBoundsGEP1_64(I8, A, Off), Align(1));
+      Value *LB = B.CreateAlignedLoad(T, B.CreateConstInBoundsGEP1_64(I8, Bp, Off), Align(1));
+      Value *Ne = B.CreateICmpNE(LA, LB);
+      BasicBlock *Next = K + 1 < Chunks.size() ? BasicBlock::Create(C, "memcmp.chunk", &F, Done) : Done;
+      if (Next == Done)
+        Phi->addIncoming(ConstantInt::get(RetTy, 0), Cur);
+      BasicBlock *Target = Differ;
+      if (Ordered) {
+        Target = BasicBlock::Create(C, "memcmp.order", &F, Done);
+        IRBuilder<> OB(Target);
+        Value *OA = LA, *OBv = LB;
+        if (Size > 1) {
+          Function *Bswap = Intrinsic::getOrInsertDeclaration(&M, Intrinsic::bswap, {T});
+          OA = OB.CreateCall(Bswap, {LA});
+          OBv = OB.CreateCall(Bswap, {LB});
+        }
+        Value *R = OB.CreateSelect(OB.CreateICmpULT(OA, OBv), ConstantInt::getSigned(RetTy, -1),
+                                   ConstantInt::get(RetTy, 1));
+        OB.CreateBr(Done);
+        Phi->addIncoming(R, Target);
+      }
+      B.CreateCondBr(Ne, Target, Next);
+      Cur = Next;
+    }
+    Phi->takeName(CI);
+    CI->replaceAllUsesWith(Phi);
+    CI->eraseFromParent();
+    return true;
   }
 
   // Spill a value into a fresh entry-block slot, for the pointer-ABI helpers.
@@ -494,11 +609,7 @@ private:
     case Intrinsic::memmove:
     case Intrinsic::memset: {
       auto *Len = dyn_cast<ConstantInt>(II->getArgOperand(2));
-      auto *MI = cast<MemIntrinsic>(II);
-      uint64_t Unit = std::min<uint64_t>(8, MI->getDestAlign().valueOrOne().value());
-      if (auto *MT = dyn_cast<MemTransferInst>(MI))
-        Unit = std::min<uint64_t>(Unit, MT->getSourceAlign().valueOrOne().value());
-      if (Len && Len->getZExtValue() <= kInlineMemUnits * Unit)
+      if (Len && Len->getZExtValue() <= kInlineMemUnits * kMemUnit)
         return false; // short fixed copies: the backend's loads and stores are cheaper
       Value *Dst = II->getArgOperand(0);
       Value *N = B.CreateZExtOrTrunc(II->getArgOperand(2), I64);

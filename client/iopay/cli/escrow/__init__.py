@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Dict
 
-from iopay.cli.common import emit_output, parse_pubkey, program_of
+from iopay.cli.common import emit_output, parse_pubkey, program_of, u64_int
 
 
 def cmd_pda(args: argparse.Namespace) -> int:
@@ -30,9 +30,9 @@ def add_parsers(sub: Any) -> None:
     from iopay.cli.escrow import job, keeper, market
 
     s = sub.add_parser("pda", help="derive job-escrow addresses (offline)")
-    s.add_argument("--mint", type=parse_pubkey, required=True)
-    s.add_argument("--customer", type=parse_pubkey)
-    s.add_argument("--job-id", type=int)
+    s.add_argument("--mint", type=parse_pubkey, required=True, help="the market's mint")
+    s.add_argument("--customer", type=parse_pubkey, help="customer wallet (with --job-id: the job and its vault)")
+    s.add_argument("--job-id", type=u64_int, help="job id, 0..2^64-1 (with --customer)")
     s.set_defaults(func=cmd_pda)
     market.add_parser(sub)
     job.add_parser(sub)

@@ -37,6 +37,7 @@ which ``create`` accepts as its recent slot) and by ``iopay.localnet``
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import struct
 from dataclasses import dataclass
@@ -161,10 +162,15 @@ class LookupTables:
         """Find the tables of this payer's derived authorities (after a
         restart too), active and deactivating. Every index is searched:
         closing tables leaves gaps."""
-        for i in range(MAX_TABLES):
+        sem = asyncio.Semaphore(16)
+
+        async def search(i: int) -> tuple:
             auth = table_authority(self.payer, i)
-            rows = await self.chain.get_program_accounts(
-                LOOKUP_TABLE_PROGRAM_ID, [Memcmp(AUTHORITY_TAG_OFFSET, b"\x01" + bytes(auth.pubkey()))])
+            async with sem:
+                return i, auth, await self.chain.get_program_accounts(
+                    LOOKUP_TABLE_PROGRAM_ID, [Memcmp(AUTHORITY_TAG_OFFSET, b"\x01" + bytes(auth.pubkey()))])
+
+        for i, auth, rows in await asyncio.gather(*(search(i) for i in range(MAX_TABLES))):
             for addr, data in rows:
                 st = TableState.decode(addr, data)
                 (self.deactivating if st.deactivated else self.tables)[addr] = st
@@ -200,7 +206,7 @@ class LookupTables:
             raise RuntimeError(f"the keeper already owns {MAX_TABLES} lookup tables")
         return free
 
-    async def _create(self) -> TableState:
+    async def _create(self, indexes: Optional[Sequence[int]] = None) -> TableState:
         """A new table under the lowest free authority index. A closed
         table's address is not used again: on a cluster its recent slot has
         left ``SlotHashes`` anyway, but LiteSVM (and our localnet) keep
@@ -210,7 +216,7 @@ class LookupTables:
         acc = await self.chain.get_account(SLOT_HASHES_SYSVAR)
         slots = (recent_slots(acc[1]) if acc is not None else []) or [0]
         sends = 0
-        for index in self._free_indexes():
+        for index in (self._free_indexes() if indexes is None else indexes):
             auth = table_authority(self.payer, index)
             for rs in slots[:8]:
                 ix, table = create_lookup_table(auth.pubkey(), self.payer.pubkey(), rs)
@@ -230,28 +236,61 @@ class LookupTables:
                 return await self.refresh(table)
         raise RuntimeError("no recent slot left to derive a new lookup table from (wait for the next slot)")
 
-    async def ensure(self, addresses: Iterable[Pubkey]) -> int:
+    async def ensure(self, addresses: Iterable[Pubkey], concurrency: int = 16) -> int:
         """Put every address of ``addresses`` not yet in a table into one
-        (creating tables as they fill). Returns how many were added."""
+        (creating tables as they fill). Returns how many were added.
+
+        Pipelined: the tables needed are created together (one authority
+        index each), then every extend (``EXTEND_CHUNK`` addresses) is sent
+        with up to ``concurrency`` in flight, several to one table in the
+        same slot (the runtime appends them one after the other); each
+        table is read back once at the end."""
         if not self._loaded:
             await self.load()
         known = self.known()
         missing = [a for a in dict.fromkeys(addresses) if a not in known]
-        added = 0
-        while missing:
-            table = next((t for t in self.tables.values() if len(t.addresses) < MAX_ADDRESSES), None)
-            if table is None:
-                table = await self._create()
-            room = MAX_ADDRESSES - len(table.addresses)
-            chunk = missing[:min(room, EXTEND_CHUNK)]
-            auth = self.authority_of[table.address]
-            await self._send([extend_lookup_table(table.address, auth.pubkey(), self.payer.pubkey(), chunk)], auth)
-            await self.refresh(table.address)
-            self._on_event("lookup_table_extended", table=str(table.address), added=len(chunk),
-                           size=len(self.tables[table.address].addresses))
-            missing = missing[len(chunk):]
-            added += len(chunk)
-        return added
+        if not missing:
+            return 0
+        room = sum(MAX_ADDRESSES - len(t.addresses) for t in self.tables.values())
+        new = -(-max(0, len(missing) - room) // MAX_ADDRESSES)
+        if new:
+            free = self._free_indexes()
+            if len(free) < new:
+                raise RuntimeError(f"the keeper already owns {MAX_TABLES} lookup tables")
+            # Create i tries the i-th lowest free index first, then every new-th one after it
+            # (an address spent by a closed table skips ahead): no two creates share an index.
+            made = await asyncio.gather(*(self._create(free[i::new]) for i in range(new)), return_exceptions=True)
+            errors = [e for e in made if isinstance(e, BaseException)]
+            if errors and len(errors) == len(made):
+                raise errors[0]
+        # Plan the extends: fill each table's room, EXTEND_CHUNK addresses a transaction.
+        plan: List[tuple] = []
+        left = list(missing)
+        for t in list(self.tables.values()):
+            free_room = MAX_ADDRESSES - len(t.addresses)
+            while left and free_room > 0:
+                chunk = left[:min(free_room, EXTEND_CHUNK)]
+                left = left[len(chunk):]
+                free_room -= len(chunk)
+                plan.append((t.address, chunk))
+        sem = asyncio.Semaphore(max(1, concurrency))
+
+        async def extend(table: Pubkey, chunk: List[Pubkey]) -> int:
+            auth = self.authority_of[table]
+            async with sem:
+                await self._send([extend_lookup_table(table, auth.pubkey(), self.payer.pubkey(), chunk)], auth)
+            return len(chunk)
+
+        results = await asyncio.gather(*(extend(t, c) for t, c in plan), return_exceptions=True)
+        for table in dict.fromkeys(t for t, _ in plan):
+            st = await self.refresh(table)
+            self._on_event("lookup_table_extended", table=str(table), size=len(st.addresses))
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            raise failed[0]  # the rest landed; the next round adds what is still missing
+        if left:
+            raise RuntimeError(f"{len(left)} addresses found no lookup table room")
+        return sum(r for r in results if isinstance(r, int))
 
     def active(self, current_slot: int, needed: Optional[Iterable[Pubkey]] = None) -> List[AddressLookupTableAccount]:
         """Table views usable at ``current_slot`` (only tables holding some of

@@ -9,6 +9,45 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, Optional
 
+from iopay.core.units import plural
+
+#: ``# HELP`` text of every metric (Prometheus exposition format)
+HELP: Dict[str, str] = {
+    "rounds": "Keeper rounds run.",
+    "jobs_watched": "Jobs with hours due now or later, in the last round.",
+    "payouts_sent": "Worker slots paid (one slot settled in one transaction is one payout).",
+    "worker_hours_paid": "Worker-hours paid.",
+    "tokens_paid": "Tokens paid to workers, in base units of the mint.",
+    "fees_paid": "Protocol fees paid to the treasury, in base units of the mint.",
+    "transactions_sent": "Settlement transactions confirmed.",
+    "transactions_failed": "Settlement transactions that failed.",
+    "compute_units": "Compute units consumed by settlement transactions.",
+    "already_settled": "Payouts found already settled on chain (replays, racing keepers).",
+    "payout_failures": "Payouts given up on in a round (retried the next round).",
+    "retries": "Transactions retried.",
+    "splits": "Batches split because they did not fit a transaction.",
+    "lookup_table_entries_added": "Addresses added to the keeper's lookup tables.",
+    "tables_active": "Keeper lookup tables in use.",
+    "tables_deactivating": "Keeper lookup tables deactivated and waiting to be closed.",
+    "tables_closed": "Keeper lookup tables closed, rent returned to the payer.",
+    "lamports_recovered": "Lamports of rent recovered by closing lookup tables.",
+    "missing_token_accounts": "Payouts skipped because the worker's token account does not exist.",
+    "due_last_round": "Payouts due at the start of the last round.",
+    "backlog": "Payouts still due at the end of the last round.",
+    "lag_seconds_last": "Seconds between an hour boundary and the transaction paying it, last payout.",
+    "lag_seconds_max": "Largest payout lag in seconds.",
+    "lag_seconds_sum": "Sum of payout lags in seconds.",
+    "lag_samples": "Payout lags observed.",
+    "last_round_ts": "Cluster unix time of the last round (0 before the first).",
+    "next_due_ts": "Cluster unix time the next hour falls due (0 when nothing is pending).",
+    "payouts_per_tx": "Payouts per settlement transaction (0 before the first).",
+    "lag_seconds_avg": "Average payout lag in seconds (0 before the first payout).",
+}
+
+
+class MetricsPortInUse(OSError):
+    """The metrics port is taken by another process."""
+
 
 @dataclass
 class Metrics:
@@ -46,6 +85,13 @@ class Metrics:
     lag_samples: int = 0
     last_round_ts: int = 0
     next_due_ts: int = 0
+    #: transactions (or their preflight) refused with NothingToSettle: wasted, the hours were paid already
+    nothing_to_settle_transactions: int = 0
+    #: sharded keepers: payouts of another shard paid after its takeover grace
+    takeover_payouts: int = 0
+    #: websocket job discovery: reconnections (each one resubscribes and resnapshots), notifications received
+    discovery_reconnects: int = 0
+    discovery_notifications: int = 0
 
     @property
     def payouts_per_tx(self) -> float:
@@ -61,34 +107,44 @@ class Metrics:
         self.lag_seconds_sum += seconds
         self.lag_samples += 1
 
+    #: times that do not exist yet (no round, nothing pending): null in JSON, 0 in Prometheus text
+    OPTIONAL_TIMES = ("last_round_ts", "next_due_ts")
+
     def snapshot(self) -> Dict[str, Any]:
+        """JSON view: counters and gauges, absent times as null."""
         d = asdict(self)
         d["payouts_per_tx"] = round(self.payouts_per_tx, 3)
         d["lag_seconds_avg"] = round(self.lag_seconds_avg, 3)
+        for k in self.OPTIONAL_TIMES:
+            d[k] = d[k] or None
         return d
 
     def summary(self) -> str:
-        return (f"payouts {self.payouts_sent} ({self.worker_hours_paid} worker-hours, {self.tokens_paid} tokens) "
-                f"in {self.transactions_sent} tx ({self.payouts_per_tx:.1f}/tx); lag last {self.lag_seconds_last:.0f}s "
-                f"max {self.lag_seconds_max:.0f}s; failures {self.payout_failures} payouts / "
-                f"{self.transactions_failed} tx; backlog {self.backlog}; jobs {self.jobs_watched}")
+        return (f"{plural(self.payouts_sent, 'payout')} ({plural(self.worker_hours_paid, 'worker-hour')}, "
+                f"{self.tokens_paid} base units) in {plural(self.transactions_sent, 'transaction')} "
+                f"({self.payouts_per_tx:.1f} per transaction); lag last {self.lag_seconds_last:.0f} s, "
+                f"max {self.lag_seconds_max:.0f} s; failed: {plural(self.payout_failures, 'payout')}, "
+                f"{plural(self.transactions_failed, 'transaction')}; backlog {plural(self.backlog, 'payout')}; "
+                f"watching {plural(self.jobs_watched, 'job')}")
 
     def prometheus(self, prefix: str = "iopay_keeper") -> str:
         counters = {"rounds", "payouts_sent", "worker_hours_paid", "tokens_paid", "fees_paid", "transactions_sent",
                     "transactions_failed", "compute_units", "already_settled", "payout_failures", "retries",
                     "splits", "lookup_table_entries_added", "missing_token_accounts", "tables_closed",
-                    "lamports_recovered"}
+                    "lamports_recovered", "nothing_to_settle_transactions", "takeover_payouts",
+                    "discovery_reconnects", "discovery_notifications"}
         lines = []
         for k, v in self.snapshot().items():
             kind = "counter" if k in counters else "gauge"
             name = f"{prefix}_{k}" + ("_total" if kind == "counter" else "")
+            lines.append(f"# HELP {name} {HELP.get(k, k.replace('_', ' ') + '.')}")
             lines.append(f"# TYPE {name} {kind}")
-            lines.append(f"{name} {v}")
+            lines.append(f"{name} {0 if v is None else v}")
         return "\n".join(lines) + "\n"
 
 
 class MetricsServer:
-    """``GET /metrics`` (Prometheus text) and ``GET /`` (JSON) on 127.0.0.1."""
+    """``GET /metrics`` (Prometheus text) and ``GET /`` (JSON) on ``host`` (default 127.0.0.1)."""
 
     def __init__(self, metrics: Metrics, port: int = 0, host: str = "127.0.0.1") -> None:
         self.metrics = metrics
@@ -97,7 +153,15 @@ class MetricsServer:
         self._server: Optional[asyncio.AbstractServer] = None
 
     async def start(self) -> int:
-        self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        import errno
+
+        try:
+            self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise MetricsPortInUse(e.errno, f"metrics port {self.port} on {self.host} is already in use "
+                                                f"(pick another --metrics-port, or 0 for any free port)") from None
+            raise OSError(e.errno, f"cannot serve metrics on {self.host}:{self.port}: {e.strerror}") from None
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 

@@ -4,7 +4,9 @@ A round (:meth:`Keeper.run_once`):
 
 1. read the cluster clock (the program pays by ``Clock.unix_timestamp``, not
    by the keeper's wall clock) and every job of each market
-   (``getProgramAccounts``: open jobs, and ended ones still owing hours);
+   (``getProgramAccounts``: open jobs, and ended ones still owing hours; or,
+   with a ``discovery`` :class:`iopay.escrow.keeper.discovery.JobWatch`,
+   from its cache kept current over websockets);
 2. compute every slot's due whole hours from on-chain state
    (:func:`iopay.escrow.state.due_slots`);
 3. optionally make sure the accounts involved are in the keeper's address
@@ -18,6 +20,10 @@ A round (:meth:`Keeper.run_once`):
 6. once every transaction of the round is done, retire the lookup tables no
    job still paying out needs (deactivate now, close, rent back to the payer,
    once the runtime allows it: :meth:`iopay.escrow.keeper.lookup.LookupTables.retire`).
+
+Several keepers on one market (``shard``, :mod:`iopay.escrow.keeper.shard`):
+each pays its own shard of the jobs and takes over another shard's payouts
+only once they stayed unpaid for its takeover grace period.
 
 Idempotent and restart-safe by construction: nothing is remembered between
 rounds. Every round starts from the chain, where ``hours_paid`` only goes
@@ -52,6 +58,7 @@ from iopay.escrow.keeper.logs import JsonLog
 from iopay.escrow.keeper.lookup import LookupTables
 from iopay.escrow.keeper.metrics import Metrics, MetricsServer
 from iopay.escrow.keeper.planner import Batch, BatchPlanner, CuModel, Limits, Payout, payouts_of
+from iopay.escrow.keeper.shard import Shard, Takeover
 
 try:  # httpx is a dependency of solana-py; transport errors are transient
     import httpx
@@ -67,12 +74,14 @@ TRANSIENT: Tuple[type, ...] = (ConnectionError, TimeoutError, asyncio.TimeoutErr
 
 @dataclass
 class KeeperConfig:
-    #: in-flight transactions at most
-    concurrency: int = 4
+    #: in-flight transactions at most (each waits ~a slot for its confirmation)
+    concurrency: int = 16
     limits: Limits = field(default_factory=Limits)
     cu_model: CuModel = field(default_factory=CuModel)
     #: put the accounts in address lookup tables (v0 transactions) to fit more payouts per transaction
     lookup_tables: bool = True
+    #: create tables even when every payout the watched jobs can still owe fits one plain transaction
+    lookup_tables_always: bool = False
     #: wait this long at most for freshly written table entries to become active (next slot)
     lookup_activation_wait: float = 2.0
     #: create missing worker token accounts (ATAs, rent paid by the keeper) instead of skipping them
@@ -94,6 +103,10 @@ class KeeperConfig:
     metrics_interval: float = 60.0
     #: serve /metrics on 127.0.0.1:PORT (0 = any free port, None = off)
     metrics_port: Optional[int] = None
+    #: pay only this shard's jobs, and the others' once overdue by the shard's grace (None = every job)
+    shard: Optional[Shard] = None
+    #: address the metrics endpoint listens on
+    metrics_host: str = "127.0.0.1"
 
 
 @dataclass
@@ -108,6 +121,11 @@ class RoundReport:
     skipped: int
     next_due_ts: Optional[int]
     seconds: float
+    #: sharded keepers: payouts of other shards paid by this one / left to their owner this round
+    taken_over: int = 0
+    deferred: int = 0
+    #: seconds until the first deferred payout may be taken over
+    takeover_in: Optional[float] = None
 
 
 @dataclass
@@ -123,7 +141,7 @@ class Keeper:
 
     def __init__(self, client: Any, mints: Union[Pubkey, Sequence[Pubkey]], config: Optional[KeeperConfig] = None,
                  *, log: Optional[JsonLog] = None, metrics: Optional[Metrics] = None,
-                 rng: Optional[random.Random] = None) -> None:
+                 rng: Optional[random.Random] = None, discovery: Any = None) -> None:
         self.client = client
         self.mints: List[Pubkey] = [mints] if isinstance(mints, Pubkey) else list(mints)
         if not self.mints:
@@ -135,6 +153,9 @@ class Keeper:
         self.tables: Optional[LookupTables] = (
             LookupTables(client.chain, client.payer, on_event=self.log.info) if self.config.lookup_tables else None)
         self._rng = rng or random.Random()
+        #: a JobWatch (started by :meth:`run`), or None: getProgramAccounts every round
+        self.discovery = discovery
+        self.takeover: Optional[Takeover] = Takeover(self.config.shard) if self.config.shard is not None else None
         self._token_accounts: Set[Pubkey] = set()
         self._sem: Optional[asyncio.Semaphore] = None
         self._stop: Optional[asyncio.Event] = None
@@ -183,22 +204,37 @@ class Keeper:
         now = await self.client.now()
         counts = _RoundCounts()
         jobs_watched = due = batches_n = skipped = 0
+        taken_over = deferred = 0
+        takeover_in: Optional[float] = None
+        shard = self.config.shard
         next_due: Optional[int] = None
         #: accounts of the jobs still paying out (every market): lookup tables holding none are retired
         live: Set[Pubkey] = set()
         for mint in self.mints:
             market = await self.client.market(mint)
-            jobs = await self.client.jobs(mint, state=None)
+            if self.discovery is not None and self.discovery.ready.is_set():
+                jobs = self.discovery.jobs(mint)
+            else:
+                jobs = await self.client.jobs(mint, state=None)
             payouts: List[Payout] = []
             watched: List[JobView] = []
             for job in jobs:
                 dues = due_slots(job, now)
                 nd = next_due_ts(job, now)
-                if dues or nd is not None:
+                # (Sharded: other shards' jobs are watched for takeover, not kept in our tables.)
+                if (dues or nd is not None) and (shard is None or shard.owns(job.address)):
                     watched.append(job)
                 if nd is not None:
                     next_due = nd if next_due is None else min(next_due, nd)
                 payouts += payouts_of(job, dues, lambda w, _m=market.mint: self.client.token_account_of(w, _m))
+            if self.takeover is not None:
+                sel = self.takeover.select(payouts)
+                payouts = sel.payouts
+                taken_over += sel.taken_over
+                deferred += sel.deferred
+                if sel.next_takeover_in is not None:
+                    takeover_in = sel.next_takeover_in if takeover_in is None else min(takeover_in,
+                                                                                       sel.next_takeover_in)
             jobs_watched += len(watched)
             due += len(payouts)
             payouts, missing = await self._usable(market, payouts)
@@ -206,7 +242,8 @@ class Keeper:
             live.update(self._needed(market, watched, payouts))
             # Tables are written for every watched job, due or not, so their
             # entries are active by the time its next hour is due.
-            tables = await self._lookup_tables(market, watched, payouts) if watched else []
+            tables = await self._lookup_tables(market, watched, payouts) \
+                if watched and self._tables_help(market, watched, now) else []
             if not payouts:
                 continue
             batches = self.planner.plan(market, payouts, tables)
@@ -215,6 +252,11 @@ class Keeper:
                           transactions=len(batches), lookup_tables=len(tables),
                           payouts_per_tx=round(len(payouts) / len(batches), 2))
             await asyncio.gather(*(self._settle(market, b, counts) for b in batches))
+            if self.discovery is not None:
+                try:  # our own payouts, before their notifications arrive
+                    await self.discovery.refresh(p.job for p in payouts)
+                except Exception as e:  # noqa: BLE001 - a stale job costs one NothingToSettle at worst
+                    self.log.warning("discovery_refresh_failed", error=repr(e)[:300])
         # After every transaction of the round: none in flight references a table deactivated now.
         await self._retire_tables(live)
         m = self.m
@@ -224,8 +266,10 @@ class Keeper:
         m.backlog = max(0, due - counts.paid - counts.already)
         m.last_round_ts = now
         m.next_due_ts = next_due or 0
+        m.takeover_payouts += taken_over
         report = RoundReport(now, jobs_watched, due, batches_n, counts.paid, counts.already, counts.failed, skipped,
-                             next_due, round(time.monotonic() - t0, 3))
+                             next_due, round(time.monotonic() - t0, 3), taken_over, deferred,
+                             None if takeover_in is None else round(takeover_in, 3))
         self.log.info("round", **{k: v for k, v in report.__dict__.items()})
         return report
 
@@ -235,13 +279,7 @@ class Keeper:
         unknown = list(dict.fromkeys(p.token_account for p in payouts if p.token_account not in self._token_accounts))
         if not unknown:
             return payouts, 0
-        sem = asyncio.Semaphore(8)
-
-        async def exists(a: Pubkey) -> bool:
-            async with sem:
-                return await self.client.chain.get_account(a) is not None
-
-        found = await asyncio.gather(*(exists(a) for a in unknown))
+        found = await self._exist(unknown)
         missing = {a for a, ok in zip(unknown, found) if not ok}
         self._token_accounts.update(a for a, ok in zip(unknown, found) if ok)
         if missing and self.config.create_missing_token_accounts:
@@ -253,6 +291,23 @@ class Keeper:
                     self.log.warning("payout_skipped", reason="worker token account missing", job=str(p.job),
                                      slot=p.slot, worker=str(p.worker), token_account=str(p.token_account))
         return [p for p in payouts if p.token_account not in missing], sum(p.token_account in missing for p in payouts)
+
+    async def _exist(self, addresses: List[Pubkey]) -> List[bool]:
+        """Which accounts exist: ``getMultipleAccounts`` (100 a call, 4 calls in flight) when the
+        chain has it, else one read each."""
+        chain = self.client.chain
+        multi = getattr(chain, "get_multiple_accounts", None)
+        sem = asyncio.Semaphore(4 if multi is not None else 8)
+
+        async def one(chunk: List[Pubkey]) -> List[bool]:
+            async with sem:
+                if multi is not None:
+                    return [a is not None for a in await multi(chunk)]
+                return [await chain.get_account(chunk[0]) is not None]
+
+        size = 100 if multi is not None else 1
+        parts = await asyncio.gather(*(one(addresses[i:i + size]) for i in range(0, len(addresses), size)))
+        return [ok for part in parts for ok in part]
 
     async def _create_token_accounts(self, market: MarketView, payouts: List[Payout]) -> Set[Pubkey]:
         left: Set[Pubkey] = set()
@@ -287,6 +342,26 @@ class Keeper:
             out += [self.client.token_account_of(s.worker, market.mint) for s in job.workers if s.started]
         out += [p.token_account for p in payouts]
         return out
+
+    #: above this many outstanding payouts the plain-transaction check is skipped: tables will help
+    TABLE_CHECK_LIMIT = 48
+
+    def _tables_help(self, market: MarketView, watched: List[JobView], now: int) -> bool:
+        """Whether lookup tables would save transactions: false when every
+        payout the watched jobs can still owe fits one plain transaction (a
+        table costs rent and a transaction of its own)."""
+        if self.tables is None:
+            return False
+        if self.config.lookup_tables_always or self.tables.tables:
+            return True  # already paid for; keep them current
+        horizon = now + 10 * 365 * 86400
+        outstanding: List[Payout] = []
+        for job in watched:
+            outstanding += payouts_of(job, due_slots(job, horizon),
+                                      lambda w, _m=market.mint: self.client.token_account_of(w, _m))
+            if len(outstanding) > self.TABLE_CHECK_LIMIT:
+                return True
+        return len(self.planner.plan(market, outstanding)) > 1
 
     async def _lookup_tables(self, market: MarketView, watched: List[JobView], payouts: List[Payout]) -> list:
         if self.tables is None:
@@ -351,6 +426,8 @@ class Keeper:
                     else:
                         sent = await self.client.chain.send(batch.instructions, [], self.client.payer)
             except ProgramError as e:
+                if e.name == "NothingToSettle":
+                    self.m.nothing_to_settle_transactions += 1  # wasted: paid already (by us or another keeper)
                 if e.name == "NothingToSettle" and len(batch.instructions) == 1:
                     counts.already += len(batch.payouts)
                     self.m.already_settled += len(batch.payouts)
@@ -452,8 +529,12 @@ class Keeper:
         if report is None or report.failed:
             return max(cfg.min_sleep, min(cfg.failure_retry, cfg.max_sleep))
         if report.next_due_ts is None:
-            return cfg.max_sleep
-        return max(cfg.min_sleep, min(cfg.max_sleep, report.next_due_ts - report.now + cfg.grace + cfg.batch_window))
+            delay = cfg.max_sleep
+        else:
+            delay = max(cfg.min_sleep, min(cfg.max_sleep, report.next_due_ts - report.now + cfg.grace + cfg.batch_window))
+        if report.takeover_in is not None:
+            delay = max(cfg.min_sleep, min(delay, report.takeover_in))
+        return delay
 
     async def run(self, stop: Optional[asyncio.Event] = None, *, max_rounds: Optional[int] = None) -> Metrics:
         """Rounds until ``stop`` (default: :attr:`stop_event`) is set or
@@ -464,11 +545,17 @@ class Keeper:
         self._main_task = asyncio.current_task()
         cfg = self.config
         if cfg.metrics_port is not None:
-            self.server = MetricsServer(self.m, cfg.metrics_port)
+            self.server = MetricsServer(self.m, cfg.metrics_port, cfg.metrics_host)
             await self.server.start()
         self.log.info("keeper_started", markets=[str(m) for m in self.mints], payer=str(self.client.payer.pubkey()),
+                      shard=str(cfg.shard) if cfg.shard else None,
+                      takeover_grace=cfg.shard.grace if cfg.shard else None,
                       concurrency=cfg.concurrency, lookup_tables=cfg.lookup_tables,
                       metrics_port=self.server.port if self.server else None)
+        if self.discovery is not None and not await self.discovery.start():
+            # Retried in the background; rounds scan with getProgramAccounts until it is up.
+            self.log.warning("discovery_pending", ws_url=self.discovery.ws_url,
+                             fallback="getProgramAccounts every round until subscribed")
         rounds = 0
         try:
             while not stop.is_set():
@@ -481,6 +568,9 @@ class Keeper:
                     self.log.error("round_failed", error=repr(e)[:500])
                 rounds += 1
                 now = time.monotonic()
+                if self.discovery is not None:
+                    self.m.discovery_reconnects = max(0, self.discovery.stats["connects"] - 1)
+                    self.m.discovery_notifications = self.discovery.stats["notifications"]
                 if now - self._last_metrics_log >= cfg.metrics_interval:
                     self._last_metrics_log = now
                     self.log.info("metrics", summary=self.m.summary(), **self.m.snapshot())
@@ -493,5 +583,8 @@ class Keeper:
         finally:
             if self.server is not None:
                 await self.server.stop()
+            if self.discovery is not None:
+                self.m.discovery_reconnects = max(0, self.discovery.stats["connects"] - 1)
+                await self.discovery.stop()
             self.log.info("keeper_stopped", rounds_this_run=rounds, summary=self.m.summary(), **self.m.snapshot())
         return self.m

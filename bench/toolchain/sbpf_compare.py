@@ -5,7 +5,7 @@ Prints a JSON summary: compute units per case for both builds, their ratio (ours
 the geometric mean ratio per program, binary sizes, and whether every case ended the same way
 (success/failure and resulting balances).
 
-Run: make bench-sbpf   (builds bench/sbpf_compare with tools/sbpf, then runs this file)
+Run: make bench-sbpf   (builds bench/toolchain/sbpf_compare with tools/sbpf, then runs this file)
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from solders.pubkey import Pubkey
 from solders.system_program import CreateAccountParams, create_account
 from solders.transaction import VersionedTransaction
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "target" / "sbpf-solana" / "release"
 MEMO_OFFICIAL = Pubkey.from_string("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr")
 TOKEN_OFFICIAL = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")

@@ -1,0 +1,191 @@
+"""Compute units of every iosd_credits instruction on LiteSVM, and the
+overhead of paying a job with credits: ``.venv/bin/python bench/credits/cu.py``
+(``make bench-credits``).
+
+Runs the real programs (target/deploy/{job_escrow,iosd_credits}.so) with the
+real SPL Token program and prints one JSON object:
+
+* ``instructions``: CU of each credits instruction (the job ones for 2 workers;
+  ``*_delegate`` when a delegate signs);
+* ``open_job_vs_tokens``: for k workers, CU of ``open_job_with_credits`` and
+  of job_escrow's ``open_job`` for the same job paid with tokens directly,
+  and their ratio (the overhead of paying with credits); likewise for
+  ending, cancelling and closing.
+
+Numbers are measurements of this build, not assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Dict, List
+
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from iopay.core import spl
+from iopay.core.harness import Harness, ProgramNotBuilt
+from iopay.core.idl import ProgramIdl
+from iopay.credits.program import IosdCredits
+from iopay.escrow.program import JobEscrow
+
+HOUR = 3_600
+USD = 1_000_000
+WORKER_COUNTS = [1, 2, 4, 8]
+
+
+class Bench:
+    def __init__(self) -> None:
+        h = self.h = Harness()
+        ep, cp = ProgramIdl.load("job_escrow"), ProgramIdl.load("iosd_credits")
+        h.load_program(ep)
+        h.load_program(cp)
+        self.esc = JobEscrow(ep, fetch=h.account_data)
+        self.cr = IosdCredits(cp, self.esc, fetch=h.account_data)
+        self.mint_auth, self.authority = Keypair(), h.funded_keypair()
+        self.mint = h.create_mint(self.mint_auth, 6)
+        self.treasury = h.create_token_account(self.mint, self.authority.pubkey())
+        self.cu: Dict[str, int] = {}
+        h.send_ok([self.esc.init_market(payer=h.payer.pubkey(), upgrade_authority=h.payer.pubkey(),
+                                        authority=self.authority.pubkey(), mint=self.mint, treasury=self.treasury,
+                                        fee_bps=250, max_workers=16, max_hours=720)])
+        self.run("init_config", self.cr.init_config(payer=h.payer.pubkey(), upgrade_authority=h.payer.pubkey(),
+                                                    authority=self.authority.pubkey(), mint=self.mint, cap=10**15))
+        self.workers = [h.funded_keypair() for _ in range(max(WORKER_COUNTS))]
+        self.wtoks = [h.create_ata(self.mint, w.pubkey()) for w in self.workers]
+        self.job_id = 0
+
+    def run(self, name: str, ix: Any, *signers: Keypair) -> int:
+        res = self.h.send([ix], signers)
+        if res.error:
+            raise SystemExit(f"{name}: {res.error}\n" + "\n".join(res.logs))
+        self.cu[name] = res.compute_units
+        return res.compute_units
+
+    def user(self) -> Keypair:
+        u = self.h.funded_keypair()
+        tok = self.h.create_ata(self.mint, u.pubkey())
+        self.h.mint_to(self.mint, tok, 100_000 * USD, self.mint_auth)
+        return u
+
+    def terms(self, k: int) -> List[Any]:
+        return [(self.workers[i].pubkey(), (i + 1) * USD) for i in range(k)]
+
+    def accept(self, job: Pubkey, k: int) -> None:
+        for i in range(k):
+            self.h.send_ok([self.esc.accept(worker=self.workers[i].pubkey(), job=job)], [self.workers[i]])
+
+    def payees(self, k: int) -> list:
+        return [(i, self.wtoks[i]) for i in range(k)]
+
+    def compare(self, k: int) -> Dict[str, Any]:
+        """The same job (k workers, 5 h) paid with tokens and with credits:
+        open, then cancel; open, accept, 2 h, end (paying the due hours), close."""
+        h, cr, esc, mint = self.h, self.cr, self.esc, self.mint
+        u = self.user()
+        tok = spl.associated_token_address(u.pubkey(), mint)
+        h.send_ok([cr.open_account(user=u.pubkey(), mint=mint), cr.buy(user=u.pubkey(), mint=mint, user_token=tok,
+                                                                       amount=50_000 * USD)], [u])
+        out: Dict[str, Any] = {"workers": k}
+        for kind in ("tokens", "credits"):
+            cu: Dict[str, int] = {}
+            for flow in ("cancel", "end"):
+                self.job_id += 1
+                jid = self.job_id
+                if kind == "tokens":
+                    job = esc.job_addresses(mint, u.pubkey(), jid).job
+                    cu["open"] = self.run("x", esc.open_job(customer=u.pubkey(), mint=mint, customer_token=tok,
+                                                            job_id=jid, hours=5, workers=self.terms(k)), u)
+                else:
+                    job = cr.job_address(mint, u.pubkey(), jid)
+                    cu["open"] = self.run("x", cr.open_job_with_credits(authority=u.pubkey(), user=u.pubkey(),
+                                                                        mint=mint, job_id=jid, hours=5,
+                                                                        workers=self.terms(k)), u)
+                if flow == "cancel":
+                    ix = (esc.cancel(customer=u.pubkey(), job=job, customer_token=tok) if kind == "tokens" else
+                          cr.cancel_job_with_credits(authority=u.pubkey(), user=u.pubkey(), mint=mint, job=job))
+                    cu["cancel"] = self.run("x", ix, u)
+                    continue
+                self.accept(job, k)
+                h.warp_seconds(2 * HOUR + 60)
+                if kind == "tokens":
+                    cu["end"] = self.run("x", esc.end_job(customer=u.pubkey(), mint=mint, job=job, customer_token=tok,
+                                                          treasury=self.treasury, payees=self.payees(k)), u)
+                    cu["close"] = self.run("x", esc.close_job(customer=u.pubkey(), job=job, customer_token=tok), u)
+                else:
+                    cu["end"] = self.run("x", cr.end_job_with_credits(authority=u.pubkey(), user=u.pubkey(),
+                                                                      mint=mint, job=job, treasury=self.treasury,
+                                                                      payees=self.payees(k)), u)
+                    cu["close"] = self.run("x", cr.close_job_with_credits(authority=u.pubkey(), user=u.pubkey(),
+                                                                          mint=mint, job=job), u)
+            out[kind] = cu
+        out["ratio"] = {op: round(out["credits"][op] / out["tokens"][op], 3) for op in out["tokens"]}
+        return out
+
+    def every_instruction(self) -> None:
+        h, cr, mint = self.h, self.cr, self.mint
+        u = h.funded_keypair()
+        tok = h.create_ata(mint, u.pubkey())
+        h.mint_to(mint, tok, 10_000 * USD, self.mint_auth)
+        a = self.authority
+        self.run("set_cap", cr.set_cap(authority=a.pubkey(), mint=mint, cap=10**15), a)
+        self.run("set_paused", cr.set_paused(authority=a.pubkey(), mint=mint, paused=False), a)
+        self.run("propose_authority", cr.propose_authority(authority=a.pubkey(), mint=mint, new_authority=a.pubkey()), a)
+        self.run("accept_authority", cr.accept_authority(new_authority=a.pubkey(), mint=mint), a)
+        self.run("open_account", cr.open_account(user=u.pubkey(), mint=mint), u)
+        self.run("buy", cr.buy(user=u.pubkey(), mint=mint, user_token=tok, amount=1_000 * USD), u)
+        self.run("redeem", cr.redeem(user=u.pubkey(), mint=mint, user_token=tok, amount=100 * USD), u)
+        d = h.funded_keypair()
+        self.run("set_delegate", cr.set_delegate(user=u.pubkey(), mint=mint, delegate=d.pubkey(), allowance=500 * USD,
+                                                 period_secs=86_400), u)
+        self.job_id += 1
+        self.run("open_job_with_credits", cr.open_job_with_credits(
+            authority=u.pubkey(), user=u.pubkey(), mint=mint, job_id=self.job_id, hours=5, workers=self.terms(2)), u)
+        job_u = cr.job_address(mint, u.pubkey(), self.job_id)
+        self.job_id += 1
+        self.run("open_job_with_credits_delegate", cr.open_job_with_credits(
+            authority=d.pubkey(), user=u.pubkey(), mint=mint, job_id=self.job_id, hours=5, workers=self.terms(2),
+            delegate=True), d)
+        job_d = cr.job_address(mint, u.pubkey(), self.job_id)
+        self.run("cancel_job_with_credits_delegate", cr.cancel_job_with_credits(
+            authority=d.pubkey(), user=u.pubkey(), mint=mint, job=job_d, delegate=True), d)
+        self.accept(job_u, 2)
+        h.warp_seconds(HOUR + 5)
+        w = self.workers[1]
+        refund = cr.user_addresses(mint, u.pubkey()).refund_account
+        h.send_ok([self.esc.quit(worker=w.pubkey(), mint=mint, job=job_u, worker_token=self.wtoks[1],
+                                 customer_token=refund, treasury=self.treasury)], [w])
+        self.run("reclaim", cr.reclaim(user=u.pubkey(), mint=mint))
+        self.run("end_job_with_credits", cr.end_job_with_credits(
+            authority=u.pubkey(), user=u.pubkey(), mint=mint, job=job_u, treasury=self.treasury,
+            payees=self.payees(2)), u)
+        self.run("close_job_with_credits", cr.close_job_with_credits(
+            authority=u.pubkey(), user=u.pubkey(), mint=mint, job=job_u), u)
+        self.run("withdraw_rent", cr.withdraw_rent(user=u.pubkey(), mint=mint), u)
+        self.run("revoke_delegate", cr.revoke_delegate(user=u.pubkey(), mint=mint, delegate=d.pubkey()), u)
+        prov = self.wtoks[2]
+        self.run("fund_inference", cr.fund_inference(authority=u.pubkey(), user=u.pubkey(), mint=mint,
+                                                     provider_token=prov, amount=10 * USD), u)
+        self.run("pay_inference", cr.pay_inference(authority=u.pubkey(), user=u.pubkey(), mint=mint,
+                                                   provider_token=prov, amount=USD), u)
+        self.run("close_inference", cr.close_inference(authority=u.pubkey(), user=u.pubkey(), mint=mint,
+                                                       provider_token=prov), u)
+
+
+def main() -> int:
+    try:
+        b = Bench()
+    except ProgramNotBuilt as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    b.every_instruction()
+    comparisons = [b.compare(k) for k in WORKER_COUNTS]
+    b.cu.pop("x", None)
+    print(json.dumps({"instructions": dict(sorted(b.cu.items())), "open_job_vs_tokens": comparisons,
+                      "target_ratio_open": 1.3}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,329 @@
+"""Async SDK of the IOSD credits, next to :class:`iopay.escrow.client.EscrowClient`.
+
+``CreditsClient.connect(url, payer)`` over JSON-RPC, ``CreditsClient.for_harness(h)``
+over the embedded LiteSVM. Amounts are micro-USD base units (ints;
+:func:`iopay.credits.program.parse_usd` turns ``"12.50"`` into 12_500_000).
+Reads return the views of :mod:`iopay.credits.state`; writes return a
+:class:`Sent` with the decoded events of both programs; program failures
+raise the named errors of :mod:`iopay.core.errors`. Bad arguments raise
+``ValueError``/``TypeError`` before anything is encoded.
+
+A job paid with credits is an ordinary job_escrow job whose customer is the
+user's customer PDA (:meth:`IosdCredits.user_addresses`): workers accept and
+the keeper settles it like any other job (``EscrowClient.accept/settle``);
+ending, cancelling and closing go through this client so refunds come back
+as credits.
+"""
+
+from __future__ import annotations
+
+import secrets
+import struct
+from dataclasses import dataclass
+from typing import Any, List, Optional, Sequence, Tuple, Union
+
+from solders.instruction import Instruction
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from iopay.core import spl
+from iopay.core.chain import CLOCK_SYSVAR, CLOCK_UNIX_TS_OFFSET, Chain, LiteSvmChain, Sent, rpc_chain
+from iopay.core.events import DecodedEvent
+from iopay.core.idl import ProgramIdl
+from iopay.credits.program import (DAY, IDL_NAME, MAX_PERIOD_SECS, MIN_PERIOD_SECS, IosdCredits, UserAddresses,
+                                   _check_key, check_amount)
+from iopay.credits.state import ConfigView, CreditAccountView, DelegationView, InferenceAllowanceView
+from iopay.escrow.program import IDL_NAME as ESCROW_IDL, JobEscrow, WorkerTerms, booking_cost
+from iopay.escrow.state import JobView, MarketView, due_slots, is_closable
+
+Worker = Union[WorkerTerms, Tuple[Pubkey, int]]
+
+
+@dataclass
+class CreditJob:
+    job: Pubkey
+    vault: Pubkey
+    job_id: int
+    #: credits taken (workers' pay + fee)
+    amount: int
+    sent: Sent
+
+
+class CreditsClient:
+    def __init__(self, chain: Chain, payer: Keypair, program: Optional[ProgramIdl] = None,
+                 escrow_program: Optional[ProgramIdl] = None) -> None:
+        self.chain = chain
+        self.payer = payer
+        self.program = program or ProgramIdl.load(IDL_NAME)
+        self.escrow_program = escrow_program or ProgramIdl.load(ESCROW_IDL)
+        self.esc = JobEscrow(self.escrow_program)
+        self.cr = IosdCredits(self.program, self.esc)
+
+    @classmethod
+    def for_harness(cls, harness: Any, payer: Optional[Keypair] = None, **kw: Any) -> "CreditsClient":
+        return cls(LiteSvmChain(harness), payer or harness.payer, **kw)
+
+    @classmethod
+    def connect(cls, url: str, payer: Keypair, *, send_config: Optional[Any] = None,
+                commitment: str = "confirmed") -> "CreditsClient":
+        if not isinstance(payer, Keypair):
+            raise TypeError(f"payer must be a solders Keypair, got {type(payer).__name__}")
+        prog, esc = ProgramIdl.load(IDL_NAME), ProgramIdl.load(ESCROW_IDL)
+        return cls(rpc_chain(url, [prog, esc], send_config=send_config, commitment=commitment), payer, prog, esc)
+
+    async def close(self) -> None:
+        closer = getattr(self.chain, "close", None)
+        if closer is not None:
+            await closer()
+
+    async def __aenter__(self) -> "CreditsClient":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    # -- reads ------------------------------------------------------------------
+
+    async def _data(self, address: Pubkey, what: str, owner: Optional[Pubkey] = None) -> Optional[bytes]:
+        acc = await self.chain.get_account(address)
+        if acc is None:
+            return None
+        if acc[0] != (owner or self.program.program_id):
+            raise ValueError(f"{what} {address} is owned by {acc[0]}, not {owner or self.program.program_id}")
+        return acc[1]
+
+    async def config(self, mint: Pubkey) -> ConfigView:
+        addr = self.cr.config_address(_check_key(mint, "mint"))
+        data = await self._data(addr, "config")
+        if data is None:
+            raise LookupError(f"no credits reserve for mint {mint} (config {addr})")
+        return ConfigView.decode(self.program, addr, data)
+
+    async def account(self, mint: Pubkey, user: Pubkey) -> Optional[CreditAccountView]:
+        addr = self.cr.credit_address(mint, _check_key(user, "user"))
+        data = await self._data(addr, "credit account")
+        return None if data is None else CreditAccountView.decode(self.program, addr, data)
+
+    async def balance(self, mint: Pubkey, user: Pubkey) -> int:
+        """Spendable credits of ``user`` (0 without an account)."""
+        acc = await self.account(mint, user)
+        return 0 if acc is None else acc.balance
+
+    async def delegation(self, mint: Pubkey, user: Pubkey, delegate: Pubkey) -> Optional[DelegationView]:
+        addr = self.cr.delegation_address(self.cr.credit_address(mint, user), _check_key(delegate, "delegate"))
+        data = await self._data(addr, "delegation")
+        return None if data is None else DelegationView.decode(self.program, addr, data)
+
+    async def allowance(self, mint: Pubkey, user: Pubkey, provider_token: Pubkey) -> Optional[InferenceAllowanceView]:
+        addr = self.cr.allowance_address(self.cr.credit_address(mint, user), provider_token)
+        data = await self._data(addr, "inference allowance")
+        return None if data is None else InferenceAllowanceView.decode(self.program, addr, data)
+
+    async def reserve_balance(self, mint: Pubkey) -> int:
+        acc = await self.chain.get_account(self.cr.reserve_address(mint))
+        return 0 if acc is None else spl.TokenAccount.decode(acc[1]).amount
+
+    async def now(self) -> int:
+        acc = await self.chain.get_account(CLOCK_SYSVAR)
+        if acc is None:
+            raise LookupError("Clock sysvar not readable")
+        return struct.unpack_from("<q", acc[1], CLOCK_UNIX_TS_OFFSET)[0]
+
+    async def market(self, mint: Pubkey) -> MarketView:
+        addr = self.esc.market_address(mint)
+        data = await self._data(addr, "market", self.esc.program_id)
+        if data is None:
+            raise LookupError(f"no job_escrow market for mint {mint}")
+        return MarketView.decode(self.escrow_program, addr, data)
+
+    async def job(self, job: Pubkey) -> JobView:
+        data = await self._data(job, "job", self.esc.program_id)
+        if data is None:
+            raise LookupError(f"job {job} does not exist")
+        return JobView.decode(self.escrow_program, job, data)
+
+    async def quote_job(self, mint: Pubkey, rates: Sequence[int], hours: int) -> int:
+        """Credits a job costs (workers' pay + fee), as the program computes it."""
+        market = await self.market(mint)
+        principal, fee = booking_cost(list(rates), hours, market.fee_bps)
+        return principal + fee
+
+    def user_addresses(self, mint: Pubkey, user: Pubkey) -> UserAddresses:
+        return self.cr.user_addresses(mint, user)
+
+    # -- writes -----------------------------------------------------------------
+
+    async def _send(self, ixs: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> Sent:
+        return await self.chain.send(list(ixs), list(signers), self.payer)
+
+    async def init_config(self, upgrade_authority: Keypair, mint: Pubkey, *, authority: Pubkey, cap: int) -> Sent:
+        return await self._send([self.cr.init_config(payer=self.payer.pubkey(),
+                                                     upgrade_authority=upgrade_authority.pubkey(),
+                                                     authority=authority, mint=mint, cap=cap)], [upgrade_authority])
+
+    async def set_paused(self, authority: Keypair, mint: Pubkey, paused: bool) -> Sent:
+        return await self._send([self.cr.set_paused(authority=authority.pubkey(), mint=mint, paused=paused)],
+                                [authority])
+
+    async def set_cap(self, authority: Keypair, mint: Pubkey, cap: int) -> Sent:
+        return await self._send([self.cr.set_cap(authority=authority.pubkey(), mint=mint, cap=cap)], [authority])
+
+    async def propose_authority(self, authority: Keypair, mint: Pubkey, new_authority: Pubkey) -> Sent:
+        return await self._send([self.cr.propose_authority(authority=authority.pubkey(), mint=mint,
+                                                           new_authority=new_authority)], [authority])
+
+    async def accept_authority(self, new_authority: Keypair, mint: Pubkey) -> Sent:
+        return await self._send([self.cr.accept_authority(new_authority=new_authority.pubkey(), mint=mint)],
+                                [new_authority])
+
+    async def open_account(self, user: Keypair, mint: Pubkey) -> Sent:
+        return await self._send([self.cr.open_account(user=user.pubkey(), mint=mint)], [user])
+
+    async def buy(self, user: Keypair, mint: Pubkey, amount: int, *, user_token: Optional[Pubkey] = None) -> Sent:
+        """Deposit ``amount`` of the stablecoin from the user's token account
+        (default: its associated account) for as many credits; opens the
+        credit account in the same transaction when it does not exist yet."""
+        check_amount(amount)
+        tok = user_token or spl.associated_token_address(user.pubkey(), mint)
+        ixs = []
+        if await self.account(mint, user.pubkey()) is None:
+            ixs.append(self.cr.open_account(user=user.pubkey(), mint=mint))
+        ixs.append(self.cr.buy(user=user.pubkey(), mint=mint, user_token=tok, amount=amount))
+        return await self._send(ixs, [user])
+
+    async def redeem(self, user: Keypair, mint: Pubkey, amount: int, *, user_token: Optional[Pubkey] = None) -> Sent:
+        check_amount(amount)
+        tok = user_token or spl.associated_token_address(user.pubkey(), mint)
+        return await self._send([self.cr.redeem(user=user.pubkey(), mint=mint, user_token=tok, amount=amount)],
+                                [user])
+
+    async def set_delegate(self, user: Keypair, mint: Pubkey, delegate: Pubkey, allowance: int,
+                           period_secs: int = DAY) -> Sent:
+        _check_key(delegate, "delegate")
+        if isinstance(allowance, bool) or not isinstance(allowance, int) or allowance < 0:
+            raise ValueError("allowance must be a non-negative int (micro-USD per period)")
+        if not MIN_PERIOD_SECS <= period_secs <= MAX_PERIOD_SECS:
+            raise ValueError(f"period_secs must be between {MIN_PERIOD_SECS} and {MAX_PERIOD_SECS}")
+        return await self._send([self.cr.set_delegate(user=user.pubkey(), mint=mint, delegate=delegate,
+                                                      allowance=allowance, period_secs=period_secs)], [user])
+
+    async def revoke_delegate(self, user: Keypair, mint: Pubkey, delegate: Pubkey) -> Sent:
+        return await self._send([self.cr.revoke_delegate(user=user.pubkey(), mint=mint,
+                                                         delegate=_check_key(delegate, "delegate"))], [user])
+
+    async def withdraw_rent(self, user: Keypair, mint: Pubkey) -> Sent:
+        return await self._send([self.cr.withdraw_rent(user=user.pubkey(), mint=mint)], [user])
+
+    async def open_job_with_credits(self, authority: Keypair, mint: Pubkey, workers: Sequence[Worker], hours: int, *,
+                                    user: Optional[Pubkey] = None, job_id: Optional[int] = None) -> CreditJob:
+        """Open a job_escrow job paid with ``user``'s credits (default: the
+        signer's own). A signer other than ``user`` spends as its delegate.
+        Rates are base units of the stablecoin (= micro-USD) per hour."""
+        if not workers:
+            raise ValueError("a job needs at least one worker")
+        if isinstance(hours, bool) or not isinstance(hours, int) or hours <= 0:
+            raise ValueError("hours must be a positive int")
+        owner = user or authority.pubkey()
+        jid = secrets.randbits(63) if job_id is None else job_id
+        rates = [w.rate_per_hour if isinstance(w, WorkerTerms) else w[1] for w in workers]
+        amount = await self.quote_job(mint, rates, hours)
+        ix = self.cr.open_job_with_credits(authority=authority.pubkey(), user=owner, mint=mint, job_id=jid,
+                                           hours=hours, workers=workers, delegate=owner != authority.pubkey())
+        sent = await self._send([ix], [authority])
+        a = self.esc.job_addresses(mint, self.cr.user_addresses(mint, owner).customer, jid)
+        return CreditJob(a.job, a.vault, jid, amount, sent)
+
+    async def delegate_spend(self, delegate: Keypair, user: Pubkey, mint: Pubkey, workers: Sequence[Worker],
+                             hours: int, *, job_id: Optional[int] = None) -> CreditJob:
+        """A delegate opens a job paid with ``user``'s credits (within its allowance)."""
+        return await self.open_job_with_credits(delegate, mint, workers, hours, user=_check_key(user, "user"),
+                                                job_id=job_id)
+
+    async def end_job(self, authority: Keypair, job: Pubkey, *, user: Optional[Pubkey] = None,
+                      close: bool = True, max_payees: int = 16) -> Sent:
+        """End a credits-paid job early: the due hours are paid to the
+        workers, the unearned rest comes back as credits; with ``close`` the
+        job is closed in the same transaction when nothing is left owed."""
+        view = await self.job(job)
+        market = await self.market_at(view.market)
+        owner = user or authority.pubkey()
+        dues = due_slots(view, await self.now())
+        payees = [(d.slot, spl.associated_token_address(d.worker, market.mint)) for d in dues[:max_payees]]
+        delegate = owner != authority.pubkey()
+        ixs = [self.cr.end_job_with_credits(authority=authority.pubkey(), user=owner, mint=market.mint, job=job,
+                                            treasury=market.treasury, payees=payees, delegate=delegate)]
+        if close and len(dues) <= max_payees:
+            ixs.append(self.cr.close_job_with_credits(authority=authority.pubkey(), user=owner, mint=market.mint,
+                                                      job=job, delegate=delegate))
+        return await self._send(ixs, [authority])
+
+    async def market_at(self, address: Pubkey) -> MarketView:
+        data = await self._data(address, "market", self.esc.program_id)
+        if data is None:
+            raise LookupError(f"market {address} does not exist")
+        return MarketView.decode(self.escrow_program, address, data)
+
+    async def cancel_job(self, authority: Keypair, job: Pubkey, *, user: Optional[Pubkey] = None) -> Sent:
+        view = await self.job(job)
+        market = await self.market_at(view.market)
+        owner = user or authority.pubkey()
+        return await self._send([self.cr.cancel_job_with_credits(authority=authority.pubkey(), user=owner,
+                                                                 mint=market.mint, job=job,
+                                                                 delegate=owner != authority.pubkey())], [authority])
+
+    async def close_job(self, authority: Keypair, job: Pubkey, *, user: Optional[Pubkey] = None) -> Sent:
+        view = await self.job(job)
+        if not is_closable(view):
+            raise ValueError("the job still owes workers: settle or end it first")
+        market = await self.market_at(view.market)
+        owner = user or authority.pubkey()
+        return await self._send([self.cr.close_job_with_credits(authority=authority.pubkey(), user=owner,
+                                                                mint=market.mint, job=job,
+                                                                delegate=owner != authority.pubkey())], [authority])
+
+    async def reclaim(self, mint: Pubkey, user: Pubkey, source: Optional[Pubkey] = None) -> Sent:
+        """Credit refunds waiting in the user's refund account (e.g. after a
+        worker quit). Anyone may send it; the client's payer signs."""
+        return await self._send([self.cr.reclaim(user=user, mint=mint, source=source)])
+
+    async def fund_inference(self, authority: Keypair, mint: Pubkey, provider_token: Pubkey, amount: int, *,
+                             user: Optional[Pubkey] = None) -> Sent:
+        check_amount(amount)
+        owner = user or authority.pubkey()
+        return await self._send([self.cr.fund_inference(authority=authority.pubkey(), user=owner, mint=mint,
+                                                        provider_token=provider_token, amount=amount,
+                                                        delegate=owner != authority.pubkey())], [authority])
+
+    async def pay_inference(self, authority: Keypair, mint: Pubkey, provider_token: Pubkey, amount: int, *,
+                            user: Optional[Pubkey] = None) -> Sent:
+        check_amount(amount)
+        owner = user or authority.pubkey()
+        return await self._send([self.cr.pay_inference(authority=authority.pubkey(), user=owner, mint=mint,
+                                                       provider_token=provider_token, amount=amount,
+                                                       delegate=owner != authority.pubkey())], [authority])
+
+    async def close_inference(self, authority: Keypair, mint: Pubkey, provider_token: Pubkey, *,
+                              user: Optional[Pubkey] = None) -> Sent:
+        owner = user or authority.pubkey()
+        return await self._send([self.cr.close_inference(authority=authority.pubkey(), user=owner, mint=mint,
+                                                         provider_token=provider_token,
+                                                         delegate=owner != authority.pubkey())], [authority])
+
+    async def history(self, mint: Pubkey, user: Pubkey, limit: int = 50) -> List[DecodedEvent]:
+        """Credits events of ``user``'s account, newest first (JSON-RPC only:
+        ``getSignaturesForAddress`` on the credit account)."""
+        client = getattr(self.chain, "client", None)
+        fetch = getattr(self.chain, "fetch_events", None)
+        if client is None or fetch is None:
+            raise NotImplementedError("history needs a JSON-RPC chain")
+        credit = self.cr.credit_address(mint, user)
+        from solana.rpc.commitment import Commitment
+
+        commitment = Commitment(getattr(self.chain, "commitment", "confirmed"))
+        resp = await client.get_signatures_for_address(credit, limit=limit, commitment=commitment)
+        out: List[DecodedEvent] = []
+        for s in resp.value:
+            if s.err is None:
+                names = set(self.program.event_names)
+                out.extend(e for e in await fetch(s.signature) if e.name in names)
+        return out

@@ -1,0 +1,279 @@
+"""IOSD credits SDK: addresses and instruction builders (pure, from the IDL).
+
+One credit is one US dollar; amounts are micro-USD base units (6 decimals),
+equal to base units of the reserve stablecoin. Seeds
+(``programs/iosd_credits/src/state.rs``):
+
+* ``Config``         ``["config", mint]``; reserve vault ``["reserve", config]``
+* ``CreditAccount``  ``["credit", config, user]``
+* customer PDA       ``["customer", config, user]`` (the job_escrow customer)
+* refund account     ``["refund", config, user]`` (token account of the customer PDA)
+* ``Delegation``     ``["delegation", credit_account, delegate]``
+* ``InferenceAllowance`` ``["inference", credit_account, provider_token]``
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Optional, Sequence, Tuple, Union
+
+from solders.instruction import AccountMeta, Instruction
+from solders.pubkey import Pubkey
+
+from iopay.core import pda
+from iopay.core.idl import AccountFetcher, ProgramIdl
+from iopay.escrow.program import JobEscrow, Payee, WorkerTerms
+
+IDL_NAME = "iosd_credits"
+CREDIT_DECIMALS = 6
+MICRO = 10**CREDIT_DECIMALS
+U64_MAX = 2**64 - 1
+MIN_PERIOD_SECS = 60
+MAX_PERIOD_SECS = 366 * 24 * 3_600
+DAY = 86_400
+
+
+def parse_usd(text: Union[str, int, Decimal]) -> int:
+    """``"12.50"`` -> 12_500_000 micro-USD. More than 6 decimals, negative
+    or non-numeric input raises ValueError."""
+    if isinstance(text, bool):
+        raise TypeError("usd must be a number or a decimal string")
+    try:
+        d = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise ValueError(f"not a dollar amount: {text!r}") from None
+    if not d.is_finite() or d < 0:
+        raise ValueError(f"not a dollar amount: {text!r}")
+    units = d * MICRO
+    if units != units.to_integral_value():
+        raise ValueError(f"{text!r} has more than {CREDIT_DECIMALS} decimals")
+    n = int(units)
+    if n > U64_MAX:
+        raise ValueError(f"{text!r} is too large")
+    return n
+
+
+def format_usd(units: int) -> str:
+    """12_500_000 -> ``"12.500000"``."""
+    sign = "-" if units < 0 else ""
+    q, r = divmod(abs(units), MICRO)
+    return f"{sign}{q}.{r:06d}"
+
+
+def check_amount(amount: Any, what: str = "amount") -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError(f"{what} must be an int (micro-USD base units), got {type(amount).__name__}")
+    if not 0 < amount <= U64_MAX:
+        raise ValueError(f"{what} must be between 1 and 2^64-1 base units, got {amount}")
+    return amount
+
+
+def _check_key(key: Any, what: str) -> Pubkey:
+    if not isinstance(key, Pubkey):
+        raise TypeError(f"{what} must be a Pubkey, got {type(key).__name__}")
+    return key
+
+
+@dataclass(frozen=True)
+class UserAddresses:
+    credit_account: Pubkey
+    customer: Pubkey
+    refund_account: Pubkey
+
+
+class IosdCredits:
+    """Instruction builders for the credits program."""
+
+    def __init__(self, program: Optional[ProgramIdl] = None, escrow: Optional[JobEscrow] = None,
+                 fetch: Optional[AccountFetcher] = None) -> None:
+        self.program = program or ProgramIdl.load(IDL_NAME)
+        self.program_id = self.program.program_id
+        self.esc = escrow or JobEscrow()
+        self.fetch = fetch
+
+    # -- addresses --
+
+    def _pda(self, *seeds: bytes) -> Pubkey:
+        return Pubkey.find_program_address(list(seeds), self.program_id)[0]
+
+    def config_address(self, mint: Pubkey) -> Pubkey:
+        return self._pda(b"config", bytes(mint))
+
+    def reserve_address(self, mint: Pubkey) -> Pubkey:
+        return self._pda(b"reserve", bytes(self.config_address(mint)))
+
+    def user_addresses(self, mint: Pubkey, user: Pubkey) -> UserAddresses:
+        config = bytes(self.config_address(mint))
+        return UserAddresses(self._pda(b"credit", config, bytes(user)), self._pda(b"customer", config, bytes(user)),
+                             self._pda(b"refund", config, bytes(user)))
+
+    def credit_address(self, mint: Pubkey, user: Pubkey) -> Pubkey:
+        return self.user_addresses(mint, user).credit_account
+
+    def delegation_address(self, credit_account: Pubkey, delegate: Pubkey) -> Pubkey:
+        return self._pda(b"delegation", bytes(credit_account), bytes(delegate))
+
+    def allowance_address(self, credit_account: Pubkey, provider_token: Pubkey) -> Pubkey:
+        return self._pda(b"inference", bytes(credit_account), bytes(provider_token))
+
+    def job_address(self, mint: Pubkey, user: Pubkey, job_id: int) -> Pubkey:
+        """The job_escrow job a user's credits open (its customer is the user's customer PDA)."""
+        return self.esc.job_addresses(mint, self.user_addresses(mint, user).customer, job_id).job
+
+    def _ix(self, name: str, args: dict, accounts: dict, overrides: Optional[dict] = None,
+            remaining: Sequence[AccountMeta] = ()) -> Instruction:
+        return self.program.build_instruction(name, args, accounts, fetch=self.fetch, overrides=overrides,
+                                              remaining=remaining)
+
+    def _user(self, mint: Pubkey, user: Pubkey, delegate: Optional[Pubkey]) -> Tuple[UserAddresses, dict]:
+        u = self.user_addresses(mint, user)
+        acc: dict = {"config": self.config_address(mint), "credit_account": u.credit_account}
+        if delegate is not None:
+            acc["delegation"] = self.delegation_address(u.credit_account, delegate)
+        return u, acc
+
+    # -- administration --
+
+    def init_config(self, *, payer: Pubkey, upgrade_authority: Pubkey, authority: Pubkey, mint: Pubkey, cap: int,
+                    overrides: Optional[dict] = None) -> Instruction:
+        return self._ix("init_config", {"cap": cap},
+                        {"payer": payer, "upgrade_authority": upgrade_authority, "authority": authority,
+                         "mint": mint, "config": self.config_address(mint),
+                         "reserve_vault": self.reserve_address(mint)}, overrides)
+
+    def set_paused(self, *, authority: Pubkey, mint: Pubkey, paused: bool, overrides: Optional[dict] = None) -> Instruction:
+        return self._ix("set_paused", {"paused": paused},
+                        {"authority": authority, "config": self.config_address(mint)}, overrides)
+
+    def set_cap(self, *, authority: Pubkey, mint: Pubkey, cap: int, overrides: Optional[dict] = None) -> Instruction:
+        return self._ix("set_cap", {"cap": cap}, {"authority": authority, "config": self.config_address(mint)},
+                        overrides)
+
+    def propose_authority(self, *, authority: Pubkey, mint: Pubkey, new_authority: Pubkey,
+                          overrides: Optional[dict] = None) -> Instruction:
+        return self._ix("propose_authority", {"new_authority": new_authority},
+                        {"authority": authority, "config": self.config_address(mint)}, overrides)
+
+    def accept_authority(self, *, new_authority: Pubkey, mint: Pubkey, overrides: Optional[dict] = None) -> Instruction:
+        return self._ix("accept_authority", {}, {"new_authority": new_authority,
+                                                 "config": self.config_address(mint)}, overrides)
+
+    # -- user --
+
+    def open_account(self, *, user: Pubkey, mint: Pubkey, overrides: Optional[dict] = None) -> Instruction:
+        u = self.user_addresses(mint, user)
+        return self._ix("open_account", {},
+                        {"user": user, "config": self.config_address(mint), "mint": mint,
+                         "credit_account": u.credit_account, "customer": u.customer,
+                         "refund_account": u.refund_account}, overrides)
+
+    def buy(self, *, user: Pubkey, mint: Pubkey, user_token: Pubkey, amount: int,
+            overrides: Optional[dict] = None) -> Instruction:
+        return self._ix("buy", {"amount": amount},
+                        {"user": user, "config": self.config_address(mint),
+                         "credit_account": self.credit_address(mint, user), "user_token": user_token,
+                         "reserve_vault": self.reserve_address(mint)}, overrides)
+
+    def redeem(self, *, user: Pubkey, mint: Pubkey, user_token: Pubkey, amount: int,
+               overrides: Optional[dict] = None) -> Instruction:
+        return self._ix("redeem", {"amount": amount},
+                        {"user": user, "config": self.config_address(mint),
+                         "credit_account": self.credit_address(mint, user), "user_token": user_token,
+                         "reserve_vault": self.reserve_address(mint)}, overrides)
+
+    def set_delegate(self, *, user: Pubkey, mint: Pubkey, delegate: Pubkey, allowance: int, period_secs: int,
+                     overrides: Optional[dict] = None) -> Instruction:
+        credit = self.credit_address(mint, user)
+        return self._ix("set_delegate", {"delegate": delegate, "allowance": allowance, "period_secs": period_secs},
+                        {"user": user, "credit_account": credit,
+                         "delegation": self.delegation_address(credit, delegate)}, overrides)
+
+    def revoke_delegate(self, *, user: Pubkey, mint: Pubkey, delegate: Pubkey,
+                        overrides: Optional[dict] = None) -> Instruction:
+        credit = self.credit_address(mint, user)
+        return self._ix("revoke_delegate", {}, {"user": user, "credit_account": credit,
+                                                "delegation": self.delegation_address(credit, delegate)}, overrides)
+
+    def withdraw_rent(self, *, user: Pubkey, mint: Pubkey, overrides: Optional[dict] = None) -> Instruction:
+        u = self.user_addresses(mint, user)
+        return self._ix("withdraw_rent", {}, {"user": user, "credit_account": u.credit_account,
+                                              "customer": u.customer}, overrides)
+
+    # -- jobs --
+
+    def open_job_with_credits(
+        self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, job_id: int, hours: int,
+        workers: Sequence[Union[WorkerTerms, Tuple[Pubkey, int]]], payer: Optional[Pubkey] = None,
+        delegate: bool = False, overrides: Optional[dict] = None,
+    ) -> Instruction:
+        """``authority`` is the user or (``delegate=True``) one of its delegates;
+        ``payer`` (default ``authority``) tops up the job rent."""
+        u, acc = self._user(mint, user, authority if delegate else None)
+        a = self.esc.job_addresses(mint, u.customer, job_id)
+        acc.update({"authority": authority, "payer": payer or authority, "reserve_vault": self.reserve_address(mint),
+                    "customer": u.customer, "refund_account": u.refund_account, "market": a.market, "mint": mint,
+                    "job": a.job, "vault": a.vault, "escrow_event_authority": pda.event_authority_pda(self.esc.program_id),
+                    "escrow_program": self.esc.program_id})
+        terms = [{"worker": w.worker, "rate_per_hour": w.rate_per_hour} if isinstance(w, WorkerTerms)
+                 else {"worker": w[0], "rate_per_hour": w[1]} for w in workers]
+        return self._ix("open_job_with_credits", {"job_id": job_id, "hours": hours, "workers": terms}, acc, overrides)
+
+    def _job_accounts(self, authority: Pubkey, user: Pubkey, mint: Pubkey, job: Pubkey, delegate: bool) -> dict:
+        u, acc = self._user(mint, user, authority if delegate else None)
+        acc.update({"authority": authority, "reserve_vault": self.reserve_address(mint), "customer": u.customer,
+                    "refund_account": u.refund_account, "job": job, "vault": self.esc.vault_address(job),
+                    "escrow_event_authority": pda.event_authority_pda(self.esc.program_id),
+                    "escrow_program": self.esc.program_id})
+        return acc
+
+    def end_job_with_credits(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, job: Pubkey, treasury: Pubkey,
+                             payees: Sequence[Payee] = (), delegate: bool = False,
+                             overrides: Optional[dict] = None) -> Instruction:
+        acc = self._job_accounts(authority, user, mint, job, delegate)
+        acc.update({"market": self.esc.market_address(mint), "treasury": treasury})
+        slots = bytes(s for s, _ in payees)
+        return self._ix("end_job_with_credits", {"slots": slots}, acc, overrides,
+                        [AccountMeta(t, False, True) for _, t in payees])
+
+    def cancel_job_with_credits(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, job: Pubkey,
+                                delegate: bool = False, overrides: Optional[dict] = None) -> Instruction:
+        return self._ix("cancel_job_with_credits", {}, self._job_accounts(authority, user, mint, job, delegate),
+                        overrides)
+
+    def close_job_with_credits(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, job: Pubkey,
+                               delegate: bool = False, overrides: Optional[dict] = None) -> Instruction:
+        return self._ix("close_job_with_credits", {}, self._job_accounts(authority, user, mint, job, delegate),
+                        overrides)
+
+    def reclaim(self, *, user: Pubkey, mint: Pubkey, source: Optional[Pubkey] = None,
+                overrides: Optional[dict] = None) -> Instruction:
+        u = self.user_addresses(mint, user)
+        return self._ix("reclaim", {}, {"config": self.config_address(mint), "credit_account": u.credit_account,
+                                        "customer": u.customer, "source": source or u.refund_account,
+                                        "reserve_vault": self.reserve_address(mint)}, overrides)
+
+    # -- inference --
+
+    def fund_inference(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, provider_token: Pubkey, amount: int,
+                       payer: Optional[Pubkey] = None, delegate: bool = False,
+                       overrides: Optional[dict] = None) -> Instruction:
+        u, acc = self._user(mint, user, authority if delegate else None)
+        acc.update({"authority": authority, "payer": payer or authority, "provider_token": provider_token,
+                    "allowance": self.allowance_address(u.credit_account, provider_token)})
+        return self._ix("fund_inference", {"amount": amount}, acc, overrides)
+
+    def pay_inference(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, provider_token: Pubkey, amount: int,
+                      delegate: bool = False, overrides: Optional[dict] = None) -> Instruction:
+        u, acc = self._user(mint, user, authority if delegate else None)
+        acc.update({"authority": authority, "provider_token": provider_token,
+                    "allowance": self.allowance_address(u.credit_account, provider_token),
+                    "reserve_vault": self.reserve_address(mint)})
+        return self._ix("pay_inference", {"amount": amount}, acc, overrides)
+
+    def close_inference(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, provider_token: Pubkey,
+                        delegate: bool = False, overrides: Optional[dict] = None) -> Instruction:
+        u, acc = self._user(mint, user, authority if delegate else None)
+        acc.update({"authority": authority, "user": user,
+                    "allowance": self.allowance_address(u.credit_account, provider_token)})
+        return self._ix("close_inference", {}, acc, overrides)

@@ -1,0 +1,130 @@
+//! iopay IOSD credits.
+//!
+//! USD-pegged prepaid credits (1 credit = 1 USD, in 10^-6 USD base units)
+//! against a reserve of a 6-decimal USD stablecoin: `buy` deposits the
+//! stablecoin and credits the same amount, `redeem` pays it back; the
+//! reserve vault holds exactly `config.outstanding` at every instruction
+//! boundary. Credits live in a program account per user, so no token
+//! instruction can move them and no instruction of this program moves them
+//! between users. They pay for job_escrow jobs by CPI (the job's customer is
+//! a per-user PDA of this program, so refunds come back as that user's
+//! credits) and for inference through allowances with a fixed provider.
+//! A user can let delegate keys spend within an allowance per period.
+//!
+//! Handlers live in `instructions/`, one file per instruction; pure
+//! accounting in `math.rs`; authorization, signers and refund crediting in
+//! `credit.rs`; hand-written CPIs into SPL Token (`token.rs`) and job_escrow
+//! (`escrow.rs`).
+#![allow(unexpected_cfgs)]
+
+use anchor_lang::prelude::*;
+
+pub mod credit;
+pub mod errors;
+pub mod escrow;
+pub mod events;
+pub mod instructions;
+pub mod math;
+pub mod state;
+pub mod token;
+
+pub use instructions::*;
+pub use escrow::WorkerTerms;
+
+declare_id!("HqninjUX3u4uZJ5piip6hp6AYfx2WNkPBdJCqUCiSkhs");
+
+#[program]
+pub mod iosd_credits {
+    use super::*;
+
+    // -- reserve administration (config authority) ---------------------------
+
+    pub fn init_config(ctx: Context<InitConfig>, cap: u64) -> Result<()> {
+        instructions::init_config::handler(ctx, cap)
+    }
+
+    pub fn set_paused(ctx: Context<SetPaused>, paused: bool) -> Result<()> {
+        instructions::set_paused::handler(ctx, paused)
+    }
+
+    pub fn set_cap(ctx: Context<SetCap>, cap: u64) -> Result<()> {
+        instructions::set_cap::handler(ctx, cap)
+    }
+
+    pub fn propose_authority(ctx: Context<ProposeAuthority>, new_authority: Pubkey) -> Result<()> {
+        instructions::propose_authority::handler(ctx, new_authority)
+    }
+
+    pub fn accept_authority(ctx: Context<AcceptAuthority>) -> Result<()> {
+        instructions::accept_authority::handler(ctx)
+    }
+
+    // -- user ------------------------------------------------------------------
+
+    pub fn open_account(ctx: Context<OpenAccount>) -> Result<()> {
+        instructions::open_account::handler(ctx)
+    }
+
+    pub fn buy(ctx: Context<Buy>, amount: u64) -> Result<()> {
+        instructions::buy::handler(ctx, amount)
+    }
+
+    pub fn redeem(ctx: Context<Redeem>, amount: u64) -> Result<()> {
+        instructions::redeem::handler(ctx, amount)
+    }
+
+    pub fn set_delegate(ctx: Context<SetDelegate>, delegate: Pubkey, allowance: u64, period_secs: u32) -> Result<()> {
+        instructions::set_delegate::handler(ctx, delegate, allowance, period_secs)
+    }
+
+    pub fn revoke_delegate(ctx: Context<RevokeDelegate>) -> Result<()> {
+        instructions::revoke_delegate::handler(ctx)
+    }
+
+    pub fn withdraw_rent(ctx: Context<WithdrawRent>) -> Result<()> {
+        instructions::withdraw_rent::handler(ctx)
+    }
+
+    // -- jobs (user or delegate) -----------------------------------------------
+
+    pub fn open_job_with_credits(
+        ctx: Context<OpenJobWithCredits>,
+        job_id: u64,
+        hours: u32,
+        workers: Vec<WorkerTerms>,
+    ) -> Result<()> {
+        instructions::open_job::handler(ctx, job_id, hours, workers)
+    }
+
+    pub fn end_job_with_credits<'info>(ctx: Context<'info, EndJobWithCredits<'info>>, slots: Vec<u8>) -> Result<()> {
+        instructions::end_job::handler(ctx, slots)
+    }
+
+    pub fn cancel_job_with_credits(ctx: Context<CancelJobWithCredits>) -> Result<()> {
+        instructions::cancel_job::handler(ctx)
+    }
+
+    pub fn close_job_with_credits(ctx: Context<CloseJobWithCredits>) -> Result<()> {
+        instructions::close_job::handler(ctx)
+    }
+
+    /// Permissionless: credits refunds waiting in the user's customer-owned
+    /// token accounts back to the user.
+    pub fn reclaim(ctx: Context<Reclaim>) -> Result<()> {
+        instructions::reclaim::handler(ctx)
+    }
+
+    // -- inference (user or delegate) ------------------------------------------
+
+    pub fn fund_inference(ctx: Context<FundInference>, amount: u64) -> Result<()> {
+        instructions::fund_inference::handler(ctx, amount)
+    }
+
+    pub fn pay_inference(ctx: Context<PayInference>, amount: u64) -> Result<()> {
+        instructions::pay_inference::handler(ctx, amount)
+    }
+
+    pub fn close_inference(ctx: Context<CloseInference>) -> Result<()> {
+        instructions::close_inference::handler(ctx)
+    }
+}
