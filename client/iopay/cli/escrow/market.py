@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any, Dict
 
-from iopay.cli.common import (FEE_HEADROOM, Ctx, cli_error, common_options, emit, nonneg_int, parse_pubkey,
-                                   positive_int, run)
+from iopay.cli.common import (FEE_HEADROOM, Ctx, cli_error, common_options, emit, int_in, nonneg_int, parse_pubkey,
+                              positive_int, run)
+from iopay.escrow.program import MAX_WORKERS_CAP
 
 
 def market_dict(m: Any) -> Dict[str, Any]:
@@ -193,7 +194,7 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--upgrade-authority", metavar="KEYPAIR",
                    help="keypair of the program's upgrade authority (default: --keypair)")
     s.add_argument("--fee-bps", type=nonneg_int, default=250)
-    s.add_argument("--max-workers", type=positive_int, default=13)
+    s.add_argument("--max-workers", type=int_in(1, MAX_WORKERS_CAP, "workers"), default=13)
     s.add_argument("--max-hours", type=positive_int, default=720)
     s.set_defaults(func=cmd_init)
 
@@ -212,7 +213,7 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--mint", type=parse_pubkey, required=True)
     s.add_argument("--treasury", type=parse_pubkey)
     s.add_argument("--fee-bps", type=nonneg_int)
-    s.add_argument("--max-workers", type=positive_int)
+    s.add_argument("--max-workers", type=int_in(1, MAX_WORKERS_CAP, "workers"))
     s.add_argument("--max-hours", type=positive_int)
     s.set_defaults(func=cmd_update)
 
