@@ -29,7 +29,7 @@ from solders.pubkey import Pubkey
 
 from iopay.escrow.state import JobView, due_slots, quit_refund, unearned, vault_owed
 from iopay.core.idl import ProgramIdl
-from iopay.escrow.program import JobEscrow, booking_cost, tail_pay
+from iopay.escrow.program import JobEscrow, booking_cost, fee_for, tail_pay
 from iopay.core.harness import Harness, ProgramNotBuilt
 
 HOUR = 3_600
@@ -274,23 +274,29 @@ def run_credits(quiet: bool = False) -> int:
         paid = [0, 0]
         for hour in (1, 2):
             h.warp_seconds(HOUR)
-            r = h.send_ok([esc.settle(mint=usd, job=opened.job, treasury=treasury,
-                                      payees=[(0, wtoks[0]), (1, wtoks[1])])])
-            for e in r.events_named("HoursSettled"):
-                paid[e.slot] += e.amount
+            r = h.send_ok([esc.settle(job=opened.job, payees=[(0, wtoks[0]), (1, wtoks[1])])])
+            for p in settled(r):
+                paid[p.slot] += p.amount
             say(f"  {bar(hour, hours)} hour {hour}/{hours}  workers paid {usd_(sum(paid))} so far")
         h.warp_seconds(HOUR // 2)
         before = await client.balance(usd, customer.pubkey())
+        # Ending cuts each booking to what it earned: two hours and the
+        # started half hour pro rata (rounded up, for the workers).
+        expect = unearned(await client.job(opened.job), h.now())
         sent = await client.end_job(customer, opened.job)
         await reserve_ok("end")
         ev = sent.events_named("CreditsRefunded")[0]  # then close_job's (nothing stray)
-        expect = sum(span_cost(r, 250, 2, hours)[0] + span_cost(r, 250, 2, hours)[1] for r in rates)
         after = await client.balance(usd, customer.pubkey())
         check(ev.amount == expect == after - before, "end: refunded credits != unearned remainder")
         say(f"customer ends the job after 2.5 h: {usd_(ev.amount)} refunded as credits (balance {usd_(after)})")
-        check([h.token_balance(t) for t in wtoks] == [2 * r for r in rates], "workers != two whole hours")
+        earned = [2 * r + tail_pay(r, HOUR // 2, True) for r in rates]
+        check([h.token_balance(t) for t in wtoks] == earned, "workers != two and a half hours")
+        # The job's fees went to the market's fee vault when it closed; anyone sweeps them.
+        closed = sent.events_named("JobClosed")
+        h.send_ok([esc.sweep_fees(mint=usd, treasury=treasury)])
         fees = h.token_balance(treasury)
-        check(fees == sum(span_cost(r, 250, 0, 2)[1] for r in rates), "treasury != fees of two hours")
+        check(bool(closed) and fees == closed[0].fees == sum(fee_for(e, 250) for e in earned),
+              "treasury != fees of the hours worked")
         await client.redeem(customer, usd, after)
         await reserve_ok("redeem")
         final = h.token_balance(cust_tok)
