@@ -165,6 +165,7 @@ def test_keeper_killed_and_restarted_pays_every_hour_exactly_once(start_localnet
     # Fee shares accrue in each job's vault until swept (settle never touches the treasury).
     accrued = 0
     for job in jobs:
-        info = v.rpc("getAccountInfo", str(job), {"encoding": "base64"})
+        # At confirmed, as the balances above: the last settlements may not be finalized yet.
+        info = v.rpc("getAccountInfo", str(job), {"encoding": "base64", "commitment": "confirmed"})
         accrued += JobView.decode(prog, job, base64.b64decode(info["value"]["data"][0])).fees_accrued
     assert accrued == fees and token_balance(v, m.treasury) == 0
