@@ -27,7 +27,7 @@ test-rust:
 	@env -u RUSTUP_TOOLCHAIN $(HOST_CARGO) test --locked --workspace --target-dir target/host --quiet
 
 test-python: venv programs
-	@$(PY) -m pytest -q
+	@$(PY) -m pytest -q --durations=25
 
 test: venv programs idl-check test-rust test-python
 
@@ -42,8 +42,9 @@ test-parity: venv programs
 demo: venv programs
 	@$(PY) -m iopay.demo
 
-# Official SPL programs built by our toolchain vs LiteSVM's platform-tools builds (JSON summary).
-bench-sbpf: venv
+# Official SPL programs built by our toolchain vs LiteSVM's platform-tools builds, and Anchor's benchmark
+# shapes (bench/toolchain/anchor_bench) vs Anchor's published platform-tools figures, per shape (JSON summary).
+bench-sbpf: venv anchor-workspace-build
 	@tools/sbpf/install.sh
 	@tools/sbpf/cargo-sbpf build --release --locked --manifest-path bench/toolchain/sbpf_compare/Cargo.toml --target-dir target --workspace
 	@$(PY) bench/toolchain/sbpf_compare.py

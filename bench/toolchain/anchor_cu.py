@@ -6,7 +6,7 @@ instructions create the accounts their plain twins then load; every mint or toke
 gets the same initialized account; Program/Interface slots get the System/Token program.
 
 Run: make bench-anchor   (builds the workspace with tools/sbpf, then runs this file; JSON on
-stdout, or the README's table with --markdown)
+stdout, or the README's table with --markdown). make bench-sbpf includes the same summary.
 """
 from __future__ import annotations
 

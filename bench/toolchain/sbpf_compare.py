@@ -5,7 +5,11 @@ Prints a JSON summary: compute units per case for both builds, their ratio (ours
 the geometric mean ratio per program, binary sizes, and whether every case ended the same way
 (success/failure and resulting balances).
 
-Run: make bench-sbpf   (builds bench/toolchain/sbpf_compare with tools/sbpf, then runs this file)
+The summary's "anchor_shapes" is bench/toolchain/anchor_cu.py's: Anchor's benchmark shapes built by
+tools/sbpf, per shape next to the compute units Anchor publishes for its platform-tools build.
+
+Run: make bench-sbpf   (builds bench/toolchain/sbpf_compare and bench/toolchain/anchor_bench with
+tools/sbpf, then runs this file)
 """
 from __future__ import annotations
 
@@ -23,6 +27,9 @@ from solders.message import Message
 from solders.pubkey import Pubkey
 from solders.system_program import CreateAccountParams, create_account
 from solders.transaction import VersionedTransaction
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import anchor_cu  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "target" / "sbpf-solana" / "release"
@@ -161,6 +168,7 @@ def main():
                                      "official": len(chain.svm.get_account(TOKEN_OFFICIAL).data)}},
     }
     summary["all_outcomes_match"] = all(r["same_outcome"] for r in memo_rows + token_rows) and ours_bal == official_bal
+    summary["anchor_shapes"] = anchor_cu.measure()
     print(json.dumps(summary, indent=2))
     return 0 if summary["all_outcomes_match"] else 1
 

@@ -34,6 +34,11 @@ def test_the_workspace_is_taken_as_it_comes():
     assert "opt-level" not in profile  # rustc's default for release: 3
     deps = tomllib.loads((WORKSPACE / "program" / "Cargo.toml").read_text())["dependencies"]
     assert deps["anchor-spl"] == "=1.0.2"  # default features: token_2022, token_2022_extensions
+    # anchor-lang's macros at its own version (Cargo.toml says why a fresh resolution breaks).
+    lock = tomllib.loads((WORKSPACE / "Cargo.lock").read_text())["package"]
+    anchor = {p["name"]: p["version"] for p in lock if p["name"] in ("anchor-lang", "anchor-spl", "anchor-syn")
+              or p["name"].startswith(("anchor-attribute-", "anchor-derive-"))}
+    assert len(anchor) == 12 and set(anchor.values()) == {"1.0.2"}, anchor
     # solana-zk-sdk's own cdylib was linked as a placeholder, not a failure.
     zk = sorted(DEPS.glob("solana_zk_sdk*.so"))  # cargo adds a metadata hash to a dependency's
     assert zk and all(p.read_bytes().startswith(b"sbpf-ld placeholder") for p in zk)
