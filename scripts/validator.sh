@@ -25,7 +25,8 @@ for p in "${DEPS[@]}"; do
 done
 if ((${#missing[@]})); then
     if [[ $(id -u) -eq 0 ]]; then
-        apt-get install -y --no-install-recommends "${missing[@]}"
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}"
     else
         echo "validator.sh: missing Debian packages: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
         exit 1
@@ -35,6 +36,8 @@ fi
 CARGO="$HOME/.cargo/bin/cargo"
 [[ -x "$CARGO" ]] || CARGO=cargo
 echo "validator.sh: building solana-test-validator $VERSION into $PREFIX (about an hour on 2 cores)" >&2
+# A target dir of our own (not cargo install's temporary one): an interrupted build resumes
+# where it stopped instead of starting the hour again.
 env -u RUSTUP_TOOLCHAIN "$CARGO" install "agave-validator@$VERSION" --locked --bin solana-test-validator \
-    --root "$PREFIX"
+    --root "$PREFIX" --target-dir "$PREFIX/target"
 "$BIN" --version

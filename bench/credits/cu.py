@@ -28,7 +28,7 @@ from iopay.core import spl
 from iopay.core.harness import Harness, ProgramNotBuilt
 from iopay.core.idl import ProgramIdl
 from iopay.credits.program import IosdCredits
-from iopay.escrow.program import JobEscrow
+from iopay.escrow.program import MAX_WORKERS_CAP, JobEscrow, booking_cost
 
 HOUR = 3_600
 USD = 1_000_000
@@ -47,9 +47,10 @@ class Bench:
         self.mint = h.create_mint(self.mint_auth, 6)
         self.treasury = h.create_token_account(self.mint, self.authority.pubkey())
         self.cu: Dict[str, int] = {}
+        self.fee_bps = 250
         h.send_ok([self.esc.init_market(payer=h.payer.pubkey(), upgrade_authority=h.payer.pubkey(),
                                         authority=self.authority.pubkey(), mint=self.mint, treasury=self.treasury,
-                                        fee_bps=250, max_workers=16, max_hours=720)])
+                                        fee_bps=self.fee_bps, max_workers=MAX_WORKERS_CAP, max_hours=720)])
         self.run("init_config", self.cr.init_config(payer=h.payer.pubkey(), upgrade_authority=h.payer.pubkey(),
                                                     authority=self.authority.pubkey(), mint=self.mint, cap=10**15))
         self.workers = [h.funded_keypair() for _ in range(max(WORKER_COUNTS))]
@@ -95,8 +96,10 @@ class Bench:
                 jid = self.job_id
                 if kind == "tokens":
                     job = esc.job_addresses(mint, u.pubkey(), jid).job
+                    terms = self.terms(k)
+                    cost = sum(booking_cost([r for _, r in terms], 5, self.fee_bps))
                     cu["open"] = self.run("x", esc.open_job(customer=u.pubkey(), mint=mint, customer_token=tok,
-                                                            job_id=jid, hours=5, workers=self.terms(k)), u)
+                                                            job_id=jid, hours=5, workers=terms, max_total=cost), u)
                 else:
                     job = cr.job_address(mint, u.pubkey(), jid)
                     cu["open"] = self.run("x", cr.open_job_with_credits(authority=u.pubkey(), user=u.pubkey(),
@@ -110,13 +113,13 @@ class Bench:
                 self.accept(job, k)
                 h.warp_seconds(2 * HOUR + 60)
                 if kind == "tokens":
-                    cu["end"] = self.run("x", esc.end_job(customer=u.pubkey(), mint=mint, job=job, customer_token=tok,
-                                                          treasury=self.treasury, payees=self.payees(k)), u)
-                    cu["close"] = self.run("x", esc.close_job(customer=u.pubkey(), job=job, customer_token=tok), u)
+                    cu["end"] = self.run("x", esc.end_job(customer=u.pubkey(), job=job, customer_token=tok,
+                                                          payees=self.payees(k)), u)
+                    cu["close"] = self.run("x", esc.close_job(customer=u.pubkey(), mint=mint, job=job,
+                                                              customer_token=tok), u)
                 else:
                     cu["end"] = self.run("x", cr.end_job_with_credits(authority=u.pubkey(), user=u.pubkey(),
-                                                                      mint=mint, job=job, treasury=self.treasury,
-                                                                      payees=self.payees(k)), u)
+                                                                      mint=mint, job=job, payees=self.payees(k)), u)
                     cu["close"] = self.run("x", cr.close_job_with_credits(authority=u.pubkey(), user=u.pubkey(),
                                                                           mint=mint, job=job), u)
             out[kind] = cu
@@ -154,12 +157,11 @@ class Bench:
         h.warp_seconds(HOUR + 5)
         w = self.workers[1]
         refund = cr.user_addresses(mint, u.pubkey()).refund_account
-        h.send_ok([self.esc.quit(worker=w.pubkey(), mint=mint, job=job_u, worker_token=self.wtoks[1],
-                                 customer_token=refund, treasury=self.treasury)], [w])
+        h.send_ok([self.esc.quit(worker=w.pubkey(), job=job_u, worker_token=self.wtoks[1],
+                                 customer_token=refund)], [w])
         self.run("reclaim", cr.reclaim(user=u.pubkey(), mint=mint))
         self.run("end_job_with_credits", cr.end_job_with_credits(
-            authority=u.pubkey(), user=u.pubkey(), mint=mint, job=job_u, treasury=self.treasury,
-            payees=self.payees(2)), u)
+            authority=u.pubkey(), user=u.pubkey(), mint=mint, job=job_u, payees=self.payees(2)), u)
         self.run("close_job_with_credits", cr.close_job_with_credits(
             authority=u.pubkey(), user=u.pubkey(), mint=mint, job=job_u), u)
         self.run("withdraw_rent", cr.withdraw_rent(user=u.pubkey(), mint=mint), u)

@@ -54,7 +54,7 @@ class World:
         self.treasury = h.create_token_account(self.mint, self.authority.pubkey())
         h.send_ok([self.esc.init_market(payer=h.payer.pubkey(), upgrade_authority=h.payer.pubkey(),
                                         authority=self.authority.pubkey(), mint=self.mint, treasury=self.treasury,
-                                        fee_bps=250, max_workers=16, max_hours=720)])
+                                        fee_bps=250, max_workers=13, max_hours=720)])
         self.ctok = h.create_token_account(self.mint, self.customer.pubkey())
         h.mint_to(self.mint, self.ctok, 10**15, mint_auth)
         self.workers = [h.funded_keypair(1) for _ in range(JOBS * WORKERS)]
@@ -68,6 +68,7 @@ class World:
             ws = self.workers[j * WORKERS:(j + 1) * WORKERS]
             self.h.send_ok([self.esc.open_job(customer=self.customer.pubkey(), mint=self.mint,
                                               customer_token=self.ctok, job_id=j + 1, hours=HOURS,
+                                              max_total=2**64 - 1,
                                               workers=[(w.pubkey(), RATE + i) for i, w in enumerate(ws)])],
                            [self.customer])
             job = self.esc.job_addresses(self.mint, self.customer.pubkey(), j + 1).job

@@ -45,7 +45,7 @@ from solders.pubkey import Pubkey
 from iopay.core import spl
 from iopay.core.harness import Harness, ProgramNotBuilt
 from iopay.core.idl import ProgramIdl
-from iopay.escrow.program import JobEscrow
+from iopay.escrow.program import MAX_WORKERS_CAP, JobEscrow, booking_cost
 from iopay.escrow.state import JobView, job_filters
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,7 +68,7 @@ def build_state(jobs: int, workers: int) -> Tuple[Harness, Any, Dict[str, Any]]:
     treasury = h.create_token_account(mint, authority.pubkey())
     h.send_ok([esc.init_market(payer=h.payer.pubkey(), upgrade_authority=h.payer.pubkey(),
                                authority=authority.pubkey(), mint=mint, treasury=treasury,
-                               fee_bps=250, max_workers=16, max_hours=720)])
+                               fee_bps=250, max_workers=MAX_WORKERS_CAP, max_hours=720)])
     ctok = h.create_token_account(mint, customer.pubkey())
     h.mint_to(mint, ctok, 10**17, mint_auth)
     keeper = h.funded_keypair(1_000)
@@ -79,8 +79,10 @@ def build_state(jobs: int, workers: int) -> Tuple[Harness, Any, Dict[str, Any]]:
                    for w in pool[i:i + 8]])
     for j in range(jobs):
         ws = pool[j * workers:(j + 1) * workers]
+        terms = [(w.pubkey(), RATE + i) for i, w in enumerate(ws)]
+        cost = sum(booking_cost([r for _, r in terms], 3, 250))
         h.send_ok([esc.open_job(customer=customer.pubkey(), mint=mint, customer_token=ctok, job_id=j + 1, hours=3,
-                                workers=[(w.pubkey(), RATE + i) for i, w in enumerate(ws)])], [customer])
+                                workers=terms, max_total=cost)], [customer])
         job = esc.job_addresses(mint, customer.pubkey(), j + 1).job
         h.send_ok([esc.accept(worker=w.pubkey(), job=job) for w in ws], list(ws))
     return h, prog, {"mint": mint, "keeper": keeper, "accepted_at": h.now()}
@@ -301,8 +303,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--timeout", type=float, default=900.0, help="seconds for the keeper to prepare, and to pay")
     p.add_argument("keeper_args", nargs="*", help="extra `iopay keeper run` options (after --)")
     a = p.parse_args(argv)
-    if not 1 <= a.jobs <= 10_000 or not 1 <= a.workers <= 16:
-        p.error("--jobs in [1, 10000], --workers in [1, 16]")
+    if not 1 <= a.jobs <= 10_000 or not 1 <= a.workers <= MAX_WORKERS_CAP:
+        p.error(f"--jobs in [1, 10000], --workers in [1, {MAX_WORKERS_CAP}]")
     try:
         out = run(a.jobs, a.workers, a.timeout, a.keeper_args)
     except ProgramNotBuilt as e:

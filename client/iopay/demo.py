@@ -4,8 +4,9 @@ Creates a mint and a market, opens a job for several workers at different
 hourly rates, has every worker accept, then warps the clock hour by hour
 while the crank settles every worker in one instruction (a progress bar per
 hour). Part-way through, one worker quits, and later the customer ends the
-job early: the workers are paid their whole hours, the customer gets back
-exactly the unearned remainder, and the job is closed. Prints a ledger of
+job early: the workers are paid their time (the started hour pro rata by the
+second), the customer gets back exactly the unearned remainder, the job is
+closed and the fees it accrued are swept to the treasury. Prints a ledger of
 who got what and exits non-zero on any mismatch between balances, events
 and the expected amounts, or if tokens were created or lost (conservation:
 tokens in == tokens out, vault == what is owed after every step).
@@ -26,9 +27,9 @@ from typing import Dict, List
 
 from solders.pubkey import Pubkey
 
-from iopay.escrow.state import JobView, due_slots, unearned, vault_owed
+from iopay.escrow.state import JobView, due_slots, quit_refund, unearned, vault_owed
 from iopay.core.idl import ProgramIdl
-from iopay.escrow.program import JobEscrow, booking_cost, span_cost
+from iopay.escrow.program import JobEscrow, booking_cost, fee_for, tail_pay
 from iopay.core.harness import Harness, ProgramNotBuilt
 
 HOUR = 3_600
@@ -38,6 +39,11 @@ UNIT = 10**DECIMALS
 
 def fmt(amount: int) -> str:
     return f"{amount / UNIT:,.6f} IO"
+
+
+def settled(res) -> list:  # type: ignore[no-untyped-def]
+    """Every payout of a transaction's batched ``HoursSettled`` events."""
+    return [p for e in res.events_named("HoursSettled") for p in e.paid]
 
 
 def bar(done: int, total: int, width: int = 24) -> str:
@@ -92,7 +98,8 @@ def run(rates: List[int], hours: int, fee_bps: int, end_after_s: int, quit_after
 
     principal, fee = booking_cost(rates, hours, fee_bps)
     r = h.send_ok([esc.open_job(customer=customer.pubkey(), mint=mint, customer_token=ctok, job_id=1, hours=hours,
-                                workers=[(w.pubkey(), rate) for w, rate in zip(workers, rates)])], [customer])
+                                workers=[(w.pubkey(), rate) for w, rate in zip(workers, rates)],
+                                max_total=principal + fee)], [customer])
     say(f"job opened: {n} workers x {hours} h at {', '.join(fmt(x) + '/h' for x in rates)}; "
         f"locked {fmt(principal)} + fee {fmt(fee)}  ({r.compute_units} CU)")
     check(h.token_balance(a.vault) == principal + fee, "vault != principal + fee")
@@ -112,17 +119,19 @@ def run(rates: List[int], hours: int, fee_bps: int, end_after_s: int, quit_after
             h.warp_seconds(quit_after_s - elapsed)
             elapsed = quit_after_s
             w = workers[quitter]
-            r = h.send_ok([esc.quit(worker=w.pubkey(), mint=mint, job=a.job, worker_token=wtoks[quitter],
-                                    customer_token=ctok, treasury=treasury)], [w])
+            expect = quit_refund(job(), quitter, h.now())
+            r = h.send_ok([esc.quit(worker=w.pubkey(), job=a.job, worker_token=wtoks[quitter],
+                                    customer_token=ctok)], [w])
             (q,) = r.events_named("WorkerQuit")
-            for e in r.events_named("HoursSettled"):
+            for e in settled(r):
                 paid[e.slot] += e.amount
                 fees += e.fee
             refunds += q.refund
-            check(q.refund == sum(span_cost(rates[quitter], fee_bps, q.hours_paid, hours)),
-                  "quit refund != unearned share")
-            say(f"  worker {quitter} quits after {quit_after_s / HOUR:.2f} h: paid {q.hours_paid} h, "
-                f"customer refunded {fmt(q.refund)}")
+            check(q.refund == expect, "quit refund != unearned share")
+            check(paid[quitter] == rates[quitter] * q.hours + tail_pay(rates[quitter], q.secs, False),
+                  "quitter not paid its time pro rata")
+            say(f"  worker {quitter} quits after {quit_after_s / HOUR:.2f} h: paid {q.hours} h {q.secs} s "
+                f"(the started hour pro rata), customer refunded {fmt(q.refund)}")
             conserved("quit")
             quitter = None
         if next_hour > end_after_s or hour >= hours:
@@ -132,9 +141,8 @@ def run(rates: List[int], hours: int, fee_bps: int, end_after_s: int, quit_after
         hour += 1
         view = job()
         dues = due_slots(view, h.now())
-        r = h.send_ok([esc.settle(mint=mint, job=a.job, treasury=treasury,
-                                  payees=[(d.slot, wtoks[d.slot]) for d in dues])])
-        evs = r.events_named("HoursSettled")
+        r = h.send_ok([esc.settle(job=a.job, payees=[(d.slot, wtoks[d.slot]) for d in dues])])
+        evs = settled(r)
         check([(e.slot, e.amount, e.fee) for e in evs] == [(d.slot, d.amount, d.fee) for d in dues],
               f"hour {hour}: events != predicted dues")
         for e in evs:
@@ -142,7 +150,7 @@ def run(rates: List[int], hours: int, fee_bps: int, end_after_s: int, quit_after
             fees += e.fee
         conserved(f"settle {hour}")
         say(f"  {bar(hour, hours)} hour {hour}/{hours}  {len(evs)} workers paid "
-            f"{fmt(sum(e.amount for e in evs))}, treasury +{fmt(sum(e.fee for e in evs))}, "
+            f"{fmt(sum(e.amount for e in evs))}, fees accrued +{fmt(sum(e.fee for e in evs))}, "
             f"vault {fmt(h.token_balance(a.vault))}  ({r.compute_units} CU)")
 
     # -- early end (or natural completion) ---------------------------------------
@@ -152,21 +160,29 @@ def run(rates: List[int], hours: int, fee_bps: int, end_after_s: int, quit_after
     view = job()
     expect_refund = unearned(view, h.now())
     dues = due_slots(view, h.now())
-    r = h.send_ok([esc.end_job(customer=customer.pubkey(), mint=mint, job=a.job, customer_token=ctok,
-                               treasury=treasury, payees=[(d.slot, wtoks[d.slot]) for d in dues])], [customer])
+    r = h.send_ok([esc.end_job(customer=customer.pubkey(), job=a.job, customer_token=ctok,
+                               payees=[(s.index, wtoks[s.index]) for s in view.workers])], [customer])
     (ended,) = r.events_named("JobEnded")
-    for e in r.events_named("HoursSettled"):
+    for e in settled(r):
         paid[e.slot] += e.amount
         fees += e.fee
     refunds += ended.refund
     check(ended.refund == expect_refund, "end_job refund != unearned remainder")
-    check(ended.owed == 0, "end_job left earned pay unpaid")
+    check(ended.owed == job().fees_accrued, "end_job left earned pay unpaid")
     conserved("end_job")
-    say(f"customer ends the job after {elapsed / HOUR:.2f} h: workers paid their whole hours, "
-        f"customer refunded {fmt(ended.refund)}")
-    r = h.send_ok([esc.close_job(customer=customer.pubkey(), job=a.job, customer_token=ctok)], [customer])
+    say(f"customer ends the job after {elapsed / HOUR:.2f} h: workers paid their time (the started hour "
+        f"pro rata by the second), customer refunded {fmt(ended.refund)}")
+    r = h.send_ok([esc.close_job(customer=customer.pubkey(), mint=mint, job=a.job, customer_token=ctok)],
+                  [customer])
     check(h.account_data(a.job) is None and h.account_data(a.vault) is None, "job not closed")
-    say("job closed: rent returned to the customer")
+    (closed,) = r.events_named("JobClosed")
+    check(closed.fees == fees, "fees moved to the fee vault != fee events")
+    say(f"job closed: rent returned to the customer, {fmt(closed.fees)} fees to the market fee vault")
+    if fees:  # (nothing to sweep with a zero fee)
+        r = h.send_ok([esc.sweep_fees(mint=mint, treasury=treasury)])
+        (swept,) = r.events_named("FeesSwept")
+        check(swept.from_fee_vault == fees, "swept != accrued fees")
+        say(f"fees swept to the treasury by anyone: {fmt(swept.from_fee_vault)}")
 
     # -- ledger -------------------------------------------------------------------
     final = {k: h.token_balance(v) for k, v in accounts.items()}
@@ -177,7 +193,6 @@ def run(rates: List[int], hours: int, fee_bps: int, end_after_s: int, quit_after
         say(f"{k:<10}{fmt(start[k]):>22}{('+' if d >= 0 else '') + fmt(d):>22}{fmt(final[k]):>22}")
     for i in range(n):
         check(final[f"worker {i}"] - start[f"worker {i}"] == paid[i], f"worker {i}: balance != events")
-        check(paid[i] % rates[i] == 0, f"worker {i}: paid a fraction of an hour")
     check(final["treasury"] - start["treasury"] == fees, "treasury != fee events")
     tokens_in = start["customer"] - final["customer"]
     tokens_out = sum(paid.values()) + fees
@@ -259,23 +274,29 @@ def run_credits(quiet: bool = False) -> int:
         paid = [0, 0]
         for hour in (1, 2):
             h.warp_seconds(HOUR)
-            r = h.send_ok([esc.settle(mint=usd, job=opened.job, treasury=treasury,
-                                      payees=[(0, wtoks[0]), (1, wtoks[1])])])
-            for e in r.events_named("HoursSettled"):
-                paid[e.slot] += e.amount
+            r = h.send_ok([esc.settle(job=opened.job, payees=[(0, wtoks[0]), (1, wtoks[1])])])
+            for p in settled(r):
+                paid[p.slot] += p.amount
             say(f"  {bar(hour, hours)} hour {hour}/{hours}  workers paid {usd_(sum(paid))} so far")
         h.warp_seconds(HOUR // 2)
         before = await client.balance(usd, customer.pubkey())
+        # Ending cuts each booking to what it earned: two hours and the
+        # started half hour pro rata (rounded up, for the workers).
+        expect = unearned(await client.job(opened.job), h.now())
         sent = await client.end_job(customer, opened.job)
         await reserve_ok("end")
         ev = sent.events_named("CreditsRefunded")[0]  # then close_job's (nothing stray)
-        expect = sum(span_cost(r, 250, 2, hours)[0] + span_cost(r, 250, 2, hours)[1] for r in rates)
         after = await client.balance(usd, customer.pubkey())
         check(ev.amount == expect == after - before, "end: refunded credits != unearned remainder")
         say(f"customer ends the job after 2.5 h: {usd_(ev.amount)} refunded as credits (balance {usd_(after)})")
-        check([h.token_balance(t) for t in wtoks] == [2 * r for r in rates], "workers != two whole hours")
+        earned = [2 * r + tail_pay(r, HOUR // 2, True) for r in rates]
+        check([h.token_balance(t) for t in wtoks] == earned, "workers != two and a half hours")
+        # The job's fees went to the market's fee vault when it closed; anyone sweeps them.
+        closed = sent.events_named("JobClosed")
+        h.send_ok([esc.sweep_fees(mint=usd, treasury=treasury)])
         fees = h.token_balance(treasury)
-        check(fees == sum(span_cost(r, 250, 0, 2)[1] for r in rates), "treasury != fees of two hours")
+        check(bool(closed) and fees == closed[0].fees == sum(fee_for(e, 250) for e in earned),
+              "treasury != fees of the hours worked")
         await client.redeem(customer, usd, after)
         await reserve_ok("redeem")
         final = h.token_balance(cust_tok)

@@ -68,6 +68,11 @@ def test_ui_amount() -> None:
       "--worker", "11111111111111111111111111111111:1"], "must be positive"),
     (["job", "open", "--mint", "11111111111111111111111111111111", "--hours", "2"], "--worker"),
     (["job", "extend", "11111111111111111111111111111111"], "--hours"),
+    (["job", "release", "11111111111111111111111111111111"], "--slot"),
+    (["job", "open", "--mint", "11111111111111111111111111111111", "--hours", "1",
+      "--worker", "11111111111111111111111111111111:1", "--slippage-bps", "-1"], "--slippage-bps"),
+    (["market", "accept-authority"], "--mint"),
+    (["market", "sweep-fees", "--mint", "11111111111111111111111111111111", "--job", "x"], "invalid public key"),
     (["job", "show"], "JOB"),
     (["job", "list", "--state", "weird"], "invalid choice"),
     (["market", "init", "--mint", "11111111111111111111111111111111"], "--treasury"),
@@ -102,10 +107,11 @@ def test_options_after_the_subcommand_and_unreachable_rpc(capsys: Any, tmp_path:
 
 def test_help_lists_the_commands(capsys: Any) -> None:
     for argv, words in [(["--help"], ["market", "job", "keeper"]),
-                        (["job", "--help"], ["open", "accept", "settle", "extend", "end", "quit", "cancel", "close",
-                                             "show", "list"]),
+                        (["job", "--help"], ["open", "accept", "settle", "extend", "release", "end", "quit",
+                                             "cancel", "close", "show", "list"]),
+                        (["job", "open", "--help"], ["--max-total", "--slippage-bps", "--accept-window"]),
                         (["market", "--help"], ["init", "show", "pause", "unpause", "update", "set-authority",
-                                                "set-price"]),
+                                                "accept-authority", "sweep-fees", "set-price"]),
                         (["keeper", "run", "--help"], ["--once", "--metrics-port", "--no-lookup-tables"])]:
         rc, out, _ = run(capsys, *argv)
         assert rc == 0 and all(w in out for w in words), (argv, out)

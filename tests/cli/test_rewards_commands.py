@@ -24,13 +24,18 @@ def run(capsys: Any, *argv: str) -> "tuple[int, str, str]":
 
 
 def world(tmp_path: Path):
-    a, b = Keypair().pubkey(), Keypair().pubkey()
+    a, b, job = Keypair().pubkey(), Keypair().pubkey(), Keypair().pubkey()
     inputs = tmp_path / "in.csv"
     inputs.write_text(HEADER + f"{a},RTX 4090,600,300,9500\n{b},T4,10,10,10000\n")
     events = tmp_path / "ev.json"
     events.write_text(json.dumps([
-        {"name": "HoursSettled", "worker": str(a), "hours": 12, "settled_ts": 1_700_000_100},
-        {"name": "HoursSettled", "worker": str(a), "hours": 5, "settled_ts": 1_600_000_000},  # before epoch 0
+        # job_escrow's batched settlement event: one per instruction, a payout per worker
+        {"name": "HoursSettled", "job": str(job), "settled_ts": 1_700_000_100, "skipped": [],
+         "paid": [{"slot": 0, "worker": str(a), "hours": 11, "secs": 1800, "hours_paid": 11, "amount": 1, "fee": 0}]},
+        {"name": "HoursSettled", "job": str(job), "settled_ts": 1_700_000_200, "skipped": [],
+         "paid": [{"slot": 0, "worker": str(a), "hours": 0, "secs": 1800, "hours_paid": 11, "amount": 1, "fee": 0}]},
+        {"name": "HoursSettled", "job": str(job), "settled_ts": 1_600_000_000, "skipped": [],  # before epoch 0
+         "paid": [{"slot": 0, "worker": str(a), "hours": 5, "secs": 0, "hours_paid": 5, "amount": 1, "fee": 0}]},
     ]))
     return a, b, inputs, events
 
@@ -75,6 +80,12 @@ def test_one_line_errors(capsys: Any, tmp_path: Path) -> None:
     assert rc == 1 and "at most 6 decimals" in err
     rc, _, err = run(capsys, *base, "--inputs", str(tmp_path / "nope.csv"), "--pool", "1")
     assert rc == 1 and "inputs file not found" in err
+    # An events file in the old per-worker shape (no "paid" list) is refused in one line.
+    old_shape = tmp_path / "old.json"
+    old_shape.write_text(json.dumps([{"name": "HoursSettled", "worker": str(a), "hours": 3, "settled_ts": 1}]))
+    rc, _, err = run(capsys, "rewards", "compute", "--epoch", "0", "--events", str(old_shape), "--decimals", "6",
+                     "--inputs", str(inputs), "--pool", "1")
+    assert rc == 1 and err == "error: job_escrow events: HoursSettled has no 'paid'\n"
     rc, _, err = run(capsys, "rewards", "show", "--tree", str(tmp_path / "nope.json"), str(a))
     assert rc == 1 and err == f"error: rewards file not found: {tmp_path / 'nope.json'}\n"
     rc, _, err = run(capsys, "rewards", "show", "--tree", str(inputs), str(a))

@@ -32,10 +32,11 @@ def _pk(i: int) -> Pubkey:
 
 def _job_bytes(prog: ProgramIdl, n_workers: int = 1, state: int = 1) -> bytes:
     body = bytes(_pk(1)) + bytes(_pk(2)) + struct.pack("<QBHI", 9, state, 250, 10)
-    body += struct.pack("<qqqiBB", 1_700_000_000, 1_700_003_600, 25_000_000, -8, 254, 253) + bytes(32)
-    body += struct.pack("<I", n_workers)
+    body += struct.pack("<qqqiBBqQ", 1_700_000_000, 1_700_003_600, 25_000_000, -8, 254, 253, 1_700_086_400, 0)
+    body += bytes(16) + struct.pack("<I", n_workers)
     for i in range(n_workers):
-        body += bytes(_pk(10 + i)) + struct.pack("<QQIIqB", 1_500_000 + i, 0, 10, i + 3, 1_700_000_100 + i, 1)
+        body += bytes(_pk(10 + i)) + struct.pack("<QQIIqBHQ?", 1_500_000 + i, 0, 10, i + 3, 1_700_000_100 + i, 1,
+                                                  0, 0, False)
     return prog.account_discriminator("Job") + body
 
 
@@ -86,9 +87,10 @@ def test_decode_job_account_with_enum_and_vec(prog: ProgramIdl) -> None:
 
 def test_instruction_roundtrip(prog: ProgramIdl) -> None:
     workers = [{"worker": _pk(7), "rate_per_hour": 5}, {"worker": _pk(8), "rate_per_hour": 6}]
-    data = prog.encode_args("open_job", {"job_id": 2**64 - 1, "hours": 7, "usd": True, "workers": workers})
+    data = prog.encode_args("open_job", {"job_id": 2**64 - 1, "hours": 7, "usd": True, "accept_window": 600,
+                                         "max_total": 99, "workers": workers})
     assert data[:8] == prog.instruction_discriminator("open_job")
-    assert data[8:] == (struct.pack("<QIBI", 2**64 - 1, 7, 1, 2) + bytes(_pk(7)) + struct.pack("<Q", 5)
+    assert data[8:] == (struct.pack("<QIBIQI", 2**64 - 1, 7, 1, 600, 99, 2) + bytes(_pk(7)) + struct.pack("<Q", 5)
                         + bytes(_pk(8)) + struct.pack("<Q", 6))
     name, args = prog.decode_instruction(data)
     assert name == "open_job" and (args.job_id, args.hours, args.usd) == (2**64 - 1, 7, True)
@@ -106,9 +108,10 @@ def test_open_job_accounts_resolve_from_the_idl(prog: ProgramIdl) -> None:
     market, _ = pda.market_pda(prog.program_id, mint)
     market_data = (prog.account_discriminator("Market") + bytes(Keypair().pubkey()) + bytes(mint) + bytes(treasury)
                    + struct.pack("<HHIBBQ", 250, 1, 100, 0, 255, 0) + bytes(32) + struct.pack("<IH", 60, 100)
-                   + bytes(64))
+                   + bytes(32) + bytes([254]) + bytes(31))
     store = {market: market_data}
-    args = {"job_id": 42, "hours": 1, "usd": False, "workers": [{"worker": worker, "rate_per_hour": 1}]}
+    args = {"job_id": 42, "hours": 1, "usd": False, "accept_window": 60, "max_total": 2,
+            "workers": [{"worker": worker, "rate_per_hour": 1}]}
     ix = prog.build_instruction(
         "open_job", args, {"customer": customer, "market": market, "customer_token": ctok},
         fetch=store.get,
@@ -135,8 +138,7 @@ def test_overrides_replace_derived_accounts(prog: ProgramIdl) -> None:
     job, fake_vault, wt, tr = (Keypair().pubkey() for _ in range(4))
     mint = Keypair().pubkey()
     ix = prog.build_instruction(
-        "settle", {"slots": b"\x00"}, {"market": pda.market_pda(prog.program_id, mint)[0], "job": job,
-                                       "treasury": tr},
+        "settle", {"slots": b"\x00"}, {"job": job},
         overrides={"vault": fake_vault}, remaining=[AccountMeta(wt, False, True)],
     )
     names = [m["name"] for m in prog.instruction_accounts("settle")]
@@ -145,7 +147,10 @@ def test_overrides_replace_derived_accounts(prog: ProgramIdl) -> None:
 
 
 def _hours_settled_body(prog: ProgramIdl) -> bytes:
-    return bytes(_pk(3)) + bytes(_pk(4)) + struct.pack("<BIIQQq", 1, 2, 5, 3_000_000, 75_000, 1_700_007_200)
+    """HoursSettled { job, settled_ts, paid: [SlotPaid { slot 1, worker, hours 2, secs 0, hours_paid 5,
+    amount, fee }], skipped: [] }"""
+    return (bytes(_pk(3)) + struct.pack("<qI", 1_700_007_200, 1) + bytes([1]) + bytes(_pk(4))
+            + struct.pack("<IHIQQI", 2, 0, 5, 3_000_000, 75_000, 0))
 
 
 def test_emit_cpi_event_from_inner_instruction(prog: ProgramIdl) -> None:
@@ -159,7 +164,8 @@ def test_emit_cpi_event_from_inner_instruction(prog: ProgramIdl) -> None:
     ]]
     (ev,) = dec.from_inner_instructions(inner, keys)
     assert ev.name == "HoursSettled" and ev.source == "cpi"
-    assert (ev.job, ev.worker, ev.hours, ev.hours_paid, ev.amount, ev.fee, ev.settled_ts) == (
+    (p,) = ev.paid
+    assert (ev.job, p.worker, p.hours, p.hours_paid, p.amount, p.fee, ev.settled_ts) == (
         _pk(3), _pk(4), 2, 5, 3_000_000, 75_000, 1_700_007_200)
     # Same bytes but emitted by another program: not ours.
     assert dec.from_inner_instructions([[CompiledInstruction(2, data, b"")]], keys) == []
@@ -182,7 +188,7 @@ def test_emit_log_event_only_from_our_program(prog: ProgramIdl) -> None:
     ]
     evs = dec.from_logs(logs)
     assert [e.name for e in evs] == ["HoursSettled"] and evs[0].source == "log"
-    assert evs[0].amount == 3_000_000
+    assert evs[0].paid[0].amount == 3_000_000
 
 
 def test_error_mapping_names_idl_and_anchor_codes(prog: ProgramIdl) -> None:

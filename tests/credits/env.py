@@ -171,13 +171,13 @@ class CEnv:
         return [(i, self.workers[i].token) for i, _ in enumerate(self.job(job).workers)]
 
     def settle(self, job: Pubkey) -> TxResult:
-        return self.ok(self.esc.settle(mint=self.mint, job=job, treasury=self.treasury, payees=self.payees(job)),
+        return self.ok(self.esc.settle(job=job, payees=self.payees(job)),
                        name="settle")
 
     def end_ix(self, u: User, job: Pubkey, *, signer: Optional[Keypair] = None, **kw) -> Instruction:
         s = signer or u.kp
         return self.cr.end_job_with_credits(authority=s.pubkey(), user=u.key, mint=self.mint, job=job,
-                                            treasury=self.treasury, payees=self.payees(job),
+                                            payees=self.payees(job),
                                             delegate=s.pubkey() != u.key, overrides=kw or None)
 
     def close_ix(self, u: User, job: Pubkey, *, signer: Optional[Keypair] = None, **kw) -> Instruction:

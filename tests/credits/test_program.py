@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from iopay.escrow.program import booking_cost, span_cost
+from iopay.escrow.program import amount_span, booking_cost, span_cost
 from tests.credits.env import FEE_BPS, HOUR, USD, USER_FUNDS, make_env
 
 
@@ -43,32 +43,41 @@ def test_buy_open_settle_end_refund_redeem_exact(env):
     env.settle(job)
     assert env.h.token_balance(env.workers[0].token) == 6_000_000
     assert env.h.token_balance(env.workers[1].token) == 4_666_666
-    assert env.h.token_balance(env.treasury) == 150_000 + 116_667
+    # The fee shares of the paid hours accrue in the job until it is closed.
+    assert env.job(job).fees_accrued == 150_000 + 116_667 and env.h.token_balance(env.treasury) == 0
 
     env.h.warp_seconds(HOUR // 2)
     res = env.ok(env.end_ix(u, job), u.kp, name="end_job_with_credits")
-    refund = (9_000_000 + 225_000) + (6_999_999 + 175_000)
-    assert refund == 16_399_999
-    assert sum(span_cost(3_000_000, FEE_BPS, 2, 5)) + sum(span_cost(2_333_333, FEE_BPS, 2, 5)) == refund
+    # Cut 30 minutes into hour 3, pro rata rounded up for the workers:
+    # w0 earned 2 h + 1,500,000, w1 2 h + ceil(2,333,333 / 2) = 1,166,667.
+    earned = [6_000_000 + 1_500_000, 4_666_666 + 1_166_667]
+    earned_fee = [187_500, 145_834]  # ceil(2.5% of each cumulative pay)
+    refund = (15_000_000 - earned[0] + 375_000 - earned_fee[0]) + (11_666_665 - earned[1] + 291_667 - earned_fee[1])
+    assert refund == 13_666_665
     ev = res.events_named("CreditsRefunded")[0]
     assert (ev.amount, ev.balance) == (refund, 100 * USD - deposit + refund)
-    assert env.credits(u) == 89_066_667 == 100 * USD - (6_000_000 + 4_666_666 + 266_667)
-    assert env.h.token_balance(env.workers[0].token) == 6_000_000
-    assert env.h.token_balance(env.workers[1].token) == 4_666_666
-    assert env.h.token_balance(env.treasury) == 266_667
+    assert env.credits(u) == 86_333_333 == 100 * USD - (sum(earned) + sum(earned_fee))
+    # end_with_credits paid the started hour's share in the same instruction.
+    assert [p.secs for p in res.events_named("HoursSettled")[0].paid] == [1800, 1800]
+    assert env.h.token_balance(env.workers[0].token) == earned[0]
+    assert env.h.token_balance(env.workers[1].token) == earned[1]
+    assert env.job(job).fees_accrued == sum(earned_fee) == 333_334
     refund_acct = env.account(u).refund_account
     assert env.h.token_balance(refund_acct) == 0
     assert env.account(u).in_flight == deposit - refund
 
-    env.ok(env.close_ix(u, job), u.kp, name="close_job_with_credits")
+    res = env.ok(env.close_ix(u, job), u.kp, name="close_job_with_credits")
     assert env.h.account_data(job) is None
+    assert res.events_named("JobClosed")[0].fees == 333_334  # to the market's fee vault
+    env.ok(env.esc.sweep_fees(mint=env.mint, treasury=env.treasury), name="sweep_fees")
+    assert env.h.token_balance(env.treasury) == 333_334
 
-    res = env.ok(env.redeem_ix(u, 89_066_667), u.kp, name="redeem")
+    res = env.ok(env.redeem_ix(u, 86_333_333), u.kp, name="redeem")
     assert env.credits(u) == 0
-    assert env.h.token_balance(u.token) == USER_FUNDS - 100 * USD + 89_066_667
+    assert env.h.token_balance(u.token) == USER_FUNDS - 100 * USD + 86_333_333
     assert env.config_view().outstanding == 0 == env.h.token_balance(env.reserve)
     a = env.account(u)
-    assert (a.deposited, a.redeemed, a.spent, a.refunded) == (100 * USD, 89_066_667, deposit, refund)
+    assert (a.deposited, a.redeemed, a.spent, a.refunded) == (100 * USD, 86_333_333, deposit, refund)
     # Job rent came back to the customer PDA; the user takes it home.
     before = env.h.lamports(u.key)
     env.ok(env.cr.withdraw_rent(user=u.key, mint=env.mint), u.kp, name="withdraw_rent")
@@ -84,9 +93,11 @@ def test_worker_quit_refund_is_reclaimed_as_credits(env):
     env.accept_all(job)
     env.h.warp_seconds(HOUR + 10)
     w = env.workers[1]
-    env.ok(env.esc.quit(worker=w.key, mint=env.mint, job=job, worker_token=w.token,
-                        customer_token=env.account(u).refund_account, treasury=env.treasury), w.kp, name="quit")
-    refund = sum(span_cost(2 * USD, FEE_BPS, 1, 4))
+    env.ok(env.esc.quit(worker=w.key, job=job, worker_token=w.token,
+                        customer_token=env.account(u).refund_account), w.kp, name="quit")
+    # Quit 10 s into hour 2: the worker keeps 1 h + 10 s pro rata (rounded down).
+    tail = 2 * USD * 10 // 3600
+    refund = sum(span_cost(2 * USD, FEE_BPS, 0, 4)) - sum(amount_span(0, 2 * USD + tail, FEE_BPS))
     refund_acct = env.account(u).refund_account
     assert env.h.token_balance(refund_acct) == refund
     before = env.credits(u)

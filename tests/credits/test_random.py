@@ -16,7 +16,8 @@ import random
 
 from iopay.core.errors import ProgramError
 from iopay.credits.state import delegate_window
-from iopay.escrow.program import booking_cost, elapsed_hours, span_cost
+from iopay.escrow.program import booking_cost
+from iopay.escrow.state import is_closable, quit_refund, unearned as unearned_at
 from tests.credits.env import DAY, FEE_BPS, HOUR, USD, User, make_env
 
 SEQUENCES = int(os.environ.get("CREDITS_RANDOM_SEQUENCES", "500"))
@@ -26,13 +27,9 @@ PER_HARNESS = 50
 
 
 def unearned(env, job) -> int:
-    """What ending `job` now refunds (mirror of cut_to_earned)."""
-    view, now = env.job(job), env.h.now()
-    total = 0
-    for s in view.workers:
-        earned = min(elapsed_hours(s.start_ts, now), s.hours) if s.started else 0
-        total += sum(span_cost(s.rate_per_hour, view.fee_bps, earned, s.hours))
-    return total
+    """What ending `job` now refunds (the SDK's mirror of cut_to_earned:
+    pro rata by the second, rounded up for the workers)."""
+    return unearned_at(env.job(job), env.h.now())
 
 
 class Run:
@@ -117,12 +114,16 @@ class Run:
         elif op == "accept" and self.jobs:
             _, job = rng.choice(self.jobs)
             for k, s in enumerate(env.job(job).workers):
-                if s.status == "Pending" and env.job(job).state == "Open":
-                    env.ok(env.esc.accept(worker=env.workers[k].key, job=job), env.workers[k].kp)
+                view = env.job(job)
+                if s.status == "Pending" and view.state == "Open":
+                    ix = env.esc.accept(worker=env.workers[k].key, job=job)
+                    if env.h.now() > view.accept_deadline:  # a day after open (the default window)
+                        env.fails(ix, env.workers[k].kp, name="AcceptDeadlinePassed")
+                    else:
+                        env.ok(ix, env.workers[k].kp)
         elif op == "settle" and self.jobs:
             _, job = rng.choice(self.jobs)
-            res = env.h.send([env.esc.settle(mint=env.mint, job=job, treasury=env.treasury,
-                                             payees=env.payees(job))])
+            res = env.h.send([env.esc.settle(job=job, payees=env.payees(job))])
             assert res.ok or res.error.name == "NothingToSettle", res.error
         elif op == "end" and self.jobs:
             i, job = rng.choice(self.jobs)
@@ -137,13 +138,10 @@ class Run:
             s = view.workers[k]
             if s.status not in ("Pending", "Active"):
                 return
-            now = env.h.now()
-            earned = min(elapsed_hours(s.start_ts, now), s.hours) if s.started else 0
-            refund = sum(span_cost(s.rate_per_hour, view.fee_bps, earned, s.hours))
+            refund = quit_refund(view, k, env.h.now())  # pro rata, rounded down for the worker
             w = env.workers[k]
-            env.ok(env.esc.quit(worker=w.key, mint=env.mint, job=job, worker_token=w.token,
-                                customer_token=env.account(self.users[i]).refund_account, treasury=env.treasury),
-                   w.kp)
+            env.ok(env.esc.quit(worker=w.key, job=job, worker_token=w.token,
+                                customer_token=env.account(self.users[i]).refund_account), w.kp)
             if refund:
                 env.ok(env.cr.reclaim(user=self.users[i].key, mint=env.mint))
             delta[i] = refund
@@ -159,7 +157,7 @@ class Run:
         elif op == "close" and self.jobs:
             i, job = rng.choice(self.jobs)
             view = env.job(job)
-            if all(s.hours_paid == s.hours for s in view.workers):
+            if is_closable(view):
                 env.ok(env.close_ix(self.users[i], job), self.users[i].kp)
                 self.jobs.remove((i, job))
         elif op == "set_delegate":

@@ -75,12 +75,11 @@ def test_refund_redirection_is_refused(env):
     # b ending a's job through its own credit account
     env.fails(env.end_ix(b, job), b.kp, name="WrongJob")
     # a calling job_escrow directly as the customer: the customer is a's PDA
-    env.fails(env.esc.end_job(customer=a.key, mint=env.mint, job=job, customer_token=a.token,
-                              treasury=env.treasury), a.kp, name="Unauthorized")
+    env.fails(env.esc.end_job(customer=a.key, job=job, customer_token=a.token), a.kp, name="Unauthorized")
     # a worker quitting with the refund sent to its own account
     w = env.workers[0]
-    env.fails(env.esc.quit(worker=w.key, mint=env.mint, job=job, worker_token=w.token, customer_token=w.token,
-                           treasury=env.treasury), w.kp, name="WrongOwner")
+    env.fails(env.esc.quit(worker=w.key, job=job, worker_token=w.token, customer_token=w.token), w.kp,
+              name="WrongOwner")
     # reclaim from an account the customer PDA does not own
     env.fails(env.cr.reclaim(user=a.key, mint=env.mint, source=b.token), name="WrongRefundAccount")
     env.ok(env.end_ix(a, job), a.kp)
@@ -135,3 +134,27 @@ def test_overspend_and_delegate_limits(env):
     env.fails(env.open_job_ix(a, 1, [50 * USD], 3), a.kp, name="InsufficientCredits")
     env.fails(env.set_delegate_ix(a, a.key, USD), a.kp, name="InvalidDelegate")
     env.fails(env.set_delegate_ix(a, Keypair().pubkey(), USD, period=59), a.kp, name="InvalidPeriod")
+
+
+def test_accept_window_and_close_accounts_passed_on_to_job_escrow(env):
+    """What the credits calls hand to job_escrow is checked there: the accept
+    window chosen at open is the job's deadline (a late accept is refused,
+    ending then refunds everything), and close_job's fee vault and market
+    cannot be substituted."""
+    a = env.users[0]
+    job = env.job_address(a, 1)
+    u = env.cr.user_addresses(env.mint, a.key)
+    ix = env.cr.open_job_with_credits(authority=a.key, user=a.key, mint=env.mint, job_id=1, hours=3,
+                                      workers=[(env.workers[0].key, USD)], accept_window=60)
+    env.ok(ix, a.kp)
+    assert env.job(job).accept_deadline == env.job(job).created_ts + 60
+    deposit = env.h.token_balance(env.esc.vault_address(job))
+    env.h.warp_seconds(61)
+    env.fails(env.esc.accept(worker=env.workers[0].key, job=job), env.workers[0].kp, name="AcceptDeadlinePassed")
+    before = env.credits(a)
+    env.ok(env.end_ix(a, job), a.kp)
+    assert env.credits(a) == before + deposit  # nobody accepted: nothing earned, nothing owed
+    env.fails(env.close_ix(a, job, fee_vault=u.refund_account), a.kp, name="ConstraintSeeds")
+    env.fails(env.close_ix(a, job, market=env.cr.config_address(env.mint)), a.kp, name="AccountOwnedByWrongProgram")
+    env.ok(env.close_ix(a, job), a.kp)
+    assert env.h.account_data(job) is None

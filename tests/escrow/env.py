@@ -15,7 +15,7 @@ from solders.pubkey import Pubkey
 from iopay.core.errors import ProgramError
 from iopay.escrow.state import JobView, vault_owed
 from iopay.core.idl import ProgramIdl
-from iopay.escrow.program import JobEscrow
+from iopay.escrow.program import U64_MAX, JobEscrow
 from iopay.core.harness import Harness, TxResult
 
 HOUR = 3_600
@@ -26,6 +26,12 @@ RATES = [1_000_000, 1_500_000, 2_000_000, 333_333]
 CUSTOMER_FUNDS = 1_000_000_000_000
 MAX_WORKERS = 8
 MAX_HOURS = 720
+
+
+def paid(res: TxResult) -> list:
+    """Every payout of a transaction's batched ``HoursSettled`` events
+    (slot, worker, hours, secs, hours_paid, amount, fee)."""
+    return [p for e in res.events_named("HoursSettled") for p in e.paid]
 
 
 def unsigned(ix: Instruction, key: Pubkey) -> Instruction:
@@ -54,7 +60,8 @@ class Market:
 def make_market(h: Harness, esc: JobEscrow, fee_bps: int = FEE_BPS, max_workers: int = MAX_WORKERS,
                 max_hours: int = MAX_HOURS) -> Market:
     mint_auth, authority = Keypair(), h.funded_keypair()
-    mint = h.create_mint(mint_auth, 6)
+    # With a freeze authority, as USDC has: the escrow must work with one.
+    mint = h.create_mint(mint_auth, 6, freeze=mint_auth.pubkey())
     treasury = h.create_token_account(mint, authority.pubkey())
     ix = esc.init_market(payer=h.payer.pubkey(), upgrade_authority=h.payer.pubkey(), authority=authority.pubkey(),
                          mint=mint, treasury=treasury, fee_bps=fee_bps, max_workers=max_workers,
@@ -133,10 +140,19 @@ class Env:
             view = self.job(job)
             assert self.h.token_balance(self.vault(job)) == vault_owed(view), f"conservation broken for {job}"
 
+    @property
+    def fee_vault(self) -> Pubkey:
+        return self.esc.fee_vault_address(self.mint)
+
+    def balance(self, token_account: Pubkey) -> int:
+        """Token balance, -1 for a closed account."""
+        return self.h.token_balance(token_account) if self.h.account_data(token_account) is not None else -1
+
     def balances(self) -> Dict[str, int]:
-        out = {"customer": self.h.token_balance(self.customer_token), "treasury": self.h.token_balance(self.treasury)}
+        out = {"customer": self.balance(self.customer_token), "treasury": self.balance(self.treasury),
+               "fee_vault": self.balance(self.fee_vault)}
         for i, t in enumerate(self.worker_tokens):
-            out[f"w{i}"] = self.h.token_balance(t)
+            out[f"w{i}"] = self.balance(t)
         return out
 
     def snapshot(self) -> Dict[str, int]:
@@ -152,14 +168,15 @@ class Env:
         ws = list(workers) if workers is not None else [w.pubkey() for w in self.workers[:len(rates)]]
         customer = kw.pop("customer", self.customer.pubkey())
         customer_token = kw.pop("customer_token", self.customer_token)
+        kw.setdefault("max_total", U64_MAX)
         return self.esc.open_job(customer=customer, mint=self.mint, customer_token=customer_token, job_id=job_id,
                                  hours=hours, workers=list(zip(ws, rates)), usd=usd, **kw)
 
     def open(self, job_id: int = 1, hours: int = 3, rates: Sequence[int] = RATES, usd: bool = False,
-             accept: bool = False) -> Pubkey:
+             accept: bool = False, **kw) -> Pubkey:
         job = self.esc.job_addresses(self.mint, self.customer.pubkey(), job_id).job
         self.jobs.add(job)
-        self.ok(self.open_ix(job_id, hours, rates, usd=usd), self.customer, name="open_job")
+        self.ok(self.open_ix(job_id, hours, rates, usd=usd, **kw), self.customer, name="open_job")
         if accept:
             for i in range(len(rates)):
                 self.accept(job, i)
@@ -174,27 +191,34 @@ class Env:
 
     def settle_ix(self, job: Pubkey, /, slots: Optional[Sequence[int]] = None, payees: Optional[list] = None,
                   **overrides: Pubkey) -> Instruction:
-        return self.esc.settle(mint=self.mint, job=job, treasury=self.treasury,
-                               payees=payees if payees is not None else self.payees(job, slots),
+        return self.esc.settle(job=job, payees=payees if payees is not None else self.payees(job, slots),
                                overrides=overrides or None)
 
     def end_ix(self, job: Pubkey, /, slots: Optional[Sequence[int]] = None, customer: Optional[Keypair] = None,
                payees: Optional[list] = None, **overrides: Pubkey) -> Instruction:
         c = customer or self.customer
-        return self.esc.end_job(customer=c.pubkey(), mint=self.mint, job=job, customer_token=self.customer_token,
-                                treasury=self.treasury,
+        return self.esc.end_job(customer=c.pubkey(), job=job, customer_token=self.customer_token,
                                 payees=payees if payees is not None else self.payees(job, slots),
                                 overrides=overrides or None)
 
     def quit_ix(self, job: Pubkey, /, i: int, **overrides: Pubkey) -> Instruction:
-        return self.esc.quit(worker=self.workers[i].pubkey(), mint=self.mint, job=job,
-                             worker_token=self.worker_tokens[i], customer_token=self.customer_token,
-                             treasury=self.treasury, overrides=overrides or None)
+        return self.esc.quit(worker=self.workers[i].pubkey(), job=job, worker_token=self.worker_tokens[i],
+                             customer_token=self.customer_token, overrides=overrides or None)
 
-    def extend_ix(self, job: Pubkey, /, hours: int, customer: Optional[Keypair] = None, **overrides: Pubkey) -> Instruction:
+    def release_ix(self, job: Pubkey, /, slot: int, pay: bool = True, customer: Optional[Keypair] = None,
+                   **overrides: Pubkey) -> Instruction:
+        c = customer or self.customer
+        return self.esc.release(customer=c.pubkey(), job=job, customer_token=self.customer_token, slot=slot,
+                                worker_token=self.worker_tokens[slot] if pay else None, overrides=overrides or None)
+
+    def extend_ix(self, job: Pubkey, /, hours: int, customer: Optional[Keypair] = None, slots: Sequence[int] = (),
+                  **overrides: Pubkey) -> Instruction:
         c = customer or self.customer
         return self.esc.extend(customer=c.pubkey(), mint=self.mint, job=job, customer_token=self.customer_token,
-                               hours=hours, overrides=overrides or None)
+                               hours=hours, slots=slots, overrides=overrides or None)
+
+    def sweep_ix(self, job: Optional[Pubkey] = None, **overrides: Pubkey) -> Instruction:
+        return self.esc.sweep_fees(mint=self.mint, treasury=self.treasury, job=job, overrides=overrides or None)
 
     def cancel_ix(self, job: Pubkey, /, customer: Optional[Keypair] = None, **overrides: Pubkey) -> Instruction:
         c = customer or self.customer
@@ -203,7 +227,7 @@ class Env:
 
     def close_ix(self, job: Pubkey, /, customer: Optional[Keypair] = None, **overrides: Pubkey) -> Instruction:
         c = customer or self.customer
-        return self.esc.close_job(customer=c.pubkey(), job=job, customer_token=self.customer_token,
+        return self.esc.close_job(customer=c.pubkey(), mint=self.mint, job=job, customer_token=self.customer_token,
                                   overrides=overrides or None)
 
     def pause(self, paused: bool = True) -> None:

@@ -70,12 +70,12 @@ async def test_sdk_lifecycle_with_keeper_pieces(world: SimpleNamespace) -> None:
     ixs = sdk.settle_instructions(running[0], await sdk.market(w.mint), now, max_payees=2)
     assert len(ixs) == 3
     sent = await sdk.settle(opened.job, max_payees=2)
-    assert [len(s.events_named("HoursSettled")) for s in sent] == [2, 2, 1]
-    assert sum(e.amount for s in sent for e in s.events) == 2 * sum(RATES)
+    assert [len(s.events_named("HoursSettled")[0].paid) for s in sent] == [2, 2, 1]
+    assert sum(p.amount for s in sent for e in s.events_named("HoursSettled") for p in e.paid) == 2 * sum(RATES)
     assert await sdk.due(opened.job) == []
     # Replays are rejected by the program with a typed error.
     with pytest.raises(error_class("NothingToSettle")):
-        await w.sdk.chain.send([sdk.esc.settle(mint=w.mint, job=opened.job, treasury=w.treasury,
+        await w.sdk.chain.send([sdk.esc.settle(job=opened.job,
                                                payees=[(0, sdk.token_account_of(w.workers[0].pubkey(), w.mint))])],
                                [], w.h.payer)
 
@@ -130,8 +130,25 @@ async def test_sdk_usd_quote_matches_what_open_locks(world: SimpleNamespace) -> 
     with pytest.raises(PriceRejected) as e:
         await sdk.quote_open(w.mint, usd, 2, usd=True)
     assert e.value.name == "StalePrice"
-    with pytest.raises(error_class("StalePrice")):
+    # Without max_total the SDK quotes first, so a stale price fails before sending...
+    with pytest.raises(PriceRejected):
         await sdk.open_job(w.customer, w.mint, [(w.workers[0].pubkey(), 1)], 1, usd=True)
+    # ...and the program refuses it too.
+    with pytest.raises(error_class("StalePrice")):
+        await sdk.open_job(w.customer, w.mint, [(w.workers[0].pubkey(), 1)], 1, usd=True, max_total=10**12)
+    # The quote's slippage bound: a price drop beyond it fails with MaxTotalExceeded, within it opens.
+    await sdk.set_price(w.authority, w.mint, price=31_234_567, conf=10_000, expo=-8)
+    q = await sdk.quote_open(w.mint, usd, 2, usd=True)
+    assert q.max_total(100) == -(-q.total * 10_100 // 10_000)
+    await sdk.set_price(w.authority, w.mint, price=30_000_000, conf=10_000, expo=-8, publish_time=w.h.now())
+    with pytest.raises(error_class("MaxTotalExceeded")):
+        await sdk.open_job(w.customer, w.mint, list(zip([k.pubkey() for k in w.workers], usd)), 2, usd=True,
+                           max_total=q.max_total(100))
+    await sdk.set_price(w.authority, w.mint, price=31_000_000, conf=10_000, expo=-8, publish_time=w.h.now())
+    await sdk.open_job(w.customer, w.mint, list(zip([k.pubkey() for k in w.workers], usd)), 2, usd=True,
+                       max_total=q.max_total(100))
+    with pytest.raises(ValueError):
+        q.max_total(-1)
 
 
 async def test_sdk_settle_can_create_missing_worker_token_accounts(world: SimpleNamespace) -> None:
@@ -161,8 +178,11 @@ async def test_rpc_chain_program_accounts_and_events(escrow_idl: ProgramIdl) -> 
     a, b = Keypair().pubkey(), Keypair().pubkey()
     gpa = SimpleNamespace(value=[SimpleNamespace(pubkey=b, account=SimpleNamespace(data=b"\x02")),
                                  SimpleNamespace(pubkey=a, account=SimpleNamespace(data=b"\x01"))])
-    body = bytes(Keypair().pubkey()) + bytes(Keypair().pubkey()) + bytes([1]) + (2).to_bytes(4, "little") * 2
-    body += (3).to_bytes(8, "little") * 2 + (4).to_bytes(8, "little")
+    # HoursSettled { job, settled_ts, paid: [SlotPaid { slot 1, worker, hours 2, secs 0, hours_paid 2,
+    # amount 3, fee 3 }], skipped: [] }
+    body = bytes(Keypair().pubkey()) + (4).to_bytes(8, "little") + (1).to_bytes(4, "little")
+    body += bytes([1]) + bytes(Keypair().pubkey()) + (2).to_bytes(4, "little") + (0).to_bytes(2, "little")
+    body += (2).to_bytes(4, "little") + (3).to_bytes(8, "little") * 2 + (0).to_bytes(4, "little")
     data = EVENT_IX_TAG + escrow_idl.event_discriminator("HoursSettled") + body
     keys = [Keypair().pubkey(), escrow_idl.program_id]
     tx = SimpleNamespace(
@@ -184,5 +204,5 @@ async def test_rpc_chain_program_accounts_and_events(escrow_idl: ProgramIdl) -> 
     (f,) = args[4]
     assert (f.offset, f.bytes) == (8, str(a))
     evs = await chain.fetch_events(Signature.default())
-    assert [(e.name, e.slot, e.hours, e.amount) for e in evs] == [("HoursSettled", 1, 2, 3)]
+    assert [(e.name, [(p.slot, p.hours, p.amount) for p in e.paid]) for e in evs] == [("HoursSettled", [(1, 2, 3)])]
     assert sender.calls[1][0] == "get_transaction" and sender.calls[1][1][1] == "base64"

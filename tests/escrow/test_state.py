@@ -62,9 +62,14 @@ def test_vault_owed_and_refunds_follow_the_program_rules() -> None:
     rates = [1_000_000, 1_500_000, 2_000_000, 333_333]
     fresh = job(*(slot(i, r) for i, r in enumerate(rates)))
     assert vault_owed(fresh) == sum(booking_cost(rates, 3, 250))
-    # After paying 2 hours each, ending at 2.5 h refunds exactly the 3rd hour.
+    # After paying 2 hours each, ending at 2.5 h pays the half hour (rounded up) and refunds the rest.
     paid2 = job(*(slot(i, r, paid=2) for i, r in enumerate(rates)))
-    assert unearned(paid2, T0 + 2 * H + 1_800) == sum(sum(span_cost(r, 250, 2, 3)) for r in rates)
+    earned = [2 * r + -(-r * 1_800 // H) for r in rates]
+    assert unearned(paid2, T0 + 2 * H + 1_800) == sum(
+        3 * r - e + fee_for(3 * r, 250) - fee_for(e, 250) for r, e in zip(rates, earned))
+    # A quit at 2.5 h rounds the half hour down: 333_333 * 1800 / 3600 = 166_666.5 -> 166_666.
+    e = 2 * 333_333 + 166_666
+    assert quit_refund(paid2, 3, T0 + 2 * H + 1_800) == 3 * 333_333 - e + fee_for(3 * 333_333, 250) - fee_for(e, 250)
     assert vault_owed(paid2) == unearned(paid2, T0 + 2 * H)
     assert quit_refund(paid2, 3, T0 + 2 * H) == sum(span_cost(333_333, 250, 2, 3))
     assert quit_refund(job(slot(0, 10, status="Pending")), 0, T0 + 5 * H) == sum(booking_cost([10], 3, 250))
@@ -106,9 +111,10 @@ def test_view_decodes_a_real_layout(escrow_idl) -> None:  # type: ignore[no-unty
     import struct
 
     body = bytes(pk(1)) + bytes(pk(2)) + struct.pack("<QBHI", 9, 0, 250, 3)
-    body += struct.pack("<qqqiBB", T0, 0, 0, 0, 254, 253) + bytes(32) + struct.pack("<I", 1)
-    body += bytes(pk(10)) + struct.pack("<QQIIqB", 100, 0, 3, 1, T0, 1)
+    body += struct.pack("<qqqiBBqQ", T0, 0, 0, 0, 254, 253, T0 + 60, 7) + bytes(16) + struct.pack("<I", 1)
+    body += bytes(pk(10)) + struct.pack("<QQIIqBHQ?", 100, 0, 3, 1, T0, 1, 5, 9, False)
     v = JobView.decode(escrow_idl, pk(5), escrow_idl.account_discriminator("Job") + body)
     assert (v.address, v.market, v.customer, v.job_id, v.state, v.hours) == (pk(5), pk(1), pk(2), 9, "Open", 3)
-    assert v.workers == (SlotView(0, pk(10), 100, 0, 3, 1, T0, "Active"),)
+    assert v.workers == (SlotView(0, pk(10), 100, 0, 3, 1, T0, "Active", 5, 9, False),)
+    assert (v.accept_deadline, v.fees_accrued) == (T0 + 60, 7)
     assert v.slot_of(pk(10)) == 0 and v.slot_of(pk(11)) is None

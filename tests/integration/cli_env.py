@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+from types import SimpleNamespace
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,8 +115,8 @@ def token_balance(v: Validator, account: Pubkey) -> int:
 
 
 async def settled_events(v: Validator, prog: ProgramIdl, addresses: Sequence[Pubkey]) -> List[Any]:
-    """Every ``HoursSettled`` event of every transaction that touched
-    ``addresses`` (each transaction once)."""
+    """Every payout (one record per worker, from the batched ``HoursSettled``
+    events) of every transaction that touched ``addresses`` (each once)."""
     sigs: Dict[str, None] = {}
     for a in addresses:
         before: Optional[str] = None
@@ -136,7 +137,11 @@ async def settled_events(v: Validator, prog: ProgramIdl, addresses: Sequence[Pub
         chain = RpcChain(c, TransactionSender(c), [EventDecoder(prog)])
         out: List[Any] = []
         for s in sigs:
-            out += [e for e in await chain.fetch_events(Signature.from_string(s)) if e.name == "HoursSettled"]
+            for e in await chain.fetch_events(Signature.from_string(s)):
+                if e.name == "HoursSettled":  # one event per instruction: one record per worker paid
+                    out += [SimpleNamespace(job=e.job, settled_ts=e.settled_ts, slot=p.slot, worker=p.worker,
+                                            hours=p.hours, secs=p.secs, hours_paid=p.hours_paid, amount=p.amount,
+                                            fee=p.fee) for p in e.paid]
     return out
 
 

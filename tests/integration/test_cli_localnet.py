@@ -65,7 +65,11 @@ def test_job_lifecycle_through_the_cli_with_the_keeper_as_a_process(localnet: Va
             v.warp(HOUR)
             assert wait_until(lambda: all(token_balance(v, w.ata(f"w{i}")) == r * hour for i, r in enumerate(RATES)),
                               90), log.read_text()[-3000:]  # an upper bound: the machine may be shared
-        assert token_balance(v, w.treasury) == sum(span_cost(r, FEE_BPS, 0, 3)[1] for r in RATES)
+        # Fees accrue in the job; anyone sweeps them to the treasury.
+        rc, swept, err = run_cli(capsys, *u, "-k", w.key("keeper"), "market", "sweep-fees", "--mint", str(w.mint),
+                                 "--job", job)
+        assert rc == 0, err
+        assert swept["from_job"] == token_balance(v, w.treasury) == sum(span_cost(r, FEE_BPS, 0, 3)[1] for r in RATES)
         v.warp(HOUR)  # the booking is over: nothing more is paid
         rc, shown, _ = run_cli(capsys, *u, "job", "show", job)
         assert [s["hours_paid"] for s in shown["workers"]] == [3, 3, 3] and shown["closable"] is True

@@ -72,7 +72,8 @@ async def test_job_lifecycle_over_rpc_with_warped_hours(localnet: Validator) -> 
 
         # Job 1: opened, accepted, two hours pass, the crank settles, the customer ends it.
         await env.send([esc.open_job(customer=customer.pubkey(), mint=m.mint, customer_token=ctok, job_id=1,
-                                     hours=hours, workers=[(worker.pubkey(), rate)])], customer)
+                                     hours=hours, workers=[(worker.pubkey(), rate)],
+                                     max_total=sum(booking_cost(rate, hours, fee_bps)))], customer)
         job = esc.job_addresses(m.mint, customer.pubkey(), 1)
         principal, fee = booking_cost(rate, hours, fee_bps)
         assert await env.token_balance(job.vault) == principal + fee
@@ -81,29 +82,40 @@ async def test_job_lifecycle_over_rpc_with_warped_hours(localnet: Validator) -> 
         now = localnet.warp(2 * HOUR + 60)
         assert now >= before + 2 * HOUR + 60
         cranker = await env.funded(1)  # settle is permissionless
-        res = await env.send([esc.settle(mint=m.mint, job=job.job, treasury=m.treasury, payees=[(0, wtok)])], cranker)
-        (ev,) = [e for e in cpi_events(localnet, prog, res.signature) if e.name == "HoursSettled"]
+        res = await env.send([esc.settle(job=job.job, payees=[(0, wtok)])], cranker)
+        (batch,) = [e for e in cpi_events(localnet, prog, res.signature) if e.name == "HoursSettled"]
+        (ev,) = batch.paid
         pay, cut = settlement(rate, fee_bps, 0, 2)
-        assert (ev.hours, ev.hours_paid, ev.amount, ev.fee) == (2, 2, pay, cut)
-        assert await env.token_balance(wtok) == pay and await env.token_balance(m.treasury) == cut
+        assert (ev.worker, ev.hours, ev.hours_paid, ev.amount, ev.fee) == (worker.pubkey(), 2, 2, pay, cut)
+        # The fee share accrues in the job's vault (swept to the treasury separately).
+        assert await env.token_balance(wtok) == pay and await env.token_balance(m.treasury) == 0
         # Settling again in the same hour pays nothing more: the preflight
         # simulation fails with the program's error, decoded.
         with pytest.raises(error_class("NothingToSettle")):
-            await env.send([esc.settle(mint=m.mint, job=job.job, treasury=m.treasury, payees=[(0, wtok)])], cranker)
+            await env.send([esc.settle(job=job.job, payees=[(0, wtok)])], cranker)
         assert await env.token_balance(wtok) == pay
-        await env.send([esc.end_job(customer=customer.pubkey(), mint=m.mint, job=job.job, customer_token=ctok,
-                                    treasury=m.treasury, payees=[(0, wtok)])], customer)
-        assert await env.token_balance(ctok) == minted - pay - cut
+        await env.send([esc.end_job(customer=customer.pubkey(), job=job.job, customer_token=ctok,
+                                    payees=[(0, wtok)])], customer)
+        # The started hour is paid pro rata (the cluster clock decides how much).
+        paid_total = await env.token_balance(wtok)
+        assert pay <= paid_total < pay + rate
+        await env.send([esc.sweep_fees(mint=m.mint, treasury=m.treasury, job=job.job)], cranker)
+        fees = await env.token_balance(m.treasury)
+        assert fees == -(-paid_total * fee_bps // 10_000)
+        assert await env.token_balance(job.vault) == 0
+        spent = paid_total + fees
+        assert await env.token_balance(ctok) == minted - spent
 
         # Job 2: cancelled before any worker accepted: everything comes back.
         await env.send([esc.open_job(customer=customer.pubkey(), mint=m.mint, customer_token=ctok, job_id=2,
-                                     hours=hours, workers=[(worker.pubkey(), rate)])], customer)
+                                     hours=hours, workers=[(worker.pubkey(), rate)], max_total=principal + fee)],
+                       customer)
         job2 = esc.job_addresses(m.mint, customer.pubkey(), 2)
-        assert await env.token_balance(ctok) == minted - pay - cut - principal - fee
+        assert await env.token_balance(ctok) == minted - spent - principal - fee
         res = await env.send([esc.cancel(customer=customer.pubkey(), job=job2.job, customer_token=ctok)], customer)
         (cancelled,) = [e for e in cpi_events(localnet, prog, res.signature) if e.name == "JobCancelled"]
         assert cancelled.refund == principal + fee
-        assert await env.token_balance(ctok) == minted - pay - cut
+        assert await env.token_balance(ctok) == minted - spent
         # Conservation: nothing created or lost.
         total = sum([await env.token_balance(a) for a in (ctok, wtok, m.treasury)])
         assert total == minted == int((await c.get_token_supply(m.mint)).value.amount)

@@ -1,6 +1,6 @@
 """The README's backend example, extracted from README.md and run as a
 script against ``iopay localnet``: it pays the hour due on a job (exact
-amount, decoded ``HoursSettled`` event); and the SDK's promises behind it:
+amount, the worker's payout in the decoded batched ``HoursSettled`` event); and the SDK's promises behind it:
 named errors and decoded events even through the low-level constructor,
 plain ``ValueError``/``TypeError`` before any encoding, and a payer without
 SOL told so in the CLI's words."""
@@ -44,7 +44,7 @@ async def test_readme_backend_example_pays_the_due_hour(localnet: Validator, tmp
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
     lines = r.stdout.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(str(opened.job))
-    assert lines[0].endswith("[('HoursSettled', 2500000)]")
+    assert lines[0].endswith(f"[('{w.pk('worker')}', 2500000)]")
     assert token_balance(localnet, w.ata("worker")) == 2_500_000
     # Run again: nothing due, nothing printed, nothing paid twice.
     r = subprocess.run([sys.executable, str(script), localnet.url, w.key("backend"), str(w.mint)], cwd=REPO,

@@ -1,11 +1,13 @@
 """Must-show: an epoch of 10,000 workers whose job hours all come from real
-settlement events of jobs run on the compiled job_escrow in LiteSVM (625
-jobs of 16 workers each, every worker accepted and paid by ``settle``), plus
+settlement events of jobs run on the compiled job_escrow in LiteSVM (770
+jobs: 769 of 13 workers, the most a job may have (MAX_WORKERS_CAP), and one of
+3; every worker accepted and paid by ``settle``), plus
 an inputs file; computed, published on the compiled rewards program, claimed
 by a sample of workers, then clawed back: claimed + clawed back == pool.
 
 Nothing is synthesised: every worker's hours are read from the
-``HoursSettled`` events of the transactions. Only the workers' empty token
+``HoursSettled`` events of the transactions (one batched event per
+``settle``, a payout per worker). Only the workers' empty token
 accounts are written directly (``set_account`` with the SPL layout) instead
 of 10,000 create-account transactions.
 """
@@ -28,18 +30,30 @@ from solders.transaction_metadata import FailedTransactionMetadata
 from iopay.core import spl
 from iopay.core.harness import Harness
 from iopay.core.idl import ProgramIdl
-from iopay.escrow.program import JobEscrow
+from iopay.escrow.program import JobEscrow, booking_cost
 from iopay.rewards.client import RewardsClient
 from iopay.rewards.epoch import compute_epoch
 from iopay.rewards.hours import hours_from_events
 from iopay.rewards.points import RewardsConfig, read_inputs
-from tests.escrow.env import make_market
+from tests.escrow.env import FEE_BPS, make_market
 from tests.rewards.env import DAY, load_rewards
 
-# Per transaction: open_job fits 16 workers (payer + customer signing), accept 8 signers.
-N_JOBS = 625
-PER_JOB = 16
+N_WORKERS = 10_000
+# job_escrow's MAX_WORKERS_CAP: the most workers a job (and a market's max_workers) may have.
+PER_JOB = 13
+#: workers per job: as many full jobs as fit, the remainder in a last, smaller one
+JOB_SIZES = [PER_JOB] * (N_WORKERS // PER_JOB) + ([N_WORKERS % PER_JOB] if N_WORKERS % PER_JOB else [])
+# Per transaction: accept 8 signers (payer + 8 signatures fit 1,232 bytes).
 ACCEPTS_PER_TX = 8
+
+
+def job_hours_of(j: int) -> int:
+    """Hours booked by job ``j``: 1, 2 or 3, so workers' points differ."""
+    return 1 + j % 3
+
+
+#: job index of each worker, in order
+JOB_OF = [j for j, n in enumerate(JOB_SIZES) for _ in range(n)]
 POOL = 1_000_000 * 10**6  # 1M tokens, 6 decimals
 
 
@@ -61,14 +75,14 @@ def send_quiet(h: Harness, ixs, signers) -> None:
 
 
 def run_jobs(h: Harness, esc: JobEscrow):
-    """625 jobs x 16 workers on the compiled escrow; returns workers, the
-    settlement events and the epoch time range they fall in."""
+    """10,000 workers in jobs of at most 13 on the compiled escrow; returns
+    workers, the settlement events and the market."""
     m = make_market(h, esc, max_workers=PER_JOB)
     customer = h.funded_keypair(100)
     ctok = h.create_token_account(m.mint, customer.pubkey())
     h.mint_to(m.mint, ctok, 10**15, m.mint_auth)
     rng = random.Random(10_000)
-    workers = [Keypair.from_seed(rng.randbytes(32)) for _ in range(N_JOBS * PER_JOB)]
+    workers = [Keypair.from_seed(rng.randbytes(32)) for _ in range(N_WORKERS)]
     rent = h.svm.minimum_balance_for_rent_exemption(spl.ACCOUNT_LEN)
     tokens = {}
     for w in workers:
@@ -76,23 +90,28 @@ def run_jobs(h: Harness, esc: JobEscrow):
         h.set_account(t, Account(rent, token_account_bytes(m.mint, w.pubkey()), spl.TOKEN_PROGRAM_ID, False, 0))
         tokens[w.pubkey()] = t
     jobs = []
-    for j in range(N_JOBS):
-        ws = workers[j * PER_JOB:(j + 1) * PER_JOB]
-        hours = 1 + j % 3
+    first = 0
+    for j, n in enumerate(JOB_SIZES):
+        ws = workers[first:first + n]
+        first += n
+        hours = job_hours_of(j)
+        terms = [(w.pubkey(), 1_000_000 + 1000 * (j % 7)) for w in ws]
+        principal, fee = booking_cost([r for _, r in terms], hours, FEE_BPS)
         ix = esc.open_job(customer=customer.pubkey(), mint=m.mint, customer_token=ctok, job_id=j, hours=hours,
-                          workers=[(w.pubkey(), 1_000_000 + 1000 * (j % 7)) for w in ws])
+                          workers=terms, max_total=principal + fee)
         send_quiet(h, [ix], [customer])
         job = esc.job_addresses(m.mint, customer.pubkey(), j).job
-        for k in range(0, PER_JOB, ACCEPTS_PER_TX):
+        for k in range(0, n, ACCEPTS_PER_TX):
             group = ws[k:k + ACCEPTS_PER_TX]
             send_quiet(h, [esc.accept(worker=w.pubkey(), job=job) for w in group], group)
         jobs.append((job, ws))
     h.warp_seconds(3 * 3600 + 60)
     events = []
     for job, ws in jobs:
-        ix = esc.settle(mint=m.mint, job=job, treasury=m.treasury,
-                        payees=[(i, tokens[w.pubkey()]) for i, w in enumerate(ws)])
+        ix = esc.settle(job=job, payees=[(i, tokens[w.pubkey()]) for i, w in enumerate(ws)])
         res = h.send_ok([set_compute_unit_limit(1_400_000), ix])
+        (batch,) = res.events_named("HoursSettled")  # one event for the whole job
+        assert [p.worker for p in batch.paid] == [w.pubkey() for w in ws] and len(batch.skipped) == 0
         events.extend(res.events)
     return workers, events, m
 
@@ -120,9 +139,9 @@ def test_epoch_of_10000_workers_from_real_escrow_events(tmp_path):
     start, end = config.epoch_range(0)
     hours = hours_from_events(events, start, end)
     # Every worker was paid its booked hours by real settlements.
-    assert len(hours) == 10_000
-    assert Counter(hours.values()) == Counter(1 + (i // PER_JOB) % 3 for i in range(N_JOBS * PER_JOB))
-    assert all(hours[w.pubkey()] == 1 + (i // PER_JOB) % 3 for i, w in enumerate(workers))
+    assert len(JOB_SIZES) == 770 and max(JOB_SIZES) == 13 and len(hours) == N_WORKERS == 10_000
+    assert Counter(hours.values()) == Counter(job_hours_of(JOB_OF[i]) for i in range(N_WORKERS))
+    assert all(hours[w.pubkey()] == job_hours_of(JOB_OF[i]) for i, w in enumerate(workers))
     # Events outside the epoch's range do not count.
     assert hours_from_events(events, end, end + config.epoch_seconds) == {}
 
@@ -140,7 +159,7 @@ def test_epoch_of_10000_workers_from_real_escrow_events(tmp_path):
     row = next(line for line in inputs_path.read_text().splitlines() if line.startswith(str(w.pubkey())))
     _, gpu, down, up, uptime = row.split(",")
     down, up, uptime = int(down), int(up), int(uptime)
-    job_hours = 1 + (4321 // PER_JOB) % 3
+    job_hours = job_hours_of(JOB_OF[4321])
     gpu_pct = config.gpu_tiers[gpu]
     band_pct = (125 if down >= 1000 and up >= 1000 else 110 if down >= 500 and up >= 250
                 else 100 if down >= 100 and up >= 50 else 90)

@@ -114,18 +114,35 @@ def test_hours_from_events_sums_per_wallet_inside_the_range():
             self.name = name
             self.__dict__.update(kw)
 
-    class P:
-        def __init__(self, worker, hours):
-            self.worker, self.hours = worker, hours
+    def settled(ts, *paid):  # job_escrow's batched event: one per instruction
+        return Ev("HoursSettled", job=W[3], settled_ts=ts, skipped=[],
+                  paid=[Ev("SlotPaid", slot=i, worker=w, hours=h, secs=s, hours_paid=h, amount=1, fee=0)
+                        for i, (w, h, s) in enumerate(paid)])
 
-    evs = [Ev("HoursSettled", worker=W[0], hours=2, settled_ts=100),
-           Ev("HoursSettled", worker=W[0], hours=3, settled_ts=199),
-           Ev("HoursSettled", worker=W[1], hours=5, settled_ts=200),  # end is exclusive
-           Ev("HoursSettled", worker=W[1], hours=7, settled_ts=99),
-           Ev("JobOpened", worker=W[2], hours=9, settled_ts=150),
-           # a batched settlement event carrying every payout
-           Ev("JobsSettled", payouts=[P(W[2], 4), P(W[0], 1)], settled_ts=150)]
-    assert hours_from_events(evs, 100, 200) == {W[0]: 6, W[2]: 4}
+    evs = [settled(100, (W[0], 2, 0), (W[2], 4, 0)),
+           settled(199, (W[0], 3, 1800)),
+           settled(150, (W[0], 0, 1799), (W[1], 0, 3599)),  # W[0]: 5 h + 3599 s; W[1] under an hour
+           settled(200, (W[1], 5, 0)),  # end is exclusive
+           settled(99, (W[1], 7, 0)),
+           Ev("JobOpened", worker=W[2], hours=9, settled_ts=150)]
+    assert hours_from_events(evs, 100, 200) == {W[0]: 5, W[2]: 4}
+    # partial hours add up across cut bookings, rounded down at the end
+    assert hours_from_events(evs + [settled(150, (W[0], 0, 1))], 100, 200) == {W[0]: 6, W[2]: 4}
+
+
+def test_hours_from_events_refuses_other_shapes():
+    class Ev:
+        def __init__(self, name, **kw):
+            self.name = name
+            self.__dict__.update(kw)
+
+    with pytest.raises(ValueError, match="HoursSettled has no 'paid'"):
+        hours_from_events([Ev("HoursSettled", worker=W[0], hours=2, settled_ts=100)], 0, 200)
+    with pytest.raises(ValueError, match=r"paid\[0\]: secs must be an integer in 0..3599"):
+        hours_from_events([Ev("HoursSettled", settled_ts=100, paid=[Ev("P", worker=W[0], hours=1, secs=3600)])],
+                          0, 200)
+    with pytest.raises(ValueError, match="settled_ts must be an integer"):
+        hours_from_events([Ev("HoursSettled", settled_ts="100", paid=[])], 0, 200)
 
 
 def _epoch(seed: int, n: int = 300):

@@ -38,3 +38,13 @@ for dir in "$here"/tests/*/; do
   name=$(basename "$dir")
   cp "$repo/target/sbpf-tests-build/sbpf-solana/release/sbpf_$name.so" "$repo/target/sbpf-tests/sbpf_$name.so"
 done
+
+# Test-only programs (tests/programs/<name>, no dependencies): e.g. pda_signer, which signs as its
+# PDA through invoke_signed for the escrow's PDA-authority and PDA-customer tests.
+mkdir -p "$repo/target/test-programs"
+for dir in "$repo"/tests/programs/*/; do
+  [ -f "$dir/Cargo.toml" ] || continue
+  name=$(basename "$dir")
+  "$here/cargo-sbpf" build --release --locked --manifest-path "$dir/Cargo.toml" --target-dir "$repo/target"
+  cp "$repo/target/sbpf-solana/release/$name.so" "$repo/target/test-programs/$name.so"
+done

@@ -124,7 +124,7 @@ LAMPORTS_PER_SOL = 1_000_000_000
 #: a transaction's fee headroom: base fee + a priority fee of a few hundred thousand CU at ~1k micro-lamports
 FEE_HEADROOM = 100_000
 JOB_BASE_SPACE = 153  # Job::space(0), programs/job_escrow/src/state.rs
-WORKER_SLOT_SPACE = 65
+WORKER_SLOT_SPACE = 76  # WorkerSlot::INIT_SPACE (iosd_credits' escrow.rs checks it against job_escrow's)
 
 
 def cli_error(msg: str) -> Exception:

@@ -262,7 +262,7 @@ async def open_job_with_credits(args: argparse.Namespace) -> Dict[str, Any]:
                 raise cli_error(f"the job costs {format_usd(cost)} USD, beyond the delegate's allowance left this "
                                 f"period ({format_usd(avail)}); nothing sent")
         opened = await c.client.open_job_with_credits(c.payer, args.mint, args.worker, args.hours, user=owner,
-                                                      job_id=args.job_id)
+                                                      job_id=args.job_id, accept_window=args.accept_window)
         return {"job": str(opened.job), "job_id": opened.job_id, "vault": str(opened.vault), "paid_with": "credits",
                 "user": str(owner), "workers": len(args.worker), "hours": args.hours, "credits": opened.amount,
                 "credits_usd": format_usd(opened.amount), "signature": str(opened.sent.signature)}

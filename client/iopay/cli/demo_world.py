@@ -23,6 +23,7 @@ from typing import Any, Dict
 from solders.pubkey import Pubkey
 
 from iopay.core.units import format_amount
+from iopay.escrow.program import MAX_WORKERS_CAP
 
 DECIMALS = 6
 CUSTOMER_IO = 10_000 * 10**DECIMALS
@@ -83,8 +84,8 @@ async def build_world(url: str, upgrade_authority_path: Path, out: Path) -> Dict
         await wallet.mint_tokens(chain, admin, admin, mint, CUSTOMER_IO, keys["customer"].pubkey())
         for i in range(1, WORKERS + 1):
             await wallet.create_associated_account(chain, admin, keys[f"worker{i}"].pubkey(), mint)
-        await client.init_market(upgrade, mint, treasury, authority=admin.pubkey(), fee_bps=250, max_workers=16,
-                                 max_hours=720)
+        await client.init_market(upgrade, mint, treasury, authority=admin.pubkey(), fee_bps=250,
+                                 max_workers=MAX_WORKERS_CAP, max_hours=720)
         world = {
             "url": url, "mint": str(mint), "decimals": DECIMALS, "market": str(client.esc.market_address(mint)),
             "treasury": str(treasury), "fee_bps": 250,

@@ -2,7 +2,7 @@
 
 ``realm create|show``, ``hand-over`` (a market to the DAO), ``deposit``,
 ``withdraw``, ``propose set-fee|pause|unpause|update-limits|set-oracle-limits|
-set-authority``, ``list`` (open proposals: live tallies, quorum progress,
+set-authority|accept-authority``, ``list`` (open proposals: live tallies, quorum progress,
 time left), ``show`` (a proposal with its instructions decoded), ``vote
 yes|no``, ``relinquish``, ``finalize``, ``execute``.
 
@@ -19,8 +19,9 @@ from typing import Any, Dict, List, Optional
 
 from solders.pubkey import Pubkey
 
-from iopay.cli.common import (FEE_HEADROOM, Ctx, cli_error, common_options, emit, nonneg_int, parse_pubkey,
+from iopay.cli.common import (FEE_HEADROOM, Ctx, cli_error, common_options, emit, int_in, nonneg_int, parse_pubkey,
                               positive_int, run, ui_amount)
+from iopay.escrow.program import MAX_WORKERS_CAP
 
 
 class GovCtx(Ctx):
@@ -208,7 +209,9 @@ def cmd_realm_show(args: argparse.Namespace) -> int:
 
 
 def cmd_hand_over(args: argparse.Namespace) -> int:
-    """Create the market's governance (if needed) and make its PDA the market authority."""
+    """Create the market's governance (if needed) and propose its PDA as the
+    market authority; the DAO takes over when it executes an
+    ``accept-authority`` proposal (job_escrow's two-step hand-over)."""
     async def go() -> int:
         from iopay.governance.program import governance_config
 
@@ -241,6 +244,9 @@ def cmd_hand_over(args: argparse.Namespace) -> int:
             sigs["set_market_authority"] = _sigs(sent)
             after = await c.market(args.mint)
             emit(args, {"market": str(after.address), "authority": str(after.authority),
+                        "pending_authority": str(after.pending_authority) if after.pending_authority else None,
+                        "next": f"the DAO takes over when a proposal `iopay gov propose accept-authority --realm "
+                                f"{args.realm} --mint {args.mint}` is voted and executed",
                         **_gov_dict(await c.gov.governance(gaddr), dec), "signatures": sigs})
         return 0
 
@@ -318,6 +324,8 @@ def _action_instruction(args: argparse.Namespace, c: GovCtx, gaddr: Pubkey, mark
             return actions.set_oracle_limits(esc, gaddr, market.mint, args.max_staleness, args.max_conf_bps)
         if args.action == "set-authority":
             return actions.set_authority(esc, gaddr, market.mint, args.new_authority)
+        if args.action == "accept-authority":
+            return actions.accept_authority(esc, gaddr, market.mint)
     except (ValueError, TypeError) as e:
         raise cli_error(str(e))
     raise cli_error(f"unknown action {args.action}")
@@ -330,7 +338,17 @@ def cmd_propose(args: argparse.Namespace) -> int:
         async with GovCtx(args) as c:
             rv = await c.realm(args.realm)
             market, gv = await c.governance_of_market(rv, args.mint)
-            if market.authority != gv.address:
+            if args.action == "accept-authority":
+                # The second step of a hand-over: the market's authority has
+                # proposed this governance; the executed proposal signs as it.
+                if market.authority == gv.address:
+                    raise cli_error(f"the DAO's governance {gv.address} is already the authority of market "
+                                    f"{market.address}; nothing sent")
+                if market.pending_authority != gv.address:
+                    raise cli_error(f"market {market.address} has not proposed the DAO's governance {gv.address} "
+                                    f"as its authority (pending: {market.pending_authority or 'none'}); run "
+                                    f"`iopay gov hand-over` first; nothing sent")
+            elif market.authority != gv.address:
                 raise cli_error(f"market {market.address} is governed by {market.authority}, not the DAO's "
                                 f"governance {gv.address}; a proposal could not change it; nothing sent")
             ix = _action_instruction(args, c, gv.address, market)
@@ -441,7 +459,8 @@ def add_parser(sub: Any) -> None:
     s.set_defaults(func=cmd_realm_show)
 
     s = gs.add_parser("hand-over", parents=[common],
-                      help="hand a market to the DAO: create its governance and make it the market authority")
+                      help="hand a market to the DAO: create its governance and propose it as the market authority "
+                           "(the DAO accepts by an `accept-authority` proposal)")
     s.add_argument("--realm", required=True, help="realm name or address")
     s.add_argument("--mint", type=parse_pubkey, required=True, help="the market's mint")
     s.add_argument("--yes-percent", type=positive_int, default=60, help="yes weight needed, %% of supply")
@@ -472,14 +491,17 @@ def add_parser(sub: Any) -> None:
     acts.add_parser("pause", parents=[common], help="pause the market")
     acts.add_parser("unpause", parents=[common], help="unpause the market")
     a = acts.add_parser("update-limits", parents=[common], help="change max workers/hours or the treasury")
-    a.add_argument("--max-workers", type=positive_int)
+    a.add_argument("--max-workers", type=int_in(1, MAX_WORKERS_CAP, "workers"))
     a.add_argument("--max-hours", type=positive_int)
     a.add_argument("--treasury", type=parse_pubkey)
     a = acts.add_parser("set-oracle-limits", parents=[common], help="change the price feed limits")
     a.add_argument("--max-staleness", type=positive_int, required=True)
     a.add_argument("--max-conf-bps", type=positive_int, required=True)
-    a = acts.add_parser("set-authority", parents=[common], help="hand the market to another authority")
+    a = acts.add_parser("set-authority", parents=[common],
+                        help="propose another authority for the market (it takes over when it accepts)")
     a.add_argument("new_authority", type=parse_pubkey)
+    acts.add_parser("accept-authority", parents=[common],
+                    help="the DAO accepts a market whose authority proposed its governance (`gov hand-over`)")
     s.set_defaults(func=cmd_propose)
 
     s = gs.add_parser("list", parents=[common], help="open proposals: tallies, quorum progress, time left")

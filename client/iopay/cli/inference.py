@@ -191,9 +191,16 @@ def cmd_settle(args: argparse.Namespace) -> int:
             dec = await c.client.mint_decimals(args.mint)
             async with await _client(c) as ic:
                 token = args.token_account or spl.associated_token_address(c.payer.pubkey(), args.mint)
+                log = JsonLog(sys.stderr, level=args.log_level)
+                watch = None
+                if not args.once and args.discovery == "subscribe":
+                    from iopay.inference.watch import ChannelWatch
+
+                    watch = ChannelWatch(ic.pay.program, c.payer.pubkey(), c.url, args.ws_url, log=log,
+                                         commitment=c.commitment)
                 settler = Settler(ic.chain, ic.pay, c.payer, token, args.mint, VoucherStore(args.store),
                                   batch_size=args.batch_size, threshold=to_base(args.threshold, dec),
-                                  log=JsonLog(sys.stderr, level=args.log_level))
+                                  log=log, watch=watch)
                 if args.once:
                     m = await settler.run_once(force=args.threshold == 0)
                     d = m.as_dict()
@@ -338,6 +345,11 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--threshold", type=ui_arg, default=Decimal(0), help="settle a channel once this much is unsettled")
     s.add_argument("--interval", type=float, default=60.0, help="seconds between settle rounds")
     s.add_argument("--once", action="store_true", help="one round, print its report, exit")
+    s.add_argument("--discovery", choices=["subscribe", "poll"], default="subscribe",
+                   help="read channels from one getProgramAccounts then programSubscribe over websockets "
+                        "(default), or one getAccountInfo per channel every round")
+    s.add_argument("--ws-url", default=None,
+                   help="websocket PubSub URL (default: from --url, port + 1, as the Solana CLI)")
     s.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default="info", help="JSON log level on stderr")
     s.set_defaults(func=cmd_settle)
 

@@ -197,7 +197,10 @@ def cmd_compute(args: argparse.Namespace) -> int:
     else:
         events, decimals = run(chain_part)
     pool = parse_ui_amount(args.pool, decimals)
-    hours = hours_from_events(events, start, end)
+    try:
+        hours = hours_from_events(events, start, end)
+    except ValueError as e:  # an events file not in the program's HoursSettled shape
+        raise CliError(f"job_escrow events: {e}")
     try:
         r = compute_epoch(args.epoch, inputs, hours, pool, config, start_ts=start, end_ts=end)
     except (EpochRefused, ValueError) as e:

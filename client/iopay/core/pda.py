@@ -23,6 +23,7 @@ BPF_LOADER_UPGRADEABLE_ID = Pubkey.from_string("BPFLoaderUpgradeab1e111111111111
 MARKET_SEED = b"market"
 JOB_SEED = b"job"
 VAULT_SEED = b"vault"
+FEE_VAULT_SEED = b"fee_vault"
 PRICE_FEED_SEED = b"price_feed"
 EVENT_AUTHORITY_SEED = b"__event_authority"
 
@@ -39,6 +40,11 @@ def job_pda(program_id: Pubkey, market: Pubkey, customer: Pubkey, job_id: int) -
 
 def vault_pda(program_id: Pubkey, job: Pubkey) -> tuple[Pubkey, int]:
     return Pubkey.find_program_address([VAULT_SEED, bytes(job)], program_id)
+
+
+def fee_vault_pda(program_id: Pubkey, market: Pubkey) -> tuple[Pubkey, int]:
+    """The market's fee vault (token account owned by the market PDA)."""
+    return Pubkey.find_program_address([FEE_VAULT_SEED, bytes(market)], program_id)
 
 
 def price_feed_pda(program_id: Pubkey, market: Pubkey) -> tuple[Pubkey, int]:

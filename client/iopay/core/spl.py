@@ -26,6 +26,8 @@ ACCOUNT_LEN = 165
 _IX_MINT_TO = 7
 _IX_TRANSFER = 3
 _IX_CLOSE_ACCOUNT = 9
+_IX_FREEZE_ACCOUNT = 10
+_IX_THAW_ACCOUNT = 11
 _IX_INITIALIZE_ACCOUNT3 = 18
 _IX_INITIALIZE_MINT2 = 20
 
@@ -105,6 +107,18 @@ def close_account(account: Pubkey, dest: Pubkey, owner: Pubkey) -> Instruction:
             AccountMeta(owner, True, False),
         ],
     )
+
+
+def freeze_account(account: Pubkey, mint: Pubkey, freeze_authority: Pubkey) -> Instruction:
+    """``FreezeAccount`` (the mint's freeze authority signs)."""
+    return Instruction(TOKEN_PROGRAM_ID, bytes([_IX_FREEZE_ACCOUNT]), [
+        AccountMeta(account, False, True), AccountMeta(mint, False, False), AccountMeta(freeze_authority, True, False)])
+
+
+def thaw_account(account: Pubkey, mint: Pubkey, freeze_authority: Pubkey) -> Instruction:
+    """``ThawAccount`` (the mint's freeze authority signs)."""
+    return Instruction(TOKEN_PROGRAM_ID, bytes([_IX_THAW_ACCOUNT]), [
+        AccountMeta(account, False, True), AccountMeta(mint, False, False), AccountMeta(freeze_authority, True, False)])
 
 
 def associated_token_address(owner: Pubkey, mint: Pubkey) -> Pubkey:

@@ -33,8 +33,8 @@ from iopay.core.idl import ProgramIdl
 from iopay.credits.program import (DAY, IDL_NAME, MAX_PERIOD_SECS, MIN_PERIOD_SECS, IosdCredits, UserAddresses,
                                    _check_key, check_amount)
 from iopay.credits.state import ConfigView, CreditAccountView, DelegationView, InferenceAllowanceView
-from iopay.escrow.program import IDL_NAME as ESCROW_IDL, JobEscrow, WorkerTerms, booking_cost
-from iopay.escrow.state import JobView, MarketView, due_slots, is_closable
+from iopay.escrow.program import DEFAULT_ACCEPT_WINDOW, IDL_NAME as ESCROW_IDL, JobEscrow, WorkerTerms, booking_cost
+from iopay.escrow.state import DEFAULT_MAX_PAYEES, JobView, MarketView, is_closable
 
 Worker = Union[WorkerTerms, Tuple[Pubkey, int]]
 
@@ -215,10 +215,12 @@ class CreditsClient:
         return await self._send([self.cr.withdraw_rent(user=user.pubkey(), mint=mint)], [user])
 
     async def open_job_with_credits(self, authority: Keypair, mint: Pubkey, workers: Sequence[Worker], hours: int, *,
-                                    user: Optional[Pubkey] = None, job_id: Optional[int] = None) -> CreditJob:
+                                    user: Optional[Pubkey] = None, job_id: Optional[int] = None,
+                                    accept_window: int = DEFAULT_ACCEPT_WINDOW) -> CreditJob:
         """Open a job_escrow job paid with ``user``'s credits (default: the
         signer's own). A signer other than ``user`` spends as its delegate.
-        Rates are base units of the stablecoin (= micro-USD) per hour."""
+        Rates are base units of the stablecoin (= micro-USD) per hour; the
+        workers have ``accept_window`` seconds to accept."""
         if not workers:
             raise ValueError("a job needs at least one worker")
         if isinstance(hours, bool) or not isinstance(hours, int) or hours <= 0:
@@ -228,7 +230,8 @@ class CreditsClient:
         rates = [w.rate_per_hour if isinstance(w, WorkerTerms) else w[1] for w in workers]
         amount = await self.quote_job(mint, rates, hours)
         ix = self.cr.open_job_with_credits(authority=authority.pubkey(), user=owner, mint=mint, job_id=jid,
-                                           hours=hours, workers=workers, delegate=owner != authority.pubkey())
+                                           hours=hours, workers=workers, accept_window=accept_window,
+                                           delegate=owner != authority.pubkey())
         sent = await self._send([ix], [authority])
         a = self.esc.job_addresses(mint, self.cr.user_addresses(mint, owner).customer, jid)
         return CreditJob(a.job, a.vault, jid, amount, sent)
@@ -240,18 +243,21 @@ class CreditsClient:
                                                 job_id=job_id)
 
     async def end_job(self, authority: Keypair, job: Pubkey, *, user: Optional[Pubkey] = None,
-                      close: bool = True, max_payees: int = 16) -> Sent:
+                      close: bool = True, max_payees: int = DEFAULT_MAX_PAYEES) -> Sent:
         """End a credits-paid job early: the due hours are paid to the
         workers, the unearned rest comes back as credits; with ``close`` the
         job is closed in the same transaction when nothing is left owed."""
         view = await self.job(job)
         market = await self.market_at(view.market)
         owner = user or authority.pubkey()
-        dues = due_slots(view, await self.now())
-        payees = [(d.slot, spl.associated_token_address(d.worker, market.mint)) for d in dues[:max_payees]]
+        # Every started slot not fully paid is owed something once the job is
+        # cut (its due hours and the started hour pro rata): paying them all
+        # here lets the close in the same transaction go through.
+        dues = [s for s in view.workers if s.started and not s.fully_paid]
+        payees = [(s.index, spl.associated_token_address(s.worker, market.mint)) for s in dues[:max_payees]]
         delegate = owner != authority.pubkey()
         ixs = [self.cr.end_job_with_credits(authority=authority.pubkey(), user=owner, mint=market.mint, job=job,
-                                            treasury=market.treasury, payees=payees, delegate=delegate)]
+                                            payees=payees, delegate=delegate)]
         if close and len(dues) <= max_payees:
             ixs.append(self.cr.close_job_with_credits(authority=authority.pubkey(), user=owner, mint=market.mint,
                                                       job=job, delegate=delegate))

@@ -23,7 +23,7 @@ from solders.pubkey import Pubkey
 
 from iopay.core import pda
 from iopay.core.idl import AccountFetcher, ProgramIdl
-from iopay.escrow.program import JobEscrow, Payee, WorkerTerms
+from iopay.escrow.program import DEFAULT_ACCEPT_WINDOW, MAX_ACCEPT_WINDOW, JobEscrow, Payee, WorkerTerms
 
 IDL_NAME = "iosd_credits"
 CREDIT_DECIMALS = 6
@@ -205,10 +205,13 @@ class IosdCredits:
     def open_job_with_credits(
         self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, job_id: int, hours: int,
         workers: Sequence[Union[WorkerTerms, Tuple[Pubkey, int]]], payer: Optional[Pubkey] = None,
-        delegate: bool = False, overrides: Optional[dict] = None,
+        accept_window: int = DEFAULT_ACCEPT_WINDOW, delegate: bool = False, overrides: Optional[dict] = None,
     ) -> Instruction:
         """``authority`` is the user or (``delegate=True``) one of its delegates;
-        ``payer`` (default ``authority``) tops up the job rent."""
+        ``payer`` (default ``authority``) tops up the job rent; the workers
+        have ``accept_window`` seconds to accept (job_escrow's deadline)."""
+        if not 0 < accept_window <= MAX_ACCEPT_WINDOW:
+            raise ValueError(f"accept_window must be 1..{MAX_ACCEPT_WINDOW} seconds")
         u, acc = self._user(mint, user, authority if delegate else None)
         a = self.esc.job_addresses(mint, u.customer, job_id)
         acc.update({"authority": authority, "payer": payer or authority, "reserve_vault": self.reserve_address(mint),
@@ -217,7 +220,9 @@ class IosdCredits:
                     "escrow_program": self.esc.program_id})
         terms = [{"worker": w.worker, "rate_per_hour": w.rate_per_hour} if isinstance(w, WorkerTerms)
                  else {"worker": w[0], "rate_per_hour": w[1]} for w in workers]
-        return self._ix("open_job_with_credits", {"job_id": job_id, "hours": hours, "workers": terms}, acc, overrides)
+        return self._ix("open_job_with_credits",
+                        {"job_id": job_id, "hours": hours, "accept_window": accept_window, "workers": terms},
+                        acc, overrides)
 
     def _job_accounts(self, authority: Pubkey, user: Pubkey, mint: Pubkey, job: Pubkey, delegate: bool) -> dict:
         u, acc = self._user(mint, user, authority if delegate else None)
@@ -227,11 +232,10 @@ class IosdCredits:
                     "escrow_program": self.esc.program_id})
         return acc
 
-    def end_job_with_credits(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, job: Pubkey, treasury: Pubkey,
+    def end_job_with_credits(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, job: Pubkey,
                              payees: Sequence[Payee] = (), delegate: bool = False,
                              overrides: Optional[dict] = None) -> Instruction:
         acc = self._job_accounts(authority, user, mint, job, delegate)
-        acc.update({"market": self.esc.market_address(mint), "treasury": treasury})
         slots = bytes(s for s, _ in payees)
         return self._ix("end_job_with_credits", {"slots": slots}, acc, overrides,
                         [AccountMeta(t, False, True) for _, t in payees])
@@ -243,8 +247,9 @@ class IosdCredits:
 
     def close_job_with_credits(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, job: Pubkey,
                                delegate: bool = False, overrides: Optional[dict] = None) -> Instruction:
-        return self._ix("close_job_with_credits", {}, self._job_accounts(authority, user, mint, job, delegate),
-                        overrides)
+        acc = self._job_accounts(authority, user, mint, job, delegate)
+        acc.update({"market": self.esc.market_address(mint), "fee_vault": self.esc.fee_vault_address(mint)})
+        return self._ix("close_job_with_credits", {}, acc, overrides)
 
     def reclaim(self, *, user: Pubkey, mint: Pubkey, source: Optional[Pubkey] = None,
                 overrides: Optional[dict] = None) -> Instruction:

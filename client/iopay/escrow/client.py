@@ -49,7 +49,12 @@ from iopay.escrow.state import (DEFAULT_MAX_PAYEES, JobView, MarketView, PriceFe
                                 due_slots, is_closable, job_filters, plan_settlements)
 from iopay.core.events import DecodedEvent, EventDecoder
 from iopay.core.idl import ProgramIdl
-from iopay.escrow.program import IDL_NAME, JobEscrow, WorkerTerms, booking_cost, check_price, usd_to_tokens
+from iopay.escrow.program import (DEFAULT_ACCEPT_WINDOW, IDL_NAME, MAX_ACCEPT_WINDOW, U64_MAX, JobEscrow, WorkerTerms,
+                                  booking_cost, check_price, usd_to_tokens)
+
+#: Default tolerance of a USD-priced open between the quote and the price
+#: the program converts with: 1%.
+DEFAULT_SLIPPAGE_BPS = 100
 from iopay.core.tx import COMPUTE_BUDGET_ID, MAX_COMPUTE_UNITS
 
 
@@ -69,6 +74,14 @@ class BookingQuote:
     @property
     def total(self) -> int:
         return self.principal + self.fee
+
+    def max_total(self, slippage_bps: int = 0) -> int:
+        """The ``max_total`` to pass to ``open_job``: this quote's total plus
+        ``slippage_bps`` (rounded up), so a price move beyond the customer's
+        tolerance fails with ``MaxTotalExceeded`` instead of locking more."""
+        if not isinstance(slippage_bps, int) or not 0 <= slippage_bps <= 10_000:
+            raise ValueError("slippage_bps must be an int in 0..10000")
+        return min(U64_MAX, -(-self.total * (10_000 + slippage_bps) // 10_000))
 
 
 @dataclass
@@ -281,9 +294,13 @@ class EscrowClient:
 
     async def open_job(self, customer: Keypair, mint: Pubkey, workers: Sequence[Worker], hours: int, *,
                        job_id: Optional[int] = None, usd: bool = False,
-                       customer_token: Optional[Pubkey] = None) -> OpenedJob:
+                       customer_token: Optional[Pubkey] = None, max_total: Optional[int] = None,
+                       slippage_bps: int = DEFAULT_SLIPPAGE_BPS,
+                       accept_window: int = DEFAULT_ACCEPT_WINDOW) -> OpenedJob:
         """Open a job; ``workers`` are (wallet, rate) pairs (micro-USD rates
-        with ``usd``). ``job_id`` defaults to a random 63-bit id."""
+        with ``usd``). ``job_id`` defaults to a random 63-bit id.
+        ``max_total`` defaults to the quote's total, plus ``slippage_bps``
+        for a USD-priced job (exact for a token-priced one)."""
         _keypair(customer, "customer")
         _pubkey(mint, "mint")
         workers = check_workers(workers)
@@ -291,9 +308,16 @@ class EscrowClient:
         jid = secrets.randbits(63) if job_id is None else _int(job_id, "job_id", 0, U64_MAX)
         if customer_token is not None:
             _pubkey(customer_token, "customer_token")
+        _int(accept_window, "accept_window", 1, MAX_ACCEPT_WINDOW)
+        if max_total is None:
+            _int(slippage_bps, "slippage_bps", 0, 10_000)
+            quote = await self.quote_open(mint, [r for _, r in workers], hours, usd=usd)
+            max_total = quote.max_total(slippage_bps if usd else 0)
+        _int(max_total, "max_total", 0, U64_MAX)
         ctok = customer_token or self.token_account_of(customer.pubkey(), mint)
         ix = self.esc.open_job(customer=customer.pubkey(), mint=mint, customer_token=ctok, job_id=jid,
-                               hours=hours, workers=workers, usd=usd)
+                               hours=hours, workers=workers, usd=usd, max_total=max_total,
+                               accept_window=accept_window)
         sent = await self._send([ix], [customer])
         a = self.esc.job_addresses(mint, customer.pubkey(), jid)
         return OpenedJob(a.job, a.vault, jid, sent)
@@ -311,8 +335,7 @@ class EscrowClient:
         out = []
         for chunk in plan_settlements(due_slots(job, now), max_payees):
             payees = [(d.slot, self.token_account_of(d.worker, market.mint)) for d in chunk]
-            out.append(self.esc.settle(mint=market.mint, job=job.address, treasury=market.treasury,
-                                       payees=payees))
+            out.append(self.esc.settle(job=job.address, payees=payees))
         return out
 
     async def settle(self, job: Pubkey, *, max_payees: int = DEFAULT_MAX_PAYEES, now: Optional[int] = None,
@@ -340,24 +363,45 @@ class EscrowClient:
     async def _market_at(self, address: Pubkey) -> MarketView:
         return MarketView.decode(self.program, address, await self._data(address, "market"))
 
-    async def extend(self, customer: Keypair, job: Pubkey, hours: int, customer_token: Optional[Pubkey] = None) -> Sent:
+    async def extend(self, customer: Keypair, job: Pubkey, hours: int, customer_token: Optional[Pubkey] = None,
+                     slots: Sequence[int] = ()) -> Sent:
+        """``hours`` more for the named ``slots``, or every slot still running."""
         _keypair(customer, "customer")
         _int(hours, "hours", 1, U32_MAX)
+        for i in slots:
+            _int(i, "slot", 0, 255)
         view = await self.job(job)
         market = await self._market_at(view.market)
         ctok = customer_token or self.token_account_of(customer.pubkey(), market.mint)
         return await self._send([self.esc.extend(customer=customer.pubkey(), mint=market.mint, job=job,
-                                                 customer_token=ctok, hours=hours)], [customer])
+                                                 customer_token=ctok, hours=hours, slots=slots)], [customer])
 
     async def quit(self, worker: Keypair, job: Pubkey, worker_token: Optional[Pubkey] = None) -> Sent:
         _keypair(worker, "worker")
         view = await self.job(job)
         market = await self._market_at(view.market)
         return await self._send([self.esc.quit(
-            worker=worker.pubkey(), mint=market.mint, job=job,
+            worker=worker.pubkey(), job=job,
             worker_token=worker_token or self.token_account_of(worker.pubkey(), market.mint),
-            customer_token=self.token_account_of(view.customer, market.mint), treasury=market.treasury,
+            customer_token=self.token_account_of(view.customer, market.mint),
         )], [worker])
+
+    async def release(self, customer: Keypair, job: Pubkey, slot: int, *, pay: bool = True,
+                      customer_token: Optional[Pubkey] = None) -> Sent:
+        """Release one slot (pro rata, rounded up for the worker; a pending
+        slot only after the accept deadline); with ``pay`` its earned pay is
+        sent to the worker's token account in the same instruction."""
+        _keypair(customer, "customer")
+        _pubkey(job, "job")
+        _int(slot, "slot", 0, 255)
+        view = await self.job(job)
+        if not isinstance(slot, int) or not 0 <= slot < len(view.workers):
+            raise ValueError(f"slot must be 0..{len(view.workers) - 1}")
+        market = await self._market_at(view.market)
+        ctok = customer_token or self.token_account_of(customer.pubkey(), market.mint)
+        wtok = self.token_account_of(view.workers[slot].worker, market.mint) if pay else None
+        return await self._send([self.esc.release(customer=customer.pubkey(), job=job, customer_token=ctok,
+                                                  slot=slot, worker_token=wtok)], [customer])
 
     async def end_job(self, customer: Keypair, job: Pubkey, *, close: bool = True,
                       customer_token: Optional[Pubkey] = None, max_payees: int = DEFAULT_MAX_PAYEES) -> Sent:
@@ -370,12 +414,14 @@ class EscrowClient:
         market = await self._market_at(view.market)
         ts = await self.now()
         ctok = customer_token or self.token_account_of(customer.pubkey(), market.mint)
-        dues = due_slots(view, ts)
-        payees = [(d.slot, self.token_account_of(d.worker, market.mint)) for d in dues[:max_payees]]
-        ixs = [self.esc.end_job(customer=customer.pubkey(), mint=market.mint, job=job, customer_token=ctok,
-                                treasury=market.treasury, payees=payees)]
+        # Every started slot not fully paid is owed something once the job is
+        # cut (its due hours and the started hour pro rata).
+        dues = [s for s in view.workers if s.started and not s.fully_paid]
+        payees = [(s.index, self.token_account_of(s.worker, market.mint)) for s in dues[:max_payees]]
+        ixs = [self.esc.end_job(customer=customer.pubkey(), job=job, customer_token=ctok, payees=payees)]
         if close and len(dues) <= max_payees:
-            ixs.append(self.esc.close_job(customer=customer.pubkey(), job=job, customer_token=ctok))
+            ixs.append(self.esc.close_job(customer=customer.pubkey(), mint=market.mint, job=job,
+                                          customer_token=ctok))
         return await self._send(ixs, [customer])
 
     async def cancel(self, customer: Keypair, job: Pubkey, customer_token: Optional[Pubkey] = None) -> Sent:
@@ -398,8 +444,17 @@ class EscrowClient:
                 instruction_index=0)
         market = await self._market_at(view.market)
         ctok = customer_token or self.token_account_of(customer.pubkey(), market.mint)
-        return await self._send([self.esc.close_job(customer=customer.pubkey(), job=job, customer_token=ctok)],
-                                [customer])
+        return await self._send([self.esc.close_job(customer=customer.pubkey(), mint=market.mint, job=job,
+                                                    customer_token=ctok)], [customer])
+
+    async def sweep_fees(self, mint: Pubkey, job: Optional[Pubkey] = None) -> Sent:
+        """Move accrued fees to the market treasury (permissionless): the fee
+        vault's, and ``job``'s when given."""
+        _pubkey(mint, "mint")
+        if job is not None:
+            _pubkey(job, "job")
+        market = await self.market(mint)
+        return await self._send([self.esc.sweep_fees(mint=mint, treasury=market.treasury, job=job)])
 
     # -- market administration ------------------------------------------------------------
 
@@ -421,8 +476,16 @@ class EscrowClient:
             max_hours=max_hours)], [authority])
 
     async def set_market_authority(self, authority: Keypair, mint: Pubkey, new_authority: Pubkey) -> Sent:
+        """Propose ``new_authority``; it takes over with :meth:`accept_market_authority`."""
         return await self._send([self.esc.set_market_authority(authority=authority.pubkey(), mint=mint,
                                                                 new_authority=new_authority)], [authority])
+
+    async def accept_market_authority(self, new_authority: Keypair, mint: Pubkey) -> Sent:
+        """The proposed authority takes over (second step of the hand-over)."""
+        _keypair(new_authority, "new_authority")
+        _pubkey(mint, "mint")
+        return await self._send([self.esc.accept_market_authority(new_authority=new_authority.pubkey(), mint=mint)],
+                                [new_authority])
 
     async def init_price_feed(self, authority: Keypair, mint: Pubkey, *, max_staleness: int,
                               max_conf_bps: int) -> Sent:

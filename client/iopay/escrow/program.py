@@ -7,8 +7,9 @@ high-level async API is ``iopay.escrow.client``; keeper logic (which jobs
 are running, what is due, how to batch it) is ``iopay.escrow.state``.
 
 Money rules (``programs/job_escrow/src/math.rs``): every movement of a worker
-slot's money is the cost of a span of hours ``lo..hi``: pay
-``rate * (hi - lo)`` and fee ``fee(rate*hi) - fee(rate*lo)`` with
+slot's money is a span ``lo..hi`` of its cumulative pay (``rate * hours``
+plus, once a booking is cut mid-hour, the pro-rata pay of that hour's
+seconds): pay ``hi - lo`` and fee ``fee(hi) - fee(lo)`` with
 ``fee(x) = ceil(x * fee_bps / 10_000)``; the fee is charged to the customer
 on top and rounded up, and its shares add up exactly to what was locked.
 """
@@ -28,8 +29,13 @@ BPS_DENOMINATOR = 10_000
 SECONDS_PER_HOUR = 3_600
 USD_DECIMALS = 6
 MAX_ABS_EXPO = 18
-MAX_WORKERS_CAP = 64
+#: programs/job_escrow/src/state.rs: the most workers one open_job and one end_job transaction carry.
+MAX_WORKERS_CAP = 13
 MAX_HOURS_CAP = 87_600
+#: Longest accept window ``open_job`` takes (seconds).
+MAX_ACCEPT_WINDOW = 30 * 24 * 3_600
+#: Accept window the SDK uses when the caller gives none: one day.
+DEFAULT_ACCEPT_WINDOW = 24 * 3_600
 U64_MAX = 2**64 - 1
 IDL_NAME = "job_escrow"
 
@@ -59,6 +65,32 @@ def span_cost(rate_per_hour: int, fee_bps: int, lo: int, hi: int) -> Tuple[int, 
         raise MathOverflow("lo > hi")
     return (_u64(rate_per_hour * (hi - lo)),
             fee_for(_u64(rate_per_hour * hi), fee_bps) - fee_for(_u64(rate_per_hour * lo), fee_bps))
+
+
+def amount_span(lo: int, hi: int, fee_bps: int) -> Tuple[int, int]:
+    """(pay, fee) between two points ``lo <= hi`` of a slot's cumulative pay."""
+    if lo > hi:
+        raise MathOverflow("lo > hi")
+    return _u64(hi - lo), fee_for(_u64(hi), fee_bps) - fee_for(_u64(lo), fee_bps)
+
+
+def tail_pay(rate_per_hour: int, secs: int, round_up: bool) -> int:
+    """Pay of ``secs`` (< 3600) seconds of an hour: up for the worker when the
+    customer cut the booking (end, release), down when the worker quit."""
+    num = rate_per_hour * secs
+    return -(-num // SECONDS_PER_HOUR) if round_up else num // SECONDS_PER_HOUR
+
+
+def cut_point(start_ts: int, now_ts: int, booked: int, hours_paid: int) -> Optional[Tuple[int, int]]:
+    """``(hours, tail_secs)`` a running slot is cut to at ``now_ts``, ``None``
+    when its whole booking is earned; never below ``hours_paid``."""
+    secs = max(0, now_ts - start_ts)
+    whole = secs // SECONDS_PER_HOUR
+    if whole >= booked:
+        return None
+    if whole < hours_paid:
+        return hours_paid, 0
+    return whole, secs % SECONDS_PER_HOUR
 
 
 def booking_cost(rates: Union[int, Iterable[int]], hours: int, fee_bps: int) -> Tuple[int, int]:
@@ -183,16 +215,20 @@ class JobEscrow:
 
     # -- market administration --
 
+    def fee_vault_address(self, mint: Pubkey) -> Pubkey:
+        return pda.fee_vault_pda(self.program_id, self.market_address(mint))[0]
+
     def init_market(
         self, *, payer: Pubkey, upgrade_authority: Pubkey, authority: Pubkey, mint: Pubkey,
         treasury: Pubkey, fee_bps: int, max_workers: int, max_hours: int,
         overrides: Optional[dict[str, Pubkey]] = None,
     ) -> Instruction:
+        market = self.market_address(mint)
         return self._ix(
             "init_market",
             {"fee_bps": fee_bps, "max_workers": max_workers, "max_hours": max_hours},
             {"payer": payer, "upgrade_authority": upgrade_authority, "authority": authority,
-             "mint": mint, "treasury": treasury},
+             "mint": mint, "treasury": treasury, "market": market, "fee_vault": self.fee_vault_address(mint)},
             overrides,
         )
 
@@ -213,8 +249,25 @@ class JobEscrow:
 
     def set_market_authority(self, *, authority: Pubkey, mint: Pubkey, new_authority: Pubkey,
                              overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """Proposes ``new_authority``; it takes over with
+        :meth:`accept_market_authority`."""
         return self._ix("set_market_authority", {"new_authority": new_authority},
                         {"authority": authority, "market": self.market_address(mint)}, overrides)
+
+    def accept_market_authority(self, *, new_authority: Pubkey, mint: Pubkey,
+                                overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        return self._ix("accept_market_authority", {},
+                        {"new_authority": new_authority, "market": self.market_address(mint)}, overrides)
+
+    def sweep_fees(self, *, mint: Pubkey, treasury: Pubkey, job: Optional[Pubkey] = None,
+                   overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """Moves accrued fees to the treasury: the market fee vault's, and
+        ``job``'s when given (permissionless)."""
+        accounts = {"market": self.market_address(mint), "fee_vault": self.fee_vault_address(mint),
+                    "treasury": treasury}
+        if job is not None:
+            accounts.update(job=job, vault=self.vault_address(job))
+        return self._ix("sweep_fees", {}, accounts, overrides)
 
     def init_price_feed(self, *, payer: Pubkey, authority: Pubkey, mint: Pubkey, max_staleness: int,
                         max_conf_bps: int, overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
@@ -239,12 +292,20 @@ class JobEscrow:
 
     def open_job(
         self, *, customer: Pubkey, mint: Pubkey, customer_token: Pubkey, job_id: int, hours: int,
-        workers: Sequence[Union[WorkerTerms, Tuple[Pubkey, int]]], usd: bool = False,
-        price_feed: Optional[Pubkey] = None, overrides: Optional[dict[str, Pubkey]] = None,
+        workers: Sequence[Union[WorkerTerms, Tuple[Pubkey, int]]], max_total: int, usd: bool = False,
+        accept_window: int = DEFAULT_ACCEPT_WINDOW, price_feed: Optional[Pubkey] = None,
+        overrides: Optional[dict[str, Pubkey]] = None,
     ) -> Instruction:
         """``workers``: (wallet, rate) pairs; rates in base units per hour,
         or micro-USD per hour with ``usd=True`` (then ``price_feed`` defaults
-        to the market's feed PDA)."""
+        to the market's feed PDA). ``max_total``: the most the customer
+        accepts to lock, pay plus fee (``MaxTotalExceeded`` above it; see
+        :func:`iopay.escrow.pricing` for USD quotes with slippage).
+        ``accept_window``: seconds the workers have to accept."""
+        if not 0 <= max_total <= U64_MAX:
+            raise ValueError("max_total must be a u64")
+        if not 0 < accept_window <= MAX_ACCEPT_WINDOW:
+            raise ValueError(f"accept_window must be 1..{MAX_ACCEPT_WINDOW} seconds")
         a = self.job_addresses(mint, customer, job_id)
         accounts = {"customer": customer, "market": a.market, "mint": mint, "job": a.job, "vault": a.vault,
                     "customer_token": customer_token}
@@ -252,49 +313,58 @@ class JobEscrow:
             accounts["price_feed"] = price_feed or pda.price_feed_pda(self.program_id, a.market)[0]
         return self._ix(
             "open_job",
-            {"job_id": job_id, "hours": hours, "usd": usd, "workers": [_terms(w) for w in workers]},
+            {"job_id": job_id, "hours": hours, "usd": usd, "accept_window": accept_window, "max_total": max_total,
+             "workers": [_terms(w) for w in workers]},
             accounts, overrides,
         )
 
     def accept(self, *, worker: Pubkey, job: Pubkey, overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
         return self._ix("accept", {}, {"worker": worker, "job": job}, overrides)
 
-    def settle(self, *, mint: Pubkey, job: Pubkey, treasury: Pubkey, payees: Sequence[Payee],
+    def settle(self, *, job: Pubkey, payees: Sequence[Payee],
                overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
         """Pays each ``(slot, worker_token)`` in ``payees`` what it is due."""
         slots, remaining = self._payees(payees)
-        return self._ix(
-            "settle", {"slots": slots},
-            {"market": self.market_address(mint), "job": job, "vault": self.vault_address(job),
-             "treasury": treasury},
-            overrides, remaining,
-        )
+        return self._ix("settle", {"slots": slots}, {"job": job, "vault": self.vault_address(job)},
+                        overrides, remaining)
 
     def extend(self, *, customer: Pubkey, mint: Pubkey, job: Pubkey, customer_token: Pubkey, hours: int,
-               overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+               slots: Sequence[int] = (), overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``hours`` more for the named ``slots``, or for every slot still
+        running when none is named."""
         return self._ix(
-            "extend", {"hours": hours},
+            "extend", {"hours": hours, "slots": bytes(slots)},
             {"customer": customer, "market": self.market_address(mint), "job": job,
              "vault": self.vault_address(job), "customer_token": customer_token},
             overrides,
         )
 
-    def quit(self, *, worker: Pubkey, mint: Pubkey, job: Pubkey, worker_token: Pubkey, customer_token: Pubkey,
-             treasury: Pubkey, overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+    def quit(self, *, worker: Pubkey, job: Pubkey, worker_token: Pubkey, customer_token: Pubkey,
+             overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
         return self._ix(
             "quit", {},
-            {"worker": worker, "market": self.market_address(mint), "job": job, "vault": self.vault_address(job),
-             "worker_token": worker_token, "customer_token": customer_token, "treasury": treasury},
+            {"worker": worker, "job": job, "vault": self.vault_address(job),
+             "worker_token": worker_token, "customer_token": customer_token},
             overrides,
         )
 
-    def end_job(self, *, customer: Pubkey, mint: Pubkey, job: Pubkey, customer_token: Pubkey, treasury: Pubkey,
+    def release(self, *, customer: Pubkey, job: Pubkey, customer_token: Pubkey, slot: int,
+                worker_token: Optional[Pubkey] = None, overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """Releases one slot; pays what it earned into ``worker_token`` at once
+        when given (otherwise ``settle`` pays it later)."""
+        remaining = [AccountMeta(worker_token, False, True)] if worker_token is not None else []
+        return self._ix(
+            "release", {"slot": slot},
+            {"customer": customer, "job": job, "vault": self.vault_address(job), "customer_token": customer_token},
+            overrides, remaining,
+        )
+
+    def end_job(self, *, customer: Pubkey, job: Pubkey, customer_token: Pubkey,
                 payees: Sequence[Payee] = (), overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
         slots, remaining = self._payees(payees)
         return self._ix(
             "end_job", {"slots": slots},
-            {"customer": customer, "market": self.market_address(mint), "job": job,
-             "vault": self.vault_address(job), "customer_token": customer_token, "treasury": treasury},
+            {"customer": customer, "job": job, "vault": self.vault_address(job), "customer_token": customer_token},
             overrides, remaining,
         )
 
@@ -306,10 +376,11 @@ class JobEscrow:
             overrides,
         )
 
-    def close_job(self, *, customer: Pubkey, job: Pubkey, customer_token: Pubkey,
+    def close_job(self, *, customer: Pubkey, mint: Pubkey, job: Pubkey, customer_token: Pubkey,
                   overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
         return self._ix(
             "close_job", {},
-            {"customer": customer, "job": job, "vault": self.vault_address(job), "customer_token": customer_token},
+            {"customer": customer, "job": job, "vault": self.vault_address(job), "customer_token": customer_token,
+             "market": self.market_address(mint), "fee_vault": self.fee_vault_address(mint)},
             overrides,
         )

@@ -34,7 +34,7 @@ from solders.pubkey import Pubkey
 
 from iopay.core.chain import Memcmp
 from iopay.core.idl import ProgramIdl
-from iopay.escrow.program import SECONDS_PER_HOUR, settlement, slot_outstanding, span_cost
+from iopay.escrow.program import SECONDS_PER_HOUR, amount_span, cut_point, tail_pay
 
 #: Byte offsets in the Job account (8-byte discriminator first); see
 #: ``JOB_STATE_OFFSET`` in programs/job_escrow/src/state.rs.
@@ -42,11 +42,11 @@ JOB_MARKET_OFFSET = 8
 JOB_CUSTOMER_OFFSET = 8 + 32
 JOB_STATE_OFFSET = 8 + 32 + 32 + 8
 JOB_STATES = ("Open", "Ended")
-SLOT_STATUSES = ("Pending", "Active", "Quit", "Declined")
+SLOT_STATUSES = ("Pending", "Active", "Quit", "Declined", "Released", "Lapsed")
 
-#: Workers paid per ``settle``: a transaction without a lookup table fits 23
-#: worker accounts (1232 bytes) and 16 cost about 192k CU (about 11k per
-#: extra worker; bench/escrow/cu.py), so 16 leaves room for both.
+#: Workers paid per ``settle``: a transaction without a lookup table fits 25
+#: worker accounts (1232 bytes; settle has 5 fixed accounts) and each costs
+#: about 9k CU (bench/escrow/cu.py), so 16 leaves room for both.
 DEFAULT_MAX_PAYEES = 16
 
 
@@ -66,10 +66,29 @@ class SlotView:
     hours_paid: int
     start_ts: int
     status: str
+    tail_secs: int = 0
+    tail_pay: int = 0
+    tail_paid: bool = False
 
     @property
     def started(self) -> bool:
-        return self.status in ("Active", "Quit")
+        return self.status in ("Active", "Quit", "Released")
+
+    def finished(self, job_state: str) -> bool:
+        """Earns no more (cut, or the job ended): all its booking is earned."""
+        return job_state == "Ended" or self.status not in ("Pending", "Active")
+
+    @property
+    def booked_pay(self) -> int:
+        return self.rate_per_hour * self.hours + self.tail_pay
+
+    @property
+    def paid_pay(self) -> int:
+        return self.rate_per_hour * self.hours_paid + (self.tail_pay if self.tail_paid else 0)
+
+    @property
+    def fully_paid(self) -> bool:
+        return self.hours_paid == self.hours and (self.tail_secs == 0 or self.tail_paid)
 
 
 @dataclass(frozen=True)
@@ -88,6 +107,8 @@ class JobView:
     bump: int
     vault_bump: int
     workers: Tuple[SlotView, ...]
+    accept_deadline: int = 0
+    fees_accrued: int = 0
 
     @classmethod
     def from_decoded(cls, address: Pubkey, j: Any) -> "JobView":
@@ -97,9 +118,10 @@ class JobView:
             usd_price=j.usd_price, usd_expo=j.usd_expo, bump=j.bump, vault_bump=j.vault_bump,
             workers=tuple(
                 SlotView(i, w.worker, w.rate_per_hour, w.usd_rate_per_hour, w.hours, w.hours_paid, w.start_ts,
-                         _variant(w.status))
+                         _variant(w.status), w.tail_secs, w.tail_pay, w.tail_paid)
                 for i, w in enumerate(j.workers)
             ),
+            accept_deadline=j.accept_deadline, fees_accrued=j.fees_accrued,
         )
 
     @classmethod
@@ -127,12 +149,14 @@ class MarketView:
     oracle: Optional[Pubkey]
     max_staleness: int
     max_conf_bps: int
+    #: Proposed by ``set_market_authority``, not accepted yet.
+    pending_authority: Optional[Pubkey] = None
 
     @classmethod
     def from_decoded(cls, address: Pubkey, m: Any) -> "MarketView":
         return cls(address, m.authority, m.mint, m.treasury, m.fee_bps, m.max_workers, m.max_hours, m.paused,
                    m.job_count, None if m.oracle == Pubkey.default() else m.oracle, m.max_staleness,
-                   m.max_conf_bps)
+                   m.max_conf_bps, None if m.pending_authority == Pubkey.default() else m.pending_authority)
 
     @classmethod
     def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "MarketView":
@@ -173,7 +197,8 @@ def job_filters(program: ProgramIdl, market: Optional[Pubkey] = None, state: Opt
 # -- what is due ---------------------------------------------------------------------
 
 def earned_hours(slot: SlotView, now_ts: int) -> int:
-    """Whole hours the slot has earned at ``now_ts`` (capped at its booking)."""
+    """Whole hours a running slot has earned at ``now_ts`` (capped at its
+    booking)."""
     if not slot.started or now_ts <= slot.start_ts:
         return 0
     return min(slot.hours, (now_ts - slot.start_ts) // SECONDS_PER_HOUR)
@@ -186,19 +211,30 @@ class SlotDue:
     hours: int
     amount: int
     fee: int
+    #: seconds of a final partial hour included (0..3599)
+    secs: int = 0
 
 
 def slot_due(job: JobView, slot: int, now_ts: int) -> SlotDue:
+    """What ``settle`` pays ``slot`` at ``now_ts``: whole hours while it runs,
+    everything left (tail included) once it is finished."""
     s = job.workers[slot]
-    hours = max(0, earned_hours(s, now_ts) - s.hours_paid)
-    amount, fee = settlement(s.rate_per_hour, job.fee_bps, s.hours_paid, hours)
-    return SlotDue(slot, s.worker, hours, amount, fee)
+    tail = False
+    if s.finished(job.state):
+        hours, tail = s.hours - s.hours_paid, (not s.tail_paid and s.tail_secs > 0)
+    elif s.status == "Active":
+        hours = max(0, earned_hours(s, now_ts) - s.hours_paid)
+    else:
+        hours = 0
+    after = s.rate_per_hour * (s.hours_paid + hours) + (s.tail_pay if s.tail_paid or tail else 0)
+    amount, fee = amount_span(s.paid_pay, after, job.fee_bps)
+    return SlotDue(slot, s.worker, hours, amount, fee, s.tail_secs if tail else 0)
 
 
 def due_slots(job: JobView, now_ts: int) -> List[SlotDue]:
-    """Slots with at least one whole hour due at ``now_ts``, in slot order:
-    exactly what ``settle`` would pay them."""
-    return [d for d in (slot_due(job, i, now_ts) for i in range(len(job.workers))) if d.hours > 0]
+    """Slots with something due at ``now_ts``, in slot order: exactly what
+    ``settle`` would pay them."""
+    return [d for d in (slot_due(job, i, now_ts) for i in range(len(job.workers))) if d.hours > 0 or d.secs > 0]
 
 
 def due_worker_hours(job: JobView, now_ts: int) -> int:
@@ -207,11 +243,11 @@ def due_worker_hours(job: JobView, now_ts: int) -> int:
 
 def next_due_ts(job: JobView, now_ts: int) -> Optional[int]:
     """Earliest time > ``now_ts`` at which some slot has a new hour due
-    (``None`` when no slot can earn any more). Due-now hours are not
+    (``None`` when no slot can earn any more). Due-now payouts are not
     considered: check :func:`due_slots` first."""
     best: Optional[int] = None
     for s in job.workers:
-        if not s.started or s.hours_paid >= s.hours:
+        if s.finished(job.state) or s.status != "Active" or s.hours_paid >= s.hours:
             continue
         earned = earned_hours(s, now_ts)
         if earned >= s.hours:
@@ -222,33 +258,51 @@ def next_due_ts(job: JobView, now_ts: int) -> Optional[int]:
 
 
 def vault_owed(job: JobView) -> int:
-    """Tokens the vault must hold: unpaid pay + unpaid fee of every slot."""
-    total = 0
+    """Tokens the vault must hold: unpaid pay + unpaid fee of every slot,
+    plus the fees accrued and not swept yet."""
+    total = job.fees_accrued
     for s in job.workers:
-        pay, fee = slot_outstanding(s.rate_per_hour, job.fee_bps, s.hours, s.hours_paid)
+        pay, fee = amount_span(s.paid_pay, s.booked_pay, job.fee_bps)
         total += pay + fee
     return total
 
 
-def unearned(job: JobView, now_ts: int) -> int:
-    """What ``end_job`` at ``now_ts`` refunds: every slot's hours beyond what
-    it has earned, pay and fee."""
-    total = 0
-    for s in job.workers:
-        pay, fee = span_cost(s.rate_per_hour, job.fee_bps, earned_hours(s, now_ts), s.hours)
-        total += pay + fee
-    return total
-
-
-def quit_refund(job: JobView, slot: int, now_ts: int) -> int:
+def cut_refund(job: JobView, slot: int, now_ts: int, round_up: bool) -> int:
+    """What cutting ``slot`` at ``now_ts`` refunds (pay + fee): ``round_up``
+    for the customer's cuts (end, release), down for a quit."""
     s = job.workers[slot]
-    pay, fee = span_cost(s.rate_per_hour, job.fee_bps, earned_hours(s, now_ts), s.hours)
+    if s.finished(job.state):
+        return 0
+    if s.status == "Pending":
+        hours, secs = 0, 0
+    else:
+        cut = cut_point(s.start_ts, now_ts, s.hours, s.hours_paid)
+        if cut is None:
+            return 0
+        hours, secs = cut
+    pay, fee = amount_span(s.rate_per_hour * hours + tail_pay(s.rate_per_hour, secs, round_up), s.booked_pay,
+                           job.fee_bps)
     return pay + fee
 
 
+def unearned(job: JobView, now_ts: int) -> int:
+    """What ``end_job`` at ``now_ts`` refunds: every running slot's booking
+    beyond what it has earned (pro rata by the second, rounded up for the
+    worker), pay and fee."""
+    return sum(cut_refund(job, i, now_ts, True) for i in range(len(job.workers)))
+
+
+def quit_refund(job: JobView, slot: int, now_ts: int) -> int:
+    return cut_refund(job, slot, now_ts, False)
+
+
+def release_refund(job: JobView, slot: int, now_ts: int) -> int:
+    return cut_refund(job, slot, now_ts, True)
+
+
 def is_closable(job: JobView) -> bool:
-    """``close_job`` would succeed: nothing is owed out of the vault."""
-    return all(s.hours_paid == s.hours for s in job.workers)
+    """``close_job`` would succeed: nothing is owed to the workers."""
+    return all(s.fully_paid for s in job.workers)
 
 
 def any_accepted(job: JobView) -> bool:

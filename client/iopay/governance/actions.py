@@ -64,8 +64,16 @@ def set_oracle_limits(escrow: Any, governance: Pubkey, mint: Pubkey, max_stalene
 
 
 def set_authority(escrow: Any, governance: Pubkey, mint: Pubkey, new_authority: Pubkey) -> Instruction:
-    """Hand the market on (to another governance or key) by vote."""
+    """Propose handing the market on (to another governance or key) by vote;
+    the new authority takes over when it signs ``accept_market_authority``
+    (two-step hand-over, see :func:`accept_authority`)."""
     return escrow.set_market_authority(authority=governance, mint=mint, new_authority=new_authority)
+
+
+def accept_authority(escrow: Any, governance: Pubkey, mint: Pubkey) -> Instruction:
+    """``accept_market_authority`` for a proposal: the governance PDA takes
+    over a market whose authority proposed it (the executed proposal signs)."""
+    return escrow.accept_market_authority(new_authority=governance, mint=mint)
 
 
 # -- readable text -------------------------------------------------------------------

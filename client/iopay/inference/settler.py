@@ -7,7 +7,10 @@ before a crash); keep those worth settling now (``threshold`` base units
 unsettled, or a closing channel whose dispute window is near its end, or
 ``force``); send them ``batch_size`` per transaction (one Ed25519 precompile
 instruction with one signature per channel, one ``settle``); record what
-landed. Restart-safe: the store is durable, settled totals only go up on
+landed. With a :class:`iopay.inference.watch.ChannelWatch` (``watch=``), the
+channels are read from its websocket-fed cache instead of one RPC read per
+channel per round (a channel the cache does not hold yet is read directly),
+and the channels a batch settled are refreshed right after it. Restart-safe: the store is durable, settled totals only go up on
 chain, and a replay fails with ``VoucherReplayed``, which the settler counts
 as already settled. A failed batch is split to isolate the channel at fault.
 Logs are JSON lines; :class:`SettlerMetrics` counts everything.
@@ -29,6 +32,7 @@ from iopay.escrow.keeper.logs import JsonLog
 from iopay.inference.program import InferencePay, Voucher, settlement
 from iopay.inference.state import ChannelView
 from iopay.inference.vouchers import VoucherStore
+from iopay.inference.watch import ChannelWatch
 
 #: Channels per settle transaction: each costs 214 bytes of precompile data
 #: (offsets, key, signature, 104-byte message) plus its account key, so three
@@ -50,6 +54,11 @@ class SettlerMetrics:
     splits: int = 0
     unsettled_channels: int = 0
     unsettled_amount: int = 0
+    #: channels read over RPC one by one (without a watch: every channel, every round)
+    channel_reads: int = 0
+    #: channels read from the websocket-fed watch
+    channel_cache_hits: int = 0
+    watch_reconnects: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -58,7 +67,8 @@ class SettlerMetrics:
 class Settler:
     def __init__(self, chain: Chain, pay: InferencePay, provider: Keypair, provider_token: Pubkey, mint: Pubkey,
                  store: VoucherStore, *, batch_size: int = DEFAULT_BATCH, threshold: int = 0,
-                 close_margin: int = 600, log: Optional[JsonLog] = None, clock=time.time) -> None:
+                 close_margin: int = 600, log: Optional[JsonLog] = None, clock=time.time,
+                 watch: Optional[ChannelWatch] = None) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         self.chain = chain
@@ -73,18 +83,25 @@ class Settler:
         self.log = log or JsonLog()
         self.clock = clock
         self.metrics = SettlerMetrics()
+        #: started and stopped by :meth:`run`; until it is ready, channels are read over RPC
+        self.watch = watch
 
     async def _due(self, force: bool) -> List[Voucher]:
         due: List[Voucher] = []
         self.metrics.unsettled_channels = 0
         self.metrics.unsettled_amount = 0
         for v, _known in self.store.unsettled():
-            acc = await self.chain.get_account(v.channel)
-            if acc is None:
-                self.log.event("channel_gone", level="warning", channel=str(v.channel), nonce=v.nonce)
-                self.store.mark_settled(v.channel, v.cumulative, v.nonce)
-                continue
-            view = ChannelView.decode(self.pay.program, v.channel, acc[1])
+            view = self._cached(v.channel)
+            if view is None:
+                acc = await self.chain.get_account(v.channel)
+                self.metrics.channel_reads += 1
+                if acc is None:
+                    self.log.event("channel_gone", level="warning", channel=str(v.channel), nonce=v.nonce)
+                    self.store.mark_settled(v.channel, v.cumulative, v.nonce)
+                    continue
+                view = ChannelView.decode(self.pay.program, v.channel, acc[1])
+            else:
+                self.metrics.channel_cache_hits += 1
             if view.open_slot != v.open_slot or view.nonce >= v.nonce:
                 self.store.mark_settled(v.channel, view.settled, max(view.nonce, v.nonce))
                 self.metrics.already_settled += 1
@@ -96,6 +113,11 @@ class Settler:
             if force or closing_soon or amount >= max(self.threshold, 1):
                 due.append(v)
         return due
+
+    def _cached(self, channel: Pubkey) -> Optional[ChannelView]:
+        if self.watch is None or not self.watch.ready.is_set():
+            return None
+        return self.watch.get(channel)
 
     async def _send(self, batch: Sequence[Voucher]) -> None:
         ixs = self.pay.settle(provider=self.provider.pubkey(), mint=self.mint, provider_token=self.provider_token,
@@ -125,6 +147,11 @@ class Settler:
         for v in batch:
             self.store.mark_settled(v.channel, v.cumulative, v.nonce)
         self.metrics.channels_settled += len(batch)
+        if self.watch is not None:
+            try:  # the next round must not see these channels from before this transaction
+                await self.watch.refresh(v.channel for v in batch)
+            except Exception as e:  # noqa: BLE001 - the notification will follow; nothing is lost
+                self.log.event("watch_refresh_failed", level="warning", error=repr(e)[:300])
         self.log.event("batch_sent", signature=str(sent.signature), channels=len(batch),
                        compute_units=sent.compute_units)
 
@@ -140,15 +167,24 @@ class Settler:
         stop = stop or asyncio.Event()
         self.log.event("settler_started", provider=str(self.provider.pubkey()), mint=str(self.mint),
                        batch_size=self.batch_size, threshold=self.threshold, interval=interval)
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception as e:  # noqa: BLE001 - a bad round must not stop the service
-                self.log.event("round_failed", level="error", error=repr(e))
-            try:
-                await asyncio.wait_for(stop.wait(), interval)
-            except asyncio.TimeoutError:
-                pass
+        if self.watch is not None and not await self.watch.start():
+            # Not fatal: rounds read channels over RPC until the websocket is up.
+            self.log.event("channel_watch_pending", level="warning", ws_url=self.watch.ws_url)
+        try:
+            while not stop.is_set():
+                try:
+                    await self.run_once()
+                except Exception as e:  # noqa: BLE001 - a bad round must not stop the service
+                    self.log.event("round_failed", level="error", error=repr(e))
+                if self.watch is not None:
+                    self.metrics.watch_reconnects = max(0, self.watch.stats["connects"] - 1)
+                try:
+                    await asyncio.wait_for(stop.wait(), interval)
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            if self.watch is not None:
+                await self.watch.stop()
         self.log.event("settler_stopped", **self.metrics.as_dict())
 
 

@@ -1,68 +1,86 @@
 """Job hours per worker wallet for an epoch, from job_escrow's own events.
 
 :func:`hours_from_events` is the one place that knows the shape of the
-escrow's settlement events; it takes decoded events (from LiteSVM results,
+escrow's settlement event; it takes decoded events (from LiteSVM results,
 the keeper's stream, or :func:`fetch_settlement_events` over JSON-RPC) and
-sums the hours paid per worker wallet whose settlement time is in
-``[start_ts, end_ts)``.
+sums the time paid per worker wallet by the events whose settlement time is
+in ``[start_ts, end_ts)``.
 
-Handled shapes (an event may be a :class:`iopay.core.events.DecodedEvent`
-or anything with ``name`` and attributes):
+job_escrow emits one ``HoursSettled`` per instruction that pays (settle,
+end_job, quit, release): ``job``, ``settled_ts`` and ``paid``, a list of
+``SlotPaid`` entries each carrying ``worker``, ``hours`` (whole hours paid by
+this settlement) and ``secs`` (seconds of a final partial hour, 0..3599,
+paid once when a booking is cut mid-hour). An event may be a
+:class:`iopay.core.events.DecodedEvent` or anything with ``name`` and those
+attributes (the CLI's ``--events`` JSON file).
 
-* ``HoursSettled`` (one per worker paid): ``worker``, ``hours``, ``settled_ts``;
-* a batched settlement event with a list of payouts (``payouts`` or
-  ``workers`` items carrying ``worker`` and ``hours``) and one timestamp
-  (``settled_ts`` or ``ts``).
+A worker's job hours are its paid seconds over the epoch in whole hours,
+rounded down: partial hours of several cut bookings add up, and a fraction
+left over earns no points (points never exceed the time paid).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Sequence
 
 from solders.pubkey import Pubkey
 
 from iopay.core.events import DecodedEvent
 
 SETTLEMENT_EVENT = "HoursSettled"
+SECONDS_PER_HOUR = 3_600
 
 
-def _ts(ev: Any) -> Optional[int]:
-    for name in ("settled_ts", "ts", "timestamp"):
-        v = getattr(ev, name, None)
-        if v is not None:
-            return int(v)
-    return None
+def _field(obj: Any, name: str, what: str) -> Any:
+    v = getattr(obj, name, None)
+    if v is None:
+        raise ValueError(f"{what} has no {name!r}")
+    return v
 
 
-def _payouts(ev: Any) -> List[tuple[Pubkey, int]]:
-    """(worker, hours) pairs carried by one settlement event."""
-    if ev.name == SETTLEMENT_EVENT:
-        return [(ev.worker, int(ev.hours))]
-    for field in ("payouts", "workers", "paid"):
-        items = getattr(ev, field, None)
-        if items is not None and not isinstance(items, (bytes, str)):
-            try:
-                return [(it.worker, int(it.hours)) for it in items if int(getattr(it, "hours", 0)) > 0]
-            except AttributeError:
-                return []
-    return []
+def _uint(obj: Any, name: str, what: str, hi: int) -> int:
+    v = _field(obj, name, what)
+    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= hi:
+        raise ValueError(f"{what}: {name} must be an integer in 0..{hi}, got {v!r}")
+    return v
+
+
+def paid_seconds(ev: Any) -> List[tuple[Pubkey, int]]:
+    """(worker, seconds paid) for each payout of one ``HoursSettled``
+    event; ValueError when the event does not have the program's shape."""
+    paid = _field(ev, "paid", SETTLEMENT_EVENT)
+    if isinstance(paid, (bytes, str)) or not isinstance(paid, Sequence):
+        raise ValueError(f"{SETTLEMENT_EVENT}: paid must be a list of payouts, got {type(paid).__name__}")
+    out = []
+    for i, p in enumerate(paid):
+        what = f"{SETTLEMENT_EVENT} paid[{i}]"
+        worker = _field(p, "worker", what)
+        if not isinstance(worker, Pubkey):
+            raise ValueError(f"{what}: worker must be a public key, got {worker!r}")
+        hours = _uint(p, "hours", what, 2**32 - 1)
+        secs = _uint(p, "secs", what, SECONDS_PER_HOUR - 1)
+        out.append((worker, hours * SECONDS_PER_HOUR + secs))
+    return out
 
 
 def hours_from_events(events: Iterable[Any], start_ts: int, end_ts: int) -> Dict[Pubkey, int]:
-    """Hours paid per worker wallet by the settlement events whose
-    timestamp is in ``[start_ts, end_ts)``."""
-    out: Dict[Pubkey, int] = defaultdict(int)
+    """Whole hours paid per worker wallet by the ``HoursSettled`` events
+    whose ``settled_ts`` is in ``[start_ts, end_ts)`` (other events are
+    ignored). Workers with less than an hour paid are left out."""
+    secs: Dict[Pubkey, int] = defaultdict(int)
     for ev in events:
-        pairs = _payouts(ev)
-        if not pairs:
+        if getattr(ev, "name", None) != SETTLEMENT_EVENT:
             continue
-        ts = _ts(ev)
-        if ts is None or not start_ts <= ts < end_ts:
+        ts = _field(ev, "settled_ts", SETTLEMENT_EVENT)
+        if not isinstance(ts, int) or isinstance(ts, bool):
+            raise ValueError(f"{SETTLEMENT_EVENT}: settled_ts must be an integer, got {ts!r}")
+        pairs = paid_seconds(ev)  # checked whatever the time: a wrong shape is never silently skipped
+        if not start_ts <= ts < end_ts:
             continue
-        for worker, hours in pairs:
-            out[worker] += hours
-    return dict(out)
+        for worker, s in pairs:
+            secs[worker] += s
+    return {w: s // SECONDS_PER_HOUR for w, s in secs.items() if s >= SECONDS_PER_HOUR}
 
 
 async def fetch_settlement_events(chain: Any, program_id: Pubkey, start_ts: int, end_ts: int,
@@ -97,4 +115,4 @@ async def fetch_settlement_events(chain: Any, program_id: Pubkey, start_ts: int,
     return events
 
 
-__all__: Sequence[str] = ("hours_from_events", "fetch_settlement_events", "SETTLEMENT_EVENT")
+__all__: Sequence[str] = ("hours_from_events", "paid_seconds", "fetch_settlement_events", "SETTLEMENT_EVENT")

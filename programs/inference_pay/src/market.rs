@@ -66,7 +66,9 @@ mod tests {
             oracle: Pubkey::default(),
             max_staleness: 6,
             max_conf_bps: 7,
-            reserved: [0; 64],
+            pending_authority: Pubkey::new_from_array([3; 32]),
+            fee_vault_bump: 253,
+            reserved: [0; 31],
         }
     }
 

@@ -91,9 +91,10 @@ pub mod iosd_credits {
         ctx: Context<OpenJobWithCredits>,
         job_id: u64,
         hours: u32,
+        accept_window: u32,
         workers: Vec<WorkerTerms>,
     ) -> Result<()> {
-        instructions::open_job::handler(ctx, job_id, hours, workers)
+        instructions::open_job::handler(ctx, job_id, hours, accept_window, workers)
     }
 
     pub fn end_job_with_credits<'info>(ctx: Context<'info, EndJobWithCredits<'info>>, slots: Vec<u8>) -> Result<()> {

@@ -78,4 +78,20 @@ pub enum EscrowError {
     InvalidPublishTime,
     #[msg("Oracle limits must be greater than zero (confidence at most 10000 bps)")]
     InvalidOracleLimits,
+    #[msg("A slot's paid hours would exceed its booking (invariant)")]
+    PaidBeyondBooking,
+    #[msg("The accept deadline of this job has passed")]
+    AcceptDeadlinePassed,
+    #[msg("The worker can still accept: a pending slot can be released after the accept deadline")]
+    AcceptWindowOpen,
+    #[msg("Accept window must be between 1 second and 30 days")]
+    InvalidAcceptWindow,
+    #[msg("The job costs more than the customer's maximum total")]
+    MaxTotalExceeded,
+    #[msg("No listed slot can be extended (booking run out, finished or past the accept deadline)")]
+    NothingToExtend,
+    #[msg("Signer is not the proposed market authority")]
+    NotPendingAuthority,
+    #[msg("No fees to sweep")]
+    NothingToSweep,
 }

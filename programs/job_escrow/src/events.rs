@@ -29,11 +29,34 @@ pub struct MarketUpdated {
     pub max_hours: u32,
 }
 
+/// `set_market_authority`: `proposed` becomes the authority when it signs
+/// `accept_market_authority` (the default key withdraws a proposal).
+#[event]
+pub struct AuthorityProposed {
+    pub market: Pubkey,
+    pub authority: Pubkey,
+    pub proposed: Pubkey,
+}
+
+/// `accept_market_authority`: the hand-over is done.
 #[event]
 pub struct AuthorityChanged {
     pub market: Pubkey,
     pub old_authority: Pubkey,
     pub new_authority: Pubkey,
+}
+
+/// `sweep_fees`: accrued fees moved to the market treasury.
+#[event]
+pub struct FeesSwept {
+    pub market: Pubkey,
+    pub treasury: Pubkey,
+    /// The job whose accrued fees were swept (default key if none).
+    pub job: Pubkey,
+    /// From the job's vault.
+    pub from_job: u64,
+    /// From the market fee vault (fees of closed jobs).
+    pub from_fee_vault: u64,
 }
 
 #[event]
@@ -73,6 +96,7 @@ pub struct JobOpened {
     pub usd_price: i64,
     pub usd_expo: i32,
     pub created_ts: i64,
+    pub accept_deadline: i64,
 }
 
 #[event]
@@ -83,28 +107,43 @@ pub struct WorkerAccepted {
     pub start_ts: i64,
 }
 
-#[event]
-pub struct HoursSettled {
-    pub job: Pubkey,
-    pub worker: Pubkey,
+/// One worker's payout in a `HoursSettled` event.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct SlotPaid {
     pub slot: u8,
-    /// Hours paid by this settlement.
+    /// The worker's wallet.
+    pub worker: Pubkey,
+    /// Whole hours paid by this settlement.
     pub hours: u32,
-    /// Cumulative hours paid to this worker after this settlement.
+    /// Seconds of a final partial hour paid by this settlement (0..3599;
+    /// only once a booking was cut mid-hour by quit, release or end).
+    pub secs: u16,
+    /// Cumulative whole hours paid to this worker after this settlement.
     pub hours_paid: u32,
     /// Paid to the worker.
     pub amount: u64,
-    /// Paid to the treasury.
+    /// Fee share of this payout (accrues in the job until `sweep_fees`).
     pub fee: u64,
+}
+
+/// Every payout of one instruction (settle, end_job, quit, release): one
+/// event per instruction, with one entry per worker paid.
+#[event]
+pub struct HoursSettled {
+    pub job: Pubkey,
     pub settled_ts: i64,
+    pub paid: Vec<SlotPaid>,
+    /// Listed slots not paid because their token account was closed or
+    /// frozen: what they earned stays owed in the vault.
+    pub skipped: Vec<u8>,
 }
 
 #[event]
 pub struct JobExtended {
     pub job: Pubkey,
     pub hours_added: u32,
-    /// New booking per worker (job level).
-    pub hours: u32,
+    /// The slots extended.
+    pub slots: Vec<u8>,
     /// Locked for the workers by this extension.
     pub principal: u64,
     /// Fee locked by this extension.
@@ -116,11 +155,28 @@ pub struct WorkerQuit {
     pub job: Pubkey,
     pub worker: Pubkey,
     pub slot: u8,
-    /// The worker's final paid (= earned) hours.
-    pub hours_paid: u32,
+    /// The worker's final booking: whole hours and seconds of a started
+    /// hour (pro rata, rounded down).
+    pub hours: u32,
+    pub secs: u16,
     /// Unearned share returned to the customer (pay + fee).
     pub refund: u64,
     pub quit_ts: i64,
+}
+
+/// The customer released one slot: a running one is cut to what it earned
+/// (pro rata by the second, rounded up), a pending one past the accept
+/// deadline to nothing.
+#[event]
+pub struct SlotReleased {
+    pub job: Pubkey,
+    pub worker: Pubkey,
+    pub slot: u8,
+    pub hours: u32,
+    pub secs: u16,
+    /// Unearned share returned to the customer (pay + fee).
+    pub refund: u64,
+    pub released_ts: i64,
 }
 
 #[event]
@@ -149,4 +205,6 @@ pub struct JobClosed {
     /// Tokens found in the vault beyond what was owed (sent there by
     /// mistake), returned to the customer. 0 normally.
     pub refund: u64,
+    /// Accrued fees moved to the market fee vault.
+    pub fees: u64,
 }

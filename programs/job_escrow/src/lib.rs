@@ -3,12 +3,14 @@
 //! A customer books a GPU job for 1..N workers, each at its own hourly rate
 //! (in tokens, or in USD converted with the market's price feed), for a
 //! number of hours: the workers' pay plus the protocol fee is locked in a
-//! vault owned by the job PDA. Each worker `accept`s, which starts its clock;
-//! a permissionless crank (`settle`) streams each whole elapsed hour to the
-//! workers and the matching fee shares to the market treasury. The customer
-//! can `extend`, `end_job` early or `cancel` before anyone started and gets
-//! back exactly what was not earned; a worker can `quit`; `close_job`
-//! returns the rent once nothing is owed.
+//! vault owned by the job PDA. Each worker `accept`s before a deadline,
+//! which starts its clock; a permissionless crank (`settle`) streams each
+//! whole elapsed hour to the workers, the matching fee shares accrue in the
+//! job until a permissionless `sweep_fees` moves them to the treasury. The
+//! customer can `extend` running slots, `release` one slot or `end_job`
+//! early (partial hours pro rata by the second), or `cancel` before anyone
+//! started, and gets back exactly what was not earned; a worker can `quit`;
+//! `close_job` returns the rent once nothing is owed.
 //!
 //! Handlers live in `instructions/`, one file per instruction; money math
 //! is in `math.rs`, slot accounting and vault transfers in `payout.rs`.
@@ -51,6 +53,14 @@ pub mod job_escrow {
         instructions::set_market_authority::handler(ctx, new_authority)
     }
 
+    pub fn accept_market_authority(ctx: Context<AcceptMarketAuthority>) -> Result<()> {
+        instructions::accept_market_authority::handler(ctx)
+    }
+
+    pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
+        instructions::sweep_fees::handler(ctx)
+    }
+
     pub fn init_price_feed(ctx: Context<InitPriceFeed>, max_staleness: u32, max_conf_bps: u16) -> Result<()> {
         instructions::init_price_feed::handler(ctx, max_staleness, max_conf_bps)
     }
@@ -70,9 +80,11 @@ pub mod job_escrow {
         job_id: u64,
         hours: u32,
         usd: bool,
+        accept_window: u32,
+        max_total: u64,
         workers: Vec<WorkerTerms>,
     ) -> Result<()> {
-        instructions::open_job::handler(ctx, job_id, hours, usd, workers)
+        instructions::open_job::handler(ctx, job_id, hours, usd, accept_window, max_total, workers)
     }
 
     pub fn accept(ctx: Context<Accept>) -> Result<()> {
@@ -83,12 +95,16 @@ pub mod job_escrow {
         instructions::settle::handler(ctx, slots)
     }
 
-    pub fn extend(ctx: Context<Extend>, hours: u32) -> Result<()> {
-        instructions::extend::handler(ctx, hours)
+    pub fn extend(ctx: Context<Extend>, hours: u32, slots: Vec<u8>) -> Result<()> {
+        instructions::extend::handler(ctx, hours, slots)
     }
 
     pub fn quit(ctx: Context<Quit>) -> Result<()> {
         instructions::quit::handler(ctx)
+    }
+
+    pub fn release<'info>(ctx: Context<'info, Release<'info>>, slot: u8) -> Result<()> {
+        instructions::release::handler(ctx, slot)
     }
 
     pub fn end_job<'info>(ctx: Context<'info, EndJob<'info>>, slots: Vec<u8>) -> Result<()> {

@@ -23,6 +23,12 @@ use crate::state::{BPS_DENOMINATOR, MAX_ABS_EXPO, SECONDS_PER_HOUR, USD_DECIMALS
 /// `ceil(amount * fee_bps / 10_000)`. Never exceeds `amount` for valid bps.
 pub fn fee_for(amount: u64, fee_bps: u16) -> Result<u64> {
     require!(fee_bps <= BPS_DENOMINATOR, EscrowError::InvalidFee);
+    // Fast path in u64 (SBPF has no native 128-bit division): exact whenever
+    // `amount * 10_000` fits, which covers every realistic amount.
+    if amount <= u64::MAX / BPS_DENOMINATOR as u64 {
+        let den = BPS_DENOMINATOR as u64;
+        return Ok((amount * fee_bps as u64).div_ceil(den));
+    }
     let num = (amount as u128)
         .checked_mul(fee_bps as u128)
         .ok_or(EscrowError::MathOverflow)?;
@@ -46,11 +52,53 @@ pub fn pay_for(rate_per_hour: u64, hours: u32) -> Result<u64> {
 /// `fee(rate*hi) - fee(rate*lo)`. `lo <= hi` is required.
 pub fn span_cost(rate_per_hour: u64, fee_bps: u16, lo: u32, hi: u32) -> Result<(u64, u64)> {
     require!(lo <= hi, EscrowError::MathOverflow);
-    let pay = pay_for(rate_per_hour, hi - lo)?;
-    let fee = fee_for(pay_for(rate_per_hour, hi)?, fee_bps)?
-        .checked_sub(fee_for(pay_for(rate_per_hour, lo)?, fee_bps)?)
+    amount_span(pay_for(rate_per_hour, lo)?, pay_for(rate_per_hour, hi)?, fee_bps)
+}
+
+/// `(pay, fee)` between two points of a slot's cumulative pay `lo <= hi`:
+/// `hi - lo` and `fee(hi) - fee(lo)`. Every movement of a slot's money is
+/// one of these, so any sequence of them covering `0..booked` adds up to
+/// exactly what was locked, fee included.
+pub fn amount_span(lo: u64, hi: u64, fee_bps: u16) -> Result<(u64, u64)> {
+    let pay = hi.checked_sub(lo).ok_or(EscrowError::MathOverflow)?;
+    let fee = fee_for(hi, fee_bps)?
+        .checked_sub(fee_for(lo, fee_bps)?)
         .ok_or(EscrowError::MathOverflow)?;
     Ok((pay, fee))
+}
+
+/// A slot's cumulative pay after `hours` whole hours plus `tail` (the pay of
+/// a final partial hour).
+pub fn cumulative_pay(rate_per_hour: u64, hours: u32, tail: u64) -> Result<u64> {
+    pay_for(rate_per_hour, hours)?.checked_add(tail).ok_or(error!(EscrowError::MathOverflow))
+}
+
+/// Pay for `secs` seconds (< 1 hour) of an hour at `rate_per_hour`:
+/// `rate * secs / 3600`, rounded up when `round_up` (the worker did not cut
+/// the booking: rounding favours it) and down otherwise (the worker quit:
+/// rounding favours the customer). Never more than `rate_per_hour`.
+pub fn tail_pay(rate_per_hour: u64, secs: u16, round_up: bool) -> u64 {
+    let num = rate_per_hour as u128 * secs as u128;
+    let den = SECONDS_PER_HOUR as u128;
+    let q = if round_up { num.div_ceil(den) } else { num / den };
+    q as u64 // <= rate_per_hour because secs < 3600
+}
+
+/// Where a running slot's booking is cut at `now_ts` (quit, release, end):
+/// `Some((hours, tail_secs))`, or `None` when the whole booking is already
+/// earned (nothing to cut). Never below `hours_paid`, whatever the clock
+/// says: a clock before `start_ts + hours_paid` hours cuts to exactly
+/// `hours_paid` with no tail.
+pub fn cut_point(start_ts: i64, now_ts: i64, booked: u32, hours_paid: u32) -> Option<(u32, u16)> {
+    let secs = (now_ts as i128 - start_ts as i128).max(0) as u64; // < 2^64
+    let whole = u32::try_from(secs / SECONDS_PER_HOUR as u64).unwrap_or(u32::MAX);
+    if whole >= booked {
+        return None;
+    }
+    if whole < hours_paid {
+        return Some((hours_paid, 0));
+    }
+    Some((whole, (secs % SECONDS_PER_HOUR as u64) as u16))
 }
 
 /// Running `(principal, fee)` total with overflow checks; the total
@@ -91,9 +139,10 @@ pub fn elapsed_hours(start_ts: i64, now_ts: i64) -> u32 {
     if now_ts <= start_ts {
         return 0;
     }
-    // i128 so that even extreme timestamps cannot overflow the subtraction.
-    let hours = (now_ts as i128 - start_ts as i128) / SECONDS_PER_HOUR as i128;
-    u32::try_from(hours).unwrap_or(u32::MAX)
+    // i128 so that even extreme timestamps cannot overflow the subtraction;
+    // the difference of two i64 is below 2^64, so the division is a u64 one.
+    let secs = (now_ts as i128 - start_ts as i128) as u64;
+    u32::try_from(secs / SECONDS_PER_HOUR as u64).unwrap_or(u32::MAX)
 }
 
 /// Hours that can be paid now: elapsed hours capped at the booking, minus
@@ -182,6 +231,17 @@ mod tests {
         assert_eq!(fee_for(10_001, 1).unwrap(), 2); // 1.0001 -> 2
         assert_eq!(fee_for(999, 250).unwrap(), 25); // 24.975 -> 25
         assert_eq!(fee_for(1_000, 250).unwrap(), 25); // exact
+    }
+
+    #[test]
+    fn fee_fast_path_matches_u128() {
+        let edge = u64::MAX / 10_000;
+        for amount in [0, 1, 9_999, 10_001, edge - 1, edge, edge + 1, u64::MAX / 2, u64::MAX] {
+            for bps in [0u16, 1, 250, 9_999, 10_000] {
+                let exact = (amount as u128 * bps as u128).div_ceil(10_000) as u64;
+                assert_eq!(fee_for(amount, bps).unwrap(), exact, "{amount} {bps}");
+            }
+        }
     }
 
     #[test]
@@ -320,6 +380,53 @@ mod tests {
             assert_eq!(pay_sum, rate * booked as u64);
             assert_eq!(fee_sum, locked_fee);
         }
+    }
+
+    #[test]
+    fn tail_pay_rounds_against_the_cutter() {
+        assert_eq!(tail_pay(3_600, 1, true), 1);
+        assert_eq!(tail_pay(3_600, 1, false), 1);
+        assert_eq!(tail_pay(1_000, 1, true), 1); // 0.277.. -> 1 for the worker
+        assert_eq!(tail_pay(1_000, 1, false), 0); // -> 0 when the worker quit
+        assert_eq!(tail_pay(1_000, 3_599, true), 1_000);
+        assert_eq!(tail_pay(1_000, 3_599, false), 999);
+        assert_eq!(tail_pay(1_000, 0, true), 0);
+        assert_eq!(tail_pay(7_200, 1_800, false), 3_600);
+        // Rates near u64::MAX never overflow nor exceed the rate.
+        assert_eq!(tail_pay(u64::MAX, 3_599, true), (u64::MAX as u128 * 3_599).div_ceil(3_600) as u64);
+        assert!(tail_pay(u64::MAX, 3_599, true) < u64::MAX);
+        assert_eq!(tail_pay(u64::MAX, 0, false), 0);
+    }
+
+    #[test]
+    fn cut_point_never_below_paid() {
+        // Mid-hour: whole hours and the seconds of the started one.
+        assert_eq!(cut_point(100, 100 + 2 * 3_600 + 59, 5, 0), Some((2, 59)));
+        assert_eq!(cut_point(100, 100 + 2 * 3_600 + 59, 5, 2), Some((2, 59)));
+        assert_eq!(cut_point(100, 100 + 3_599, 5, 0), Some((0, 3_599)));
+        assert_eq!(cut_point(100, 100 + 3_600, 5, 0), Some((1, 0)));
+        // Booking fully earned: nothing to cut.
+        assert_eq!(cut_point(100, 100 + 5 * 3_600, 5, 0), None);
+        assert_eq!(cut_point(100, i64::MAX, 5, 5), None);
+        // Clock moved back behind what was paid: cut to exactly what was paid.
+        assert_eq!(cut_point(100, 100 + 3_600 + 10, 5, 3), Some((3, 0)));
+        assert_eq!(cut_point(100, 50, 5, 2), Some((2, 0)));
+        assert_eq!(cut_point(100, 50, 5, 0), Some((0, 0)));
+        assert_eq!(cut_point(i64::MAX, i64::MIN, 5, 1), Some((1, 0)));
+    }
+
+    #[test]
+    fn amount_spans_telescope_with_tails() {
+        let (rate, bps) = (u64::MAX / 7, 9_999u16);
+        let booked = cumulative_pay(rate, 7, 0).unwrap();
+        let cut = cumulative_pay(rate, 3, tail_pay(rate, 1_801, true)).unwrap();
+        let paid = cumulative_pay(rate, 2, 0).unwrap();
+        let (lock_pay, lock_fee) = amount_span(0, booked, bps).unwrap();
+        let parts = [amount_span(0, paid, bps).unwrap(), amount_span(paid, cut, bps).unwrap(),
+                     amount_span(cut, booked, bps).unwrap()];
+        assert_eq!(parts.iter().map(|p| p.0 as u128).sum::<u128>(), lock_pay as u128);
+        assert_eq!(parts.iter().map(|p| p.1 as u128).sum::<u128>(), lock_fee as u128);
+        assert!(is_overflow(amount_span(2, 1, bps)));
     }
 
     #[test]

@@ -4,68 +4,129 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::EscrowError;
+use crate::events::{HoursSettled, SlotPaid};
 use crate::math;
 use crate::state::*;
-use crate::token::{self, TokenAccount, TOKEN_PROGRAM_ID};
+use crate::token::{self, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
 
-/// What one slot was paid by one call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Payout {
-    pub slot: u8,
-    pub worker: Pubkey,
-    pub hours: u32,
-    pub hours_paid: u32,
-    pub amount: u64,
-    pub fee: u64,
+/// What one slot was paid by one call (as reported in `HoursSettled`).
+pub type Payout = SlotPaid;
+
+impl Payout {
+    /// Whether this call paid anything (a state change).
+    pub fn is_empty(&self) -> bool {
+        self.hours == 0 && self.secs == 0
+    }
 }
 
-/// Marks every hour slot `slot` has earned by `now_ts` and not yet been paid
-/// as paid, and returns the amounts to transfer. Pays nothing twice
-/// (`hours_paid` only increases) and nothing beyond `slot.hours`.
+/// A slot's cumulative pay once it is fully paid: its whole hours and tail.
+pub fn booked_pay(s: &WorkerSlot) -> Result<u64> {
+    math::cumulative_pay(s.rate_per_hour, s.hours, s.tail_pay)
+}
+
+/// A slot's cumulative pay so far.
+pub fn paid_pay(s: &WorkerSlot) -> Result<u64> {
+    math::cumulative_pay(s.rate_per_hour, s.hours_paid, if s.tail_paid { s.tail_pay } else { 0 })
+}
+
+/// Marks everything slot `slot` has earned by `now_ts` and not yet been paid
+/// as paid, adds its fee share to `fees_accrued` (it stays in the vault for
+/// `sweep_fees`) and returns the worker's amount. While the slot runs it
+/// earns whole hours (hourly streaming); once it is finished (cut or job
+/// ended) all of its booking is earned, tail included, whatever the clock
+/// says. Pays nothing twice (`hours_paid` and `tail_paid` only go up) and
+/// nothing beyond the booking.
 pub fn take_due(job: &mut Job, slot: usize, now_ts: i64) -> Result<Payout> {
     require!(slot < job.workers.len(), EscrowError::InvalidSlot);
     let fee_bps = job.fee_bps;
+    let state = job.state;
     let s = &mut job.workers[slot];
-    let started = matches!(s.status, WorkerStatus::Active | WorkerStatus::Quit);
-    let earned = math::earned_hours(s.start_ts, started, now_ts, s.hours);
-    let hours = math::hours_due(earned, s.hours, s.hours_paid);
-    let (amount, fee) = math::settlement(s.rate_per_hour, fee_bps, s.hours_paid, hours)?;
+    let (hours, tail) = if s.finished(state) {
+        (s.hours.checked_sub(s.hours_paid).ok_or(EscrowError::PaidBeyondBooking)?, !s.tail_paid && s.tail_secs > 0)
+    } else if s.status == WorkerStatus::Active {
+        let earned = math::earned_hours(s.start_ts, true, now_ts, s.hours);
+        (math::hours_due(earned, s.hours, s.hours_paid), false)
+    } else {
+        (0, false)
+    };
+    let before = paid_pay(s)?;
     s.hours_paid = s.hours_paid.checked_add(hours).ok_or(EscrowError::MathOverflow)?;
-    Ok(Payout { slot: slot as u8, worker: s.worker, hours, hours_paid: s.hours_paid, amount, fee })
+    require!(s.hours_paid <= s.hours, EscrowError::PaidBeyondBooking);
+    s.tail_paid |= tail;
+    let (amount, fee) = math::amount_span(before, paid_pay(s)?, fee_bps)?;
+    let p = Payout {
+        slot: slot as u8,
+        worker: s.worker,
+        hours,
+        secs: if tail { s.tail_secs } else { 0 },
+        hours_paid: s.hours_paid,
+        amount,
+        fee,
+    };
+    job.fees_accrued = job.fees_accrued.checked_add(fee).ok_or(EscrowError::MathOverflow)?;
+    Ok(p)
 }
 
-/// Cuts slot `slot`'s booking to what it has earned by `now_ts` (0 for a
-/// worker who never accepted) and returns the unearned `(pay, fee)` that
-/// leaves the slot. Earned hours stay owed to the worker.
-pub fn cut_to_earned(job: &mut Job, slot: usize, now_ts: i64) -> Result<(u64, u64)> {
+/// Cuts slot `slot`'s booking to what it has earned by `now_ts`: whole hours
+/// plus the seconds of the hour in progress, pro rata, rounded up when
+/// `round_up` (the customer cut it) and down otherwise (the worker quit).
+/// A pending slot is cut to nothing. Never below what was paid, whatever the
+/// clock says; a finished slot is left alone. Returns the unearned
+/// `(pay, fee)` that leaves the slot; earned pay stays owed to the worker.
+pub fn cut_to_earned(job: &mut Job, slot: usize, now_ts: i64, round_up: bool) -> Result<(u64, u64)> {
     require!(slot < job.workers.len(), EscrowError::InvalidSlot);
     let fee_bps = job.fee_bps;
+    let state = job.state;
     let s = &mut job.workers[slot];
-    let started = matches!(s.status, WorkerStatus::Active | WorkerStatus::Quit);
-    let earned = math::earned_hours(s.start_ts, started, now_ts, s.hours);
-    let released = math::span_cost(s.rate_per_hour, fee_bps, earned, s.hours)?;
-    s.hours = earned;
-    Ok(released)
+    if s.finished(state) {
+        return Ok((0, 0));
+    }
+    let (hours, secs) = if s.status == WorkerStatus::Pending {
+        (0, 0)
+    } else {
+        match math::cut_point(s.start_ts, now_ts, s.hours, s.hours_paid) {
+            Some(cut) => cut,
+            None => return Ok((0, 0)),
+        }
+    };
+    let before = booked_pay(s)?;
+    s.hours = hours;
+    s.tail_secs = secs;
+    s.tail_pay = math::tail_pay(s.rate_per_hour, secs, round_up);
+    require!(s.hours_paid <= s.hours, EscrowError::PaidBeyondBooking);
+    math::amount_span(booked_pay(s)?, before, fee_bps)
 }
 
-/// Tokens the vault must hold for `job`: every slot's unpaid pay and fee.
+/// Tokens the vault must hold for `job`: every slot's unpaid pay and fee,
+/// and the fees accrued but not swept yet.
 pub fn vault_owed(job: &Job) -> Result<u64> {
     let mut t = math::Totals::default();
     for s in &job.workers {
-        t.add(math::slot_outstanding(s.rate_per_hour, job.fee_bps, s.hours, s.hours_paid)?)?;
+        t.add(math::amount_span(paid_pay(s)?, booked_pay(s)?, job.fee_bps)?)?;
     }
-    t.total()
+    t.total()?.checked_add(job.fees_accrued).ok_or(error!(EscrowError::MathOverflow))
 }
 
-/// A token account a worker is paid into: a classic SPL token account of the
-/// market mint owned by the slot's worker, writable.
-pub fn check_worker_token(info: &AccountInfo, worker: &Pubkey, mint: &Pubkey) -> Result<()> {
-    require_keys_eq!(*info.owner, TOKEN_PROGRAM_ID, EscrowError::InvalidTokenAccount);
-    let ta = TokenAccount::unpack(&info.try_borrow_data()?)?;
-    require_keys_eq!(ta.mint, *mint, EscrowError::WrongMint);
-    require_keys_eq!(ta.owner, *worker, EscrowError::WrongOwner);
+/// Whether `info` can be paid as `worker`'s token account of `mint`.
+/// `Ok(false)` (skip the slot, it stays owed) when the account was closed
+/// (system-owned and empty) or is frozen: the worker's own account must not
+/// stop the others from being paid. A substituted account (another owner or
+/// mint, not a token account) is an error.
+pub fn payee_ok(info: &AccountInfo, worker: &Pubkey, mint: &Pubkey) -> Result<bool> {
     require!(info.is_writable, anchor_lang::error::ErrorCode::AccountNotMutable);
-    Ok(())
+    if *info.owner == anchor_lang::system_program::ID && info.data_is_empty() {
+        return Ok(false);
+    }
+    require_keys_eq!(*info.owner, TOKEN_PROGRAM_ID, EscrowError::InvalidTokenAccount);
+    let data = info.try_borrow_data()?;
+    require!(data.len() == TOKEN_ACCOUNT_LEN, EscrowError::InvalidTokenAccount);
+    require!(&data[0..32] == mint.as_ref(), EscrowError::WrongMint);
+    require!(&data[32..64] == worker.as_ref(), EscrowError::WrongOwner);
+    match data[108] {
+        1 => Ok(true),
+        2 => Ok(false), // frozen
+        _ => err!(EscrowError::InvalidTokenAccount),
+    }
 }
 
 /// The job PDA's signer seeds, copied out of the account so the job can be
@@ -110,12 +171,6 @@ impl<'info> Vault<'info> {
         token::transfer(&self.token_program, &self.vault, to, &self.job, amount, &[&seeds])
     }
 
-    /// Pays a slot's payout: the worker's amount and the fee share.
-    pub fn pay_out(&self, p: &Payout, worker_token: &AccountInfo<'info>, treasury: &AccountInfo<'info>) -> Result<()> {
-        self.pay(worker_token, p.amount)?;
-        self.pay(treasury, p.fee)
-    }
-
     /// Sends the vault's whole `balance` to `to` and closes the vault, rent to
     /// `rent_to` (cancel, and close_job's stray tokens).
     pub fn empty_and_close(&self, balance: u64, to: &AccountInfo<'info>, rent_to: &AccountInfo<'info>) -> Result<()> {
@@ -130,35 +185,60 @@ impl<'info> Vault<'info> {
     }
 }
 
+/// What a batch of payouts did: the slots paid, and the listed slots skipped
+/// because their token account was closed or frozen (they stay owed).
+#[derive(Default)]
+pub struct Batch {
+    pub paid: Vec<Payout>,
+    pub skipped: Vec<u8>,
+}
+
+impl Batch {
+    pub fn event(self, job: Pubkey, now_ts: i64) -> HoursSettled {
+        HoursSettled {
+            job,
+            settled_ts: now_ts,
+            paid: self.paid,
+            skipped: self.skipped,
+        }
+    }
+}
+
+/// The mint of a job's vault (a token account created by `open_job`).
+pub fn vault_mint(vault: &AccountInfo) -> Result<Pubkey> {
+    let data = vault.try_borrow_data()?;
+    require!(data.len() == TOKEN_ACCOUNT_LEN, EscrowError::InvalidTokenAccount);
+    Pubkey::try_from(&data[0..32]).map_err(|_| error!(EscrowError::InvalidTokenAccount))
+}
+
 /// Pays every listed slot what it is due at `now_ts`, into the matching
-/// remaining account (`slots[i]` is paid into `accounts[i]`), and their fee
-/// shares to the treasury in one transfer. Returns the payouts with
-/// hours > 0, in order.
+/// remaining account (`slots[i]` is paid into `accounts[i]`, which must be a
+/// token account of `mint` owned by that slot's worker). A slot whose account
+/// is closed or frozen is skipped and reported, the others are paid. Fee
+/// shares accrue in the job (no treasury transfer).
 pub fn pay_listed<'info>(
     job: &mut Job,
     slots: &[u8],
     accounts: &[AccountInfo<'info>],
     mint: &Pubkey,
     vault: &Vault<'info>,
-    treasury: &AccountInfo<'info>,
     now_ts: i64,
-) -> Result<Vec<Payout>> {
+) -> Result<Batch> {
     require!(slots.len() == accounts.len(), EscrowError::WorkerAccountsMismatch);
-    let mut out = Vec::with_capacity(slots.len());
-    let mut fees = 0u64;
+    let mut out = Batch { paid: Vec::with_capacity(slots.len()), skipped: Vec::new() };
     for (&slot, info) in slots.iter().zip(accounts) {
-        let slot = slot as usize;
-        require!(slot < job.workers.len(), EscrowError::InvalidSlot);
-        check_worker_token(info, &job.workers[slot].worker, mint)?;
-        let p = take_due(job, slot, now_ts)?;
-        if p.hours > 0 {
+        let i = slot as usize;
+        require!(i < job.workers.len(), EscrowError::InvalidSlot);
+        if !payee_ok(info, &job.workers[i].worker, mint)? {
+            out.skipped.push(slot);
+            continue;
+        }
+        let p = take_due(job, i, now_ts)?;
+        if !p.is_empty() {
             vault.pay(info, p.amount)?;
-            fees = fees.checked_add(p.fee).ok_or(EscrowError::MathOverflow)?;
-            out.push(p);
+            out.paid.push(p);
         }
     }
-    // One fee transfer per instruction instead of one per worker.
-    vault.pay(treasury, fees)?;
     Ok(out)
 }
 
@@ -180,7 +260,9 @@ mod tests {
             usd_expo: 0,
             bump: 255,
             vault_bump: 255,
-            reserved: [0; 32],
+            accept_deadline: 0,
+            fees_accrued: 0,
+            reserved: [0; 16],
             workers: slots
                 .iter()
                 .map(|&(rate, hours, status, start_ts)| WorkerSlot {
@@ -191,6 +273,9 @@ mod tests {
                     hours_paid: 0,
                     start_ts,
                     status,
+                    tail_secs: 0,
+                    tail_pay: 0,
+                    tail_paid: false,
                 })
                 .collect(),
         }
@@ -209,7 +294,9 @@ mod tests {
         let p = take_due(&mut j, 0, 100 + 50 * H).unwrap();
         assert_eq!((p.hours, p.hours_paid), (1, 3)); // capped
         assert_eq!(take_due(&mut j, 1, 100 + 50 * H).unwrap().hours, 0); // pending earns nothing
-        assert_eq!(vault_owed(&j).unwrap(), locked - 3_000 - 75);
+        // Fee shares stay in the vault (accrued) until swept.
+        assert_eq!(j.fees_accrued, 75);
+        assert_eq!(vault_owed(&j).unwrap(), locked - 3_000);
         assert!(take_due(&mut j, 2, 0).is_err());
     }
 
@@ -217,15 +304,39 @@ mod tests {
     fn cut_to_earned_releases_exactly_the_unearned_part() {
         let mut j = job(&[(333_333, 7, WorkerStatus::Active, 0), (5, 7, WorkerStatus::Pending, 0)]);
         let before = vault_owed(&j).unwrap();
-        let (pay0, fee0) = cut_to_earned(&mut j, 0, 2 * H + 5).unwrap();
-        let (pay1, fee1) = cut_to_earned(&mut j, 1, 2 * H + 5).unwrap();
+        let (pay0, fee0) = cut_to_earned(&mut j, 0, 2 * H + 5, true).unwrap();
+        let (pay1, fee1) = cut_to_earned(&mut j, 1, 2 * H + 5, true).unwrap();
+        j.workers[0].status = WorkerStatus::Released;
+        j.workers[1].status = WorkerStatus::Lapsed;
         assert_eq!((j.workers[0].hours, j.workers[1].hours), (2, 0));
+        assert_eq!((j.workers[0].tail_secs, j.workers[0].tail_pay), (5, 463)); // 333_333 * 5 / 3600 = 462.9 -> 463
         assert_eq!((pay1, fee1), (35, 1));
-        assert_eq!(pay0, 5 * 333_333);
-        // What stays is exactly the earned part, payable later.
+        assert_eq!(pay0, 5 * 333_333 - 463);
+        // What stays is exactly the earned part, payable later, whatever the clock.
         assert_eq!(vault_owed(&j).unwrap(), before - pay0 - fee0 - pay1 - fee1);
-        let p = take_due(&mut j, 0, 100 * H).unwrap();
-        assert_eq!(p.hours, 2);
-        assert_eq!(vault_owed(&j).unwrap(), 0);
+        let p = take_due(&mut j, 0, 0).unwrap();
+        assert_eq!((p.hours, p.secs, p.amount), (2, 5, 2 * 333_333 + 463));
+        assert_eq!(vault_owed(&j).unwrap(), j.fees_accrued);
+        assert!(take_due(&mut j, 0, 100 * H).unwrap().is_empty()); // replay
+    }
+
+    #[test]
+    fn quit_rounds_down_and_clock_regression_never_cuts_below_paid() {
+        let mut j = job(&[(1_000, 5, WorkerStatus::Active, 0), (1_000, 5, WorkerStatus::Active, 0)]);
+        // Slot 0 is paid 3 hours, then the clock goes back to 1 h 10 s.
+        assert_eq!(take_due(&mut j, 0, 3 * H).unwrap().hours, 3);
+        let before = vault_owed(&j).unwrap();
+        let (pay, fee) = cut_to_earned(&mut j, 0, H + 10, false).unwrap();
+        assert_eq!((j.workers[0].hours, j.workers[0].hours_paid, j.workers[0].tail_pay), (3, 3, 0));
+        assert_eq!(pay, 2_000);
+        assert_eq!(vault_owed(&j).unwrap(), before - pay - fee);
+        // Quit (round down) at 1 s into the second hour: 0.27 -> 0.
+        cut_to_earned(&mut j, 1, H + 1, false).unwrap();
+        assert_eq!((j.workers[1].hours, j.workers[1].tail_secs, j.workers[1].tail_pay), (1, 1, 0));
+        // A finished slot is never cut again.
+        j.workers[1].status = WorkerStatus::Quit;
+        assert_eq!(cut_to_earned(&mut j, 1, 0, true).unwrap(), (0, 0));
+        let p = take_due(&mut j, 1, 0).unwrap();
+        assert_eq!((p.hours, p.secs, p.amount), (1, 1, 1_000));
     }
 }

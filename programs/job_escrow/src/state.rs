@@ -4,13 +4,21 @@ pub const MARKET_SEED: &[u8] = b"market";
 pub const JOB_SEED: &[u8] = b"job";
 pub const VAULT_SEED: &[u8] = b"vault";
 pub const PRICE_FEED_SEED: &[u8] = b"price_feed";
+pub const FEE_VAULT_SEED: &[u8] = b"fee_vault";
 
 /// 100% in basis points.
 pub const BPS_DENOMINATOR: u16 = 10_000;
 pub const SECONDS_PER_HOUR: i64 = 3_600;
-/// Hard caps, independent of governance: keep a job's account and the
-/// settlement loop bounded.
-pub const MAX_WORKERS_CAP: u16 = 64;
+/// Hard cap on `max_workers`, independent of governance, measured by
+/// `make bench-cu` (`limits`): a USD-priced `open_job` (40 bytes of
+/// arguments per worker, plus the price feed) with the compute-budget
+/// instructions fits a 1,232-byte transaction up to 14 workers, and an
+/// `end_job` paying every worker at once runs within the 32 KiB program heap
+/// up to 13 (its transaction would fit 21). Enforced by `init_market` and
+/// `update_market`.
+pub const MAX_WORKERS_CAP: u16 = 13;
+/// Longest accept window `open_job` takes (seconds): 30 days.
+pub const MAX_ACCEPT_WINDOW: u32 = 30 * 24 * 3_600;
 /// Ten years of hours.
 pub const MAX_HOURS_CAP: u32 = 87_600;
 /// USD amounts (rates of USD-priced jobs) are in micro-USD: 6 decimals.
@@ -44,8 +52,13 @@ pub struct Market {
     pub max_staleness: u32,
     /// A price whose `conf / price` exceeds this (bps) is refused.
     pub max_conf_bps: u16,
+    /// Proposed by `set_market_authority`, takes over when it signs
+    /// `accept_market_authority`; the default key when nothing is proposed.
+    pub pending_authority: Pubkey,
+    /// Bump of the market's fee vault (`["fee_vault", market]`).
+    pub fee_vault_bump: u8,
     /// Room for future fields without a migration.
-    pub reserved: [u8; 64],
+    pub reserved: [u8; 31],
 }
 
 /// A USD price of the market mint with Pyth's semantics: one whole token is
@@ -84,6 +97,12 @@ pub enum WorkerStatus {
     Quit,
     /// Quit before accepting (declined): `hours` was cut to 0.
     Declined,
+    /// Released by the customer after it accepted: booking cut to what it
+    /// earned, pro rata by the second (rounded up, for the worker).
+    Released,
+    /// Released by the customer after the accept deadline passed without an
+    /// accept: `hours` was cut to 0.
+    Lapsed,
 }
 
 /// A worker booked on a job. Each slot has its own rate, clock and payout
@@ -104,6 +123,27 @@ pub struct WorkerSlot {
     /// Accept time (0 while pending).
     pub start_ts: i64,
     pub status: WorkerStatus,
+    /// Seconds of the started hour earned when the booking was cut (quit,
+    /// release, end) in the middle of an hour: 0..3599.
+    pub tail_secs: u16,
+    /// Pay for those seconds, `rate * tail_secs / 3600` rounded against the
+    /// party that cut the booking. Owed on top of `hours`.
+    pub tail_pay: u64,
+    /// Whether `tail_pay` has been paid.
+    pub tail_paid: bool,
+}
+
+impl WorkerSlot {
+    /// Whether the slot can earn no more: cut (quit, released, declined,
+    /// lapsed) or its job ended. All of its booking is then earned.
+    pub fn finished(&self, job_state: JobState) -> bool {
+        job_state == JobState::Ended || !matches!(self.status, WorkerStatus::Pending | WorkerStatus::Active)
+    }
+
+    /// Whether the worker ever accepted (its clock started).
+    pub fn started(&self) -> bool {
+        matches!(self.status, WorkerStatus::Active | WorkerStatus::Quit | WorkerStatus::Released)
+    }
 }
 
 /// Instruction argument of `open_job`: one entry per worker.
@@ -137,7 +177,14 @@ pub struct Job {
     pub usd_expo: i32,
     pub bump: u8,
     pub vault_bump: u8,
-    pub reserved: [u8; 32],
+    /// A pending worker can accept until then (`created_ts + accept_window`);
+    /// afterwards the customer can `release` its slot.
+    pub accept_deadline: i64,
+    /// Fee shares of the hours paid so far, still in the vault until
+    /// `sweep_fees` (or `close_job`) moves them out: settling never touches
+    /// the treasury.
+    pub fees_accrued: u64,
+    pub reserved: [u8; 16],
     pub workers: Vec<WorkerSlot>,
 }
 
@@ -147,7 +194,7 @@ impl Job {
         8 // discriminator
             + 32 + 32 + 8
             + 1 // JobState
-            + 2 + 4 + 8 + 8 + 8 + 4 + 1 + 1 + 32
+            + 2 + 4 + 8 + 8 + 8 + 4 + 1 + 1 + 8 + 8 + 16
             + 4 + n_workers * WorkerSlot::INIT_SPACE
     }
 
@@ -157,12 +204,6 @@ impl Job {
 
     /// Whether any worker ever accepted (its clock started).
     pub fn any_accepted(&self) -> bool {
-        self.workers
-            .iter()
-            .any(|w| matches!(w.status, WorkerStatus::Active | WorkerStatus::Quit))
-    }
-
-    pub fn signer_seeds<'a>(&'a self, job_id: &'a [u8; 8], bump: &'a [u8; 1]) -> [&'a [u8]; 5] {
-        [JOB_SEED, self.market.as_ref(), self.customer.as_ref(), job_id, bump]
+        self.workers.iter().any(WorkerSlot::started)
     }
 }

@@ -14,7 +14,7 @@ from tests.escrow.env import Env, make_env
 from iopay.escrow.client import EscrowClient
 from iopay.escrow.state import JobView
 from iopay.core.idl import ProgramIdl
-from iopay.escrow.program import SECONDS_PER_HOUR, span_cost
+from iopay.escrow.program import SECONDS_PER_HOUR, fee_for
 from iopay.escrow.keeper import JsonLog, Keeper, KeeperConfig
 from iopay.core.harness import Harness
 
@@ -35,10 +35,12 @@ class JobSpec:
     slots: List[Slot]
     #: booking cut to this many hours per slot when the job was ended early
     cut: Dict[int, int] = field(default_factory=dict)
+    #: pay for the started hour at the end (pro rata by the second, rounded up)
+    tail: Dict[int, int] = field(default_factory=dict)
 
 
 class KeeperWorld:
-    def __init__(self, h: Harness, prog: ProgramIdl, n_workers: int = 24, max_workers: int = 16,
+    def __init__(self, h: Harness, prog: ProgramIdl, n_workers: int = 24, max_workers: int = 13,
                  fee_bps: int = 250) -> None:
         self.h = h
         self.prog = prog
@@ -63,7 +65,7 @@ class KeeperWorld:
         jid = self._next_id
         self._next_id += 1
         ix = env.esc.open_job(customer=env.customer.pubkey(), mint=env.mint, customer_token=env.customer_token,
-                              job_id=jid, hours=hours,
+                              job_id=jid, hours=hours, max_total=2**64 - 1,
                               workers=[(env.workers[w].pubkey(), r) for w, r in zip(workers, rates)])
         env.ok(ix, env.customer)
         job = env.esc.job_addresses(env.mint, env.customer.pubkey(), jid).job
@@ -81,11 +83,13 @@ class KeeperWorld:
         """end_job listing no payees: the earned hours stay owed for settle (the keeper)."""
         env = self.env
         now = self.h.now()
-        env.ok(env.esc.end_job(customer=env.customer.pubkey(), mint=env.mint, job=job,
-                               customer_token=env.customer_token, treasury=env.treasury, payees=[]), env.customer)
+        env.ok(env.esc.end_job(customer=env.customer.pubkey(), job=job, customer_token=env.customer_token,
+                               payees=[]), env.customer)
         spec = self.specs[job]
         for i, s in enumerate(spec.slots):
             spec.cut[i] = 0 if s.accepted_at is None else min(spec.hours, (now - s.accepted_at) // HOUR)
+            if s.accepted_at is not None and spec.cut[i] < spec.hours:
+                spec.tail[i] = -(-s.rate * ((now - s.accepted_at) % HOUR) // HOUR)
 
     def warp(self, seconds: int) -> int:
         return self.h.warp_seconds(seconds)
@@ -101,18 +105,32 @@ class KeeperWorld:
         booked = spec.cut.get(slot, spec.hours)
         return min(booked, max(0, now - s.accepted_at) // HOUR)
 
+    def earned_amount(self, job: Pubkey, slot: int) -> int:
+        """Pay earned so far: whole hours, plus the started hour's seconds once the job was ended."""
+        spec = self.specs[job]
+        return spec.slots[slot].rate * self.earned(job, slot) + spec.tail.get(slot, 0)
+
     def expected_worker_balances(self) -> Dict[int, int]:
         out: Dict[int, int] = {}
         for job, spec in self.specs.items():
             for i, s in enumerate(spec.slots):
-                out[s.worker] = out.get(s.worker, 0) + s.rate * self.earned(job, i)
+                out[s.worker] = out.get(s.worker, 0) + self.earned_amount(job, i)
         return out
 
     def expected_fees(self) -> int:
         total = 0
         for job, spec in self.specs.items():
             for i, s in enumerate(spec.slots):
-                total += span_cost(s.rate, self.fee_bps, 0, self.earned(job, i))[1]
+                total += fee_for(self.earned_amount(job, i), self.fee_bps)
+        return total
+
+    def fees_collected(self) -> int:
+        """Fees of paid hours: accrued in live jobs, in the market fee vault, in the treasury."""
+        total = self.h.token_balance(self.env.treasury) + self.h.token_balance(self.env.fee_vault)
+        for job in self.specs:
+            data = self.h.account_data(job)
+            if data is not None:
+                total += JobView.decode(self.prog, job, data).fees_accrued
         return total
 
     def worker_balances(self) -> Dict[int, int]:
@@ -134,7 +152,7 @@ class KeeperWorld:
         exp = self.expected_worker_balances()
         got = self.worker_balances()
         assert got == {w: exp.get(w, 0) for w in got}, f"worker balances {got} != expected {exp}"
-        assert self.h.token_balance(self.env.treasury) == self.expected_fees()
+        assert self.fees_collected() == self.expected_fees()
         for (job, slot), paid in self.hours_paid().items():
             assert paid == self.earned(job, slot), (job, slot, paid)
         self.env.check_conservation()

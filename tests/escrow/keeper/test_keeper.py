@@ -160,13 +160,14 @@ async def test_keeper_crashes_and_restarts_pay_each_hour_once(escrow_harness: Ha
     # Exactly once: the events that landed add up to each slot's earned hours and pay.
     hours: Dict[Tuple[Any, int], int] = {}
     amounts: Dict[Tuple[Any, int], int] = {}
-    for e in ledger:
-        hours[(e.job, e.slot)] = hours.get((e.job, e.slot), 0) + e.hours
-        amounts[(e.job, e.slot)] = amounts.get((e.job, e.slot), 0) + e.amount
+    for ev in ledger:
+        for e in ev.paid:
+            hours[(ev.job, e.slot)] = hours.get((ev.job, e.slot), 0) + e.hours
+            amounts[(ev.job, e.slot)] = amounts.get((ev.job, e.slot), 0) + e.amount
     for job, spec in w.specs.items():
         for i, s in enumerate(spec.slots):
             assert hours.get((job, i), 0) == w.earned(job, i) > 0
-            assert amounts.get((job, i), 0) == s.rate * w.earned(job, i)
+            assert amounts.get((job, i), 0) == w.earned_amount(job, i)
 
 
 class FlakyChain(LiteSvmChain):

@@ -17,6 +17,7 @@ from typing import Any, Optional
 import pytest
 from solders.address_lookup_table_account import AddressLookupTable
 from solders.hash import Hash
+from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from iopay.escrow.state import Memcmp
@@ -88,7 +89,8 @@ class World(KeeperWorld):
         """The customer ends a fully paid job and closes it."""
         self.end_unpaid(job)
         env = self.env
-        env.ok(env.esc.close_job(customer=env.customer.pubkey(), job=job, customer_token=env.customer_token),
+        env.ok(env.esc.close_job(customer=env.customer.pubkey(), mint=env.mint, job=job,
+                                 customer_token=env.customer_token),
                env.customer)
 
     def table_of(self, keeper: Keeper, job: Pubkey) -> Optional[Pubkey]:
@@ -104,8 +106,9 @@ def payer_balance(w: KeeperWorld) -> int:
 
 async def test_tables_of_finished_jobs_are_deactivated_then_closed_rent_back_restarts_resume(
         escrow_harness: Harness, escrow_idl: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Small tables, so jobs land in different ones: the 4 shared market
-    # accounts, then per job its job, vault and 2 worker token accounts.
+    # Small tables, so jobs land in different ones: the 2 shared accounts
+    # (Token program, event authority) after 2 fillers, then per job its job,
+    # vault and 2 worker token accounts.
     monkeypatch.setattr(lookup, "MAX_ADDRESSES", 4)
     h = escrow_harness
     w = World(h, escrow_idl, n_workers=8, cluster_hashes=True)
@@ -120,6 +123,7 @@ async def test_tables_of_finished_jobs_are_deactivated_then_closed_rent_back_res
         w.accept(job, 1)
     log = JsonLog(keep=100_000, level="error")
     keeper = w.keeper(log=log, lookup_tables_always=True)
+    await keeper.tables.ensure([Keypair().pubkey(), Keypair().pubkey()])
     await keeper.run_once()
     t_a, t_b, t_c, t_d = (w.table_of(keeper, j) for j in (a, b, c, d))
     (t_m,) = set(keeper.tables.tables) - {t_a, t_b, t_c, t_d}  # the market's shared accounts

@@ -1,4 +1,4 @@
-"""``iopay job open|accept|settle|extend|end|quit|cancel|close|show|list``.
+"""``iopay job open|accept|settle|extend|release|end|quit|cancel|close|show|list``.
 
 Rates are typed in UI units of the mint (``W:2.5`` = 2.5 tokens per hour;
 USD per hour with ``--usd``), base units with ``--base-units`` or the
@@ -13,9 +13,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from solders.pubkey import Pubkey
 
-from iopay.cli.common import (FEE_HEADROOM, Ctx, cli_error, common_options, emit, parse_pubkey,
-                              hours_int, progress, run, u64_int, ui_amount)
+from iopay.cli.common import (FEE_HEADROOM, Ctx, cli_error, common_options, emit, hours_int, int_in, parse_pubkey,
+                              progress, run, u64_int, ui_amount)
 from iopay.core.units import plural
+from iopay.escrow.program import DEFAULT_ACCEPT_WINDOW, MAX_ACCEPT_WINDOW
 
 
 def parse_worker(s: str) -> Tuple[Pubkey, str]:
@@ -197,13 +198,22 @@ def cmd_open(args: argparse.Namespace) -> int:
             await c.require_tokens(ctok, c.payer.pubkey(), args.mint, quote.total, dec, "open_job")
             rent = await c.rent(c.job_rent_space(len(wallets))) + await c.rent(165)
             await c.require_sol(rent + FEE_HEADROOM, "open_job (rent of the job and its vault)")
+            # The most the customer accepts to lock: the quote, plus the slippage
+            # tolerance for a USD price that may move before the transaction lands.
+            max_total = args.max_total if args.max_total is not None else quote.max_total(
+                args.slippage_bps if args.usd else 0)
+            if max_total < quote.total:
+                raise cli_error(f"--max-total {max_total} is below the quote's total {quote.total} "
+                                f"({ui_amount(quote.total, dec)} tokens); nothing sent")
             opened = await c.client.open_job(c.payer, args.mint, workers, args.hours, job_id=args.job_id,
-                                             usd=args.usd, customer_token=ctok)
+                                             usd=args.usd, customer_token=ctok, max_total=max_total,
+                                             accept_window=args.accept_window)
             data = {"job": str(opened.job), "job_id": opened.job_id, "vault": str(opened.vault),
                     "workers": len(wallets), "hours": args.hours, "rates": list(quote.rates),
                     "rates_ui": [ui_amount(r, dec) for r in quote.rates], "decimals": dec,
                     "principal": quote.principal, "principal_ui": ui_amount(quote.principal, dec),
                     "fee": quote.fee, "fee_ui": ui_amount(quote.fee, dec), "locked": quote.total,
+                    "max_total": max_total, "max_total_ui": ui_amount(max_total, dec),
                     "locked_ui": ui_amount(quote.total, dec), "signature": str(opened.sent.signature)}
             if args.output == "json":
                 emit(args, data)
@@ -271,9 +281,7 @@ def cmd_settle(args: argparse.Namespace) -> int:
                     progress(f"[{i}/{len(batches)}] already settled")
                     continue
                 sigs.append(str(sent.signature))
-                for e in sent.events_named("HoursSettled"):
-                    paid.append({"slot": e.slot, "worker": str(e.worker), "hours": e.hours, "amount": e.amount,
-                                 "fee": e.fee})
+                paid += _paid(sent)
                 progress(f"[{i}/{len(batches)}] {len(b.payouts)} payouts sent: {sent.signature}")
             dec = await c.client.mint_decimals(market.mint)
             for p in paid:
@@ -286,9 +294,15 @@ def cmd_settle(args: argparse.Namespace) -> int:
     return run(go)
 
 
+def _paid(sent: Any) -> List[Dict[str, Any]]:
+    """Every payout of a transaction's batched ``HoursSettled`` events."""
+    return [{"slot": p.slot, "worker": str(p.worker), "hours": p.hours, "secs": p.secs, "amount": p.amount,
+             "fee": p.fee} for e in sent.events_named("HoursSettled") for p in e.paid]
+
+
 def cmd_extend(args: argparse.Namespace) -> int:
     async def go() -> int:
-        from iopay.escrow.program import span_cost
+        from iopay.escrow.program import SECONDS_PER_HOUR, span_cost
 
         async with Ctx(args) as c:
             view = await c.job(args.job)
@@ -299,20 +313,29 @@ def cmd_extend(args: argparse.Namespace) -> int:
             market = await c.client._market_at(view.market)
             if market.paused:
                 raise cli_error(f"market {market.address} is paused: extensions are refused; nothing sent")
+            now = await c.client.now()
+            slots = args.slot or []
             cost = 0
             try:
                 for s in view.workers:
-                    if s.status in ("Pending", "Active"):
+                    running = ((s.status == "Pending" and now <= view.accept_deadline)
+                               or (s.status == "Active" and (now - s.start_ts) // SECONDS_PER_HOUR < s.hours))
+                    if (s.index in slots) if slots else running:
+                        if not running:
+                            raise cli_error(f"slot {s.index} cannot be extended (booking run out, {s.status} or "
+                                            f"past the accept deadline); nothing sent")
                         p, f = span_cost(s.rate_per_hour, view.fee_bps, s.hours, s.hours + args.hours)
                         cost += p + f
             except ArithmeticError:
                 raise cli_error(f"{args.hours} more hours would cost more than the largest token amount (u64); "
                                 f"nothing sent")
+            if cost == 0:
+                raise cli_error(f"no slot of job {args.job} can be extended; nothing sent")
             dec = await c.client.mint_decimals(market.mint)
             ctok = c.client.token_account_of(c.payer.pubkey(), market.mint)
             await c.require_tokens(ctok, c.payer.pubkey(), market.mint, cost, dec, "extend")
             await c.require_sol(FEE_HEADROOM, "extend")
-            sent = await c.client.extend(c.payer, args.job, args.hours)
+            sent = await c.client.extend(c.payer, args.job, args.hours, slots=slots)
             emit(args, {"job": str(args.job), "hours_added": args.hours, "cost": cost,
                         "cost_ui": ui_amount(cost, dec), "decimals": dec, "signature": str(sent.signature)})
         return 0
@@ -336,8 +359,9 @@ def cmd_end(args: argparse.Namespace) -> int:
             sent = await c.client.end_job(c.payer, args.job, close=not args.no_close)
             ev = sent.events_named("JobEnded")
             dec = await _decimals(c, view)
-            paid = [{"slot": e.slot, "hours": e.hours, "amount": e.amount, "amount_ui": ui_amount(e.amount, dec)}
-                    for e in sent.events_named("HoursSettled")]
+            paid = _paid(sent)
+            for p in paid:
+                p["amount_ui"], p["fee_ui"] = ui_amount(p["amount"], dec), ui_amount(p["fee"], dec)
             refund = ev[0].refund if ev else 0
             owed = ev[0].owed if ev else 0
             closed = bool(sent.events_named("JobClosed"))
@@ -369,8 +393,36 @@ def cmd_quit(args: argparse.Namespace) -> int:
             await c.require_sol(FEE_HEADROOM, "quit")
             sent = await c.client.quit(c.payer, args.job)
             ev = sent.events_named("WorkerQuit")
-            emit(args, {"job": str(args.job), "slot": s.index, "hours_paid": ev[0].hours_paid if ev else None,
-                        "refund": ev[0].refund if ev else None, "signature": str(sent.signature)})
+            emit(args, {"job": str(args.job), "slot": s.index, "hours": ev[0].hours if ev else None,
+                        "secs": ev[0].secs if ev else None, "refund": ev[0].refund if ev else None,
+                        "paid": _paid(sent), "signature": str(sent.signature)})
+        return 0
+
+    return run(go)
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        async with Ctx(args) as c:
+            view = await c.job(args.job)
+            _customer_only(c, view, "release a slot of")
+            if view.state != "Open":
+                raise cli_error(f"job {args.job} has ended; nothing sent")
+            if not 0 <= args.slot < len(view.workers):
+                raise cli_error(f"slot {args.slot}: job {args.job} has slots 0..{len(view.workers) - 1}")
+            s = view.workers[args.slot]
+            now = await c.client.now()
+            if s.status == "Pending" and now <= view.accept_deadline:
+                raise cli_error(f"slot {s.index} can still accept until {view.accept_deadline} (now {now}); "
+                                f"nothing sent")
+            if s.status not in ("Pending", "Active"):
+                raise cli_error(f"slot {s.index} is {s.status}; nothing sent")
+            await c.require_sol(FEE_HEADROOM, "release")
+            sent = await c.client.release(c.payer, args.job, args.slot, pay=not args.no_pay)
+            ev = sent.events_named("SlotReleased")
+            emit(args, {"job": str(args.job), "slot": s.index, "hours": ev[0].hours if ev else None,
+                        "secs": ev[0].secs if ev else None, "refund": ev[0].refund if ev else None,
+                        "paid": _paid(sent), "signature": str(sent.signature)})
         return 0
 
     return run(go)
@@ -482,6 +534,12 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--job-id", type=u64_int, help="job id, 0..2^64-1 (default: random)")
     s.add_argument("--from", dest="from_account", type=parse_pubkey,
                    help="token account paying (default: the customer's associated token account)")
+    s.add_argument("--max-total", type=u64_int,
+                   help="most to lock, pay + fee, in base units (default: the quote, plus --slippage-bps with --usd)")
+    s.add_argument("--slippage-bps", type=int_in(0, 10_000, "bps"), default=100,
+                   help="with --usd: tolerated price move between quote and execution (default 100 = 1%%)")
+    s.add_argument("--accept-window", type=int_in(1, MAX_ACCEPT_WINDOW, "seconds"), default=DEFAULT_ACCEPT_WINDOW,
+                   help="seconds the workers have to accept (default one day; then unaccepted slots can be released)")
     s.add_argument("--pay-with", choices=["tokens", "credits"], default="tokens",
                    help="credits: pay from IOSD credits (rates in micro-USD = stablecoin base units)")
     s.add_argument("--for", dest="for_user", type=parse_pubkey,
@@ -503,10 +561,19 @@ def add_parser(sub: Any) -> None:
             s.add_argument("--no-close", action="store_true", help="leave the job account open")
         s.set_defaults(func=fn)
 
-    s = js.add_parser("extend", parents=[common], help="book more hours for every active worker (customer)")
+    s = js.add_parser("extend", parents=[common], help="book more hours for the workers still running (customer)")
     s.add_argument("job", type=parse_pubkey, metavar="JOB")
-    s.add_argument("--hours", type=hours_int, required=True, help="hours to add for every active worker")
+    s.add_argument("--hours", type=hours_int, required=True,
+                   help="hours to add for every slot still running (or the --slot ones)")
+    s.add_argument("--slot", type=int_in(0, 255, ""), action="append", help="extend only this slot (repeatable)")
     s.set_defaults(func=cmd_extend)
+
+    s = js.add_parser("release", parents=[common],
+                      help="release one worker: pay what it earned (pro rata), refund the rest (customer)")
+    s.add_argument("job", type=parse_pubkey, metavar="JOB")
+    s.add_argument("--slot", type=int_in(0, 255, ""), required=True, help="the slot to release (0-based)")
+    s.add_argument("--no-pay", action="store_true", help="leave the earned pay for `settle`")
+    s.set_defaults(func=cmd_release)
 
     s = js.add_parser("list", parents=[common], help="list jobs (getProgramAccounts)")
     s.add_argument("--mint", type=parse_pubkey, help="jobs of this market only")

@@ -1,12 +1,13 @@
-"""``iopay market init|show|pause|unpause|update|set-authority|init-price-feed|set-price``."""
+"""``iopay market init|show|pause|unpause|update|set-authority|accept-authority|sweep-fees|init-price-feed|set-price``."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any, Dict
 
-from iopay.cli.common import (FEE_HEADROOM, Ctx, cli_error, common_options, emit, nonneg_int, parse_pubkey,
-                                   positive_int, run)
+from iopay.cli.common import (FEE_HEADROOM, Ctx, cli_error, common_options, emit, int_in, nonneg_int, parse_pubkey,
+                              positive_int, run)
+from iopay.escrow.program import MAX_WORKERS_CAP
 
 
 def market_dict(m: Any) -> Dict[str, Any]:
@@ -14,7 +15,8 @@ def market_dict(m: Any) -> Dict[str, Any]:
             "treasury": str(m.treasury), "fee_bps": m.fee_bps, "max_workers": m.max_workers,
             "max_hours": m.max_hours, "paused": m.paused, "job_count": m.job_count,
             "oracle": str(m.oracle) if m.oracle else None, "max_staleness": m.max_staleness,
-            "max_conf_bps": m.max_conf_bps}
+            "max_conf_bps": m.max_conf_bps,
+            "pending_authority": str(m.pending_authority) if m.pending_authority else None}
 
 
 def _sent(data: Dict[str, Any], sent: Any) -> Dict[str, Any]:
@@ -113,6 +115,37 @@ def cmd_set_authority(args: argparse.Namespace) -> int:
     return run(go)
 
 
+def cmd_accept_authority(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        async with Ctx(args) as c:
+            m = await c.market(args.mint)
+            if m.pending_authority != c.payer.pubkey():
+                raise cli_error(f"{c.payer.pubkey()} is not the proposed authority of market {m.address} "
+                                f"(proposed: {m.pending_authority}); nothing sent")
+            await c.require_sol(FEE_HEADROOM, "accept_market_authority")
+            sent = await c.client.accept_market_authority(c.payer, args.mint)
+            emit(args, _sent(market_dict(await c.client.market(args.mint)), sent))
+        return 0
+
+    return run(go)
+
+
+def cmd_sweep_fees(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        async with Ctx(args) as c:
+            await c.market(args.mint)
+            await c.require_sol(FEE_HEADROOM, "sweep_fees")
+            sent = await c.client.sweep_fees(args.mint, job=args.job)
+            ev = sent.events_named("FeesSwept")
+            emit(args, {"market": str(ev[0].market) if ev else None, "treasury": str(ev[0].treasury) if ev else None,
+                        "from_job": ev[0].from_job if ev else None,
+                        "from_fee_vault": ev[0].from_fee_vault if ev else None,
+                        "signature": str(sent.signature)})
+        return 0
+
+    return run(go)
+
+
 def cmd_init_price_feed(args: argparse.Namespace) -> int:
     async def go() -> int:
         async with Ctx(args) as c:
@@ -161,7 +194,7 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--upgrade-authority", metavar="KEYPAIR",
                    help="keypair of the program's upgrade authority (default: --keypair)")
     s.add_argument("--fee-bps", type=nonneg_int, default=250)
-    s.add_argument("--max-workers", type=positive_int, default=16)
+    s.add_argument("--max-workers", type=int_in(1, MAX_WORKERS_CAP, "workers"), default=13)
     s.add_argument("--max-hours", type=positive_int, default=720)
     s.set_defaults(func=cmd_init)
 
@@ -180,14 +213,25 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--mint", type=parse_pubkey, required=True)
     s.add_argument("--treasury", type=parse_pubkey)
     s.add_argument("--fee-bps", type=nonneg_int)
-    s.add_argument("--max-workers", type=positive_int)
+    s.add_argument("--max-workers", type=int_in(1, MAX_WORKERS_CAP, "workers"))
     s.add_argument("--max-hours", type=positive_int)
     s.set_defaults(func=cmd_update)
 
-    s = ms.add_parser("set-authority", parents=[common], help="hand the market to a new authority")
+    s = ms.add_parser("set-authority", parents=[common],
+                      help="propose a new authority (it takes over with accept-authority)")
     s.add_argument("--mint", type=parse_pubkey, required=True)
     s.add_argument("--new-authority", type=parse_pubkey, required=True)
     s.set_defaults(func=cmd_set_authority)
+
+    s = ms.add_parser("accept-authority", parents=[common], help="take over a market as its proposed authority")
+    s.add_argument("--mint", type=parse_pubkey, required=True)
+    s.set_defaults(func=cmd_accept_authority)
+
+    s = ms.add_parser("sweep-fees", parents=[common],
+                      help="move accrued fees to the treasury (anyone can): the fee vault's and a job's")
+    s.add_argument("--mint", type=parse_pubkey, required=True)
+    s.add_argument("--job", type=parse_pubkey, help="also sweep this job's accrued fees")
+    s.set_defaults(func=cmd_sweep_fees)
 
     s = ms.add_parser("init-price-feed", parents=[common], help="create the market's USD price feed")
     s.add_argument("--mint", type=parse_pubkey, required=True)

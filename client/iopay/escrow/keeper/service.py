@@ -336,7 +336,7 @@ class Keeper:
         if not watched and not payouts:
             return []
         program = self.client.program.program_id
-        out: List[Pubkey] = [market.address, market.treasury, spl.TOKEN_PROGRAM_ID, pda.event_authority_pda(program)]
+        out: List[Pubkey] = [spl.TOKEN_PROGRAM_ID, pda.event_authority_pda(program)]
         for job in watched:
             out += [job.address, self.client.esc.vault_address(job.address)]
             out += [self.client.token_account_of(s.worker, market.mint) for s in job.workers if s.started]
@@ -492,17 +492,22 @@ class Keeper:
         evs = [e for e in sent.events if e.name == "HoursSettled"] if sent.events else []
         hours = amount = 0
         if evs:
+            paid = 0
             for e in evs:
-                p = by_slot.get((e.job, e.slot))
-                m.payouts_sent += 1
-                m.worker_hours_paid += e.hours
-                m.tokens_paid += e.amount
-                m.fees_paid += e.fee
-                hours += e.hours
-                amount += e.amount
-                if p is not None:
-                    m.observe_lag(max(0, e.settled_ts - p.due_since))
-            paid = len(evs)
+                for s in e.paid:
+                    p = by_slot.get((e.job, s.slot))
+                    m.payouts_sent += 1
+                    m.worker_hours_paid += s.hours
+                    m.tokens_paid += s.amount
+                    m.fees_paid += s.fee
+                    hours += s.hours
+                    amount += s.amount
+                    paid += 1
+                    if p is not None:
+                        m.observe_lag(max(0, e.settled_ts - p.due_since))
+                if e.skipped:
+                    self.log.warning("payouts_skipped", job=str(e.job), slots=list(e.skipped),
+                                     reason="worker token account closed or frozen")
         else:  # no event decoder: count what was planned
             for p in batch.payouts:
                 m.payouts_sent += 1

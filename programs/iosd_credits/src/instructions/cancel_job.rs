@@ -64,8 +64,7 @@ pub fn handler(ctx: Context<CancelJobWithCredits>) -> Result<()> {
         event_authority: &ctx.accounts.escrow_event_authority.to_account_info(),
         token_program: &ctx.accounts.token_program.to_account_info(),
     };
-    call.cancel_or_close(
-        false,
+    call.cancel(
         &ctx.accounts.customer.to_account_info(),
         &ctx.accounts.job.to_account_info(),
         &ctx.accounts.vault.to_account_info(),

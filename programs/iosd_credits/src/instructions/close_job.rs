@@ -7,9 +7,10 @@ use crate::errors::CreditsError;
 use crate::events::CreditsRefunded;
 use crate::state::*;
 
-/// Closes a finished job paid with credits (job_escrow `close_job`): stray
-/// tokens come back as credits (up to what is still out in jobs), the job's
-/// rent to the customer PDA. Signed by the user or a delegate.
+/// Closes a finished job paid with credits (job_escrow `close_job`): the
+/// job's accrued fees go to the market's fee vault, stray tokens come back
+/// as credits (up to what is still out in jobs), the job's rent to the
+/// customer PDA. Signed by the user or a delegate.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct CloseJobWithCredits<'info> {
@@ -42,6 +43,11 @@ pub struct CloseJobWithCredits<'info> {
     /// CHECK: owner and customer checked in the handler, the rest by job_escrow.
     #[account(mut, dup)]
     pub job: UncheckedAccount<'info>,
+    /// CHECK: checked by job_escrow (the job's market).
+    pub market: UncheckedAccount<'info>,
+    /// CHECK: checked by job_escrow (the market's fee vault PDA).
+    #[account(mut, dup)]
+    pub fee_vault: UncheckedAccount<'info>,
     /// CHECK: checked by job_escrow.
     #[account(mut, dup)]
     pub vault: UncheckedAccount<'info>,
@@ -64,10 +70,11 @@ pub fn handler(ctx: Context<CloseJobWithCredits>) -> Result<()> {
         event_authority: &ctx.accounts.escrow_event_authority.to_account_info(),
         token_program: &ctx.accounts.token_program.to_account_info(),
     };
-    call.cancel_or_close(
-        true,
+    call.close_job(
         &ctx.accounts.customer.to_account_info(),
         &ctx.accounts.job.to_account_info(),
+        &ctx.accounts.market.to_account_info(),
+        &ctx.accounts.fee_vault.to_account_info(),
         &ctx.accounts.vault.to_account_info(),
         &ctx.accounts.refund_account.to_account_info(),
         &signer_seeds,

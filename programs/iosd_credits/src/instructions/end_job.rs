@@ -41,17 +41,12 @@ pub struct EndJobWithCredits<'info> {
     pub customer: SystemAccount<'info>,
     #[account(mut, dup, address = credit_account.refund_account @ CreditsError::WrongRefundAccount)]
     pub refund_account: Box<Account<'info, TokenAccount>>,
-    /// CHECK: checked by job_escrow.
-    pub market: UncheckedAccount<'info>,
     /// CHECK: owner and customer checked in the handler, the rest by job_escrow.
     #[account(mut, dup)]
     pub job: UncheckedAccount<'info>,
     /// CHECK: checked by job_escrow.
     #[account(mut, dup)]
     pub vault: UncheckedAccount<'info>,
-    /// CHECK: checked by job_escrow (the market's treasury).
-    #[account(mut, dup)]
-    pub treasury: UncheckedAccount<'info>,
     /// CHECK: job_escrow's event authority (checked by job_escrow).
     pub escrow_event_authority: UncheckedAccount<'info>,
     pub escrow_program: Program<'info, JobEscrow>,
@@ -73,11 +68,9 @@ pub fn handler<'info>(ctx: Context<'info, EndJobWithCredits<'info>>, slots: Vec<
     };
     call.end_job(
         &ctx.accounts.customer.to_account_info(),
-        &ctx.accounts.market.to_account_info(),
         &ctx.accounts.job.to_account_info(),
         &ctx.accounts.vault.to_account_info(),
         &ctx.accounts.refund_account.to_account_info(),
-        &ctx.accounts.treasury.to_account_info(),
         slots,
         ctx.remaining_accounts,
         &signer_seeds,

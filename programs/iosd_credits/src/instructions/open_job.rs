@@ -16,7 +16,8 @@ use crate::state::*;
 /// that PDA owns, which are credited back to this user alone. The deposit
 /// (workers' pay plus fee) is computed with job_escrow's own math and
 /// checked against what job_escrow actually took. Rates are in base units
-/// of the stablecoin per hour (= micro-USD).
+/// of the stablecoin per hour (= micro-USD). The workers have
+/// `accept_window` seconds to accept (job_escrow's accept deadline).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct OpenJobWithCredits<'info> {
@@ -73,7 +74,13 @@ pub struct OpenJobWithCredits<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<OpenJobWithCredits>, job_id: u64, hours: u32, workers: Vec<WorkerTerms>) -> Result<()> {
+pub fn handler(
+    ctx: Context<OpenJobWithCredits>,
+    job_id: u64,
+    hours: u32,
+    accept_window: u32,
+    workers: Vec<WorkerTerms>,
+) -> Result<()> {
     let now_ts = Clock::get()?.unix_timestamp;
     let (market_mint, fee_bps) = escrow::read_market(&ctx.accounts.market)?;
     require_keys_eq!(market_mint, ctx.accounts.config.mint, CreditsError::WrongMarket);
@@ -146,6 +153,10 @@ pub fn handler(ctx: Context<OpenJobWithCredits>, job_id: u64, hours: u32, worker
         &ctx.accounts.system_program.to_account_info(),
         job_id,
         hours,
+        accept_window,
+        // A token-priced job locks exactly `deposit`; job_escrow refuses to
+        // lock more (MaxTotalExceeded), and the check below sees it took it all.
+        deposit,
         &workers,
         &signer_seeds,
     )?;

@@ -4,8 +4,9 @@ use crate::errors::EscrowError;
 use crate::events::WorkerAccepted;
 use crate::state::*;
 
-/// A booked worker accepts the job: its clock starts now. Allowed while the
-/// market is paused (the job is already funded).
+/// A booked worker accepts the job: its clock starts now. Only until the
+/// job's accept deadline (`AcceptDeadlinePassed`); allowed while the market
+/// is paused (the job is already funded).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct Accept<'info> {
@@ -25,11 +26,12 @@ pub fn handler(ctx: Context<Accept>) -> Result<()> {
     let worker = ctx.accounts.worker.key();
     let job = &mut ctx.accounts.job;
     let slot = job.slot_of(&worker).ok_or(EscrowError::NotAWorker)?;
+    let deadline = job.accept_deadline;
     let s = &mut job.workers[slot];
     match s.status {
-        WorkerStatus::Pending => {}
+        WorkerStatus::Pending => require!(now_ts <= deadline, EscrowError::AcceptDeadlinePassed),
         WorkerStatus::Active => return err!(EscrowError::AlreadyAccepted),
-        WorkerStatus::Quit | WorkerStatus::Declined => return err!(EscrowError::WorkerNotActive),
+        _ => return err!(EscrowError::WorkerNotActive),
     }
     s.status = WorkerStatus::Active;
     s.start_ts = now_ts;

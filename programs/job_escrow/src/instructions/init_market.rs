@@ -4,7 +4,7 @@ use anchor_lang::solana_program::bpf_loader_upgradeable;
 use crate::errors::EscrowError;
 use crate::events::MarketInitialized;
 use crate::state::*;
-use crate::token::{TokenAccount, MINT_LEN, TOKEN_PROGRAM_ID};
+use crate::token::{self, Token, TokenAccount, MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
 
 /// Creates the market of a mint. The market PDA is unique per mint, so its
 /// creation is restricted to the program's upgrade authority: otherwise
@@ -45,6 +45,20 @@ pub struct InitMarket<'info> {
         bump,
     )]
     pub market: Account<'info, Market>,
+    /// The market's fee vault: a token account of the mint owned by the
+    /// market PDA, receiving the accrued fees of closed jobs until
+    /// `sweep_fees` moves them to the treasury.
+    /// CHECK: created and initialized by this instruction.
+    #[account(
+        init,
+        payer = payer,
+        space = TOKEN_ACCOUNT_LEN,
+        owner = TOKEN_PROGRAM_ID,
+        seeds = [FEE_VAULT_SEED, market.key().as_ref()],
+        bump,
+    )]
+    pub fee_vault: UncheckedAccount<'info>,
+    pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
 
@@ -59,6 +73,12 @@ pub fn validate_params(fee_bps: u16, max_workers: u16, max_hours: u32) -> Result
 
 pub fn handler(ctx: Context<InitMarket>, fee_bps: u16, max_workers: u16, max_hours: u32) -> Result<()> {
     validate_params(fee_bps, max_workers, max_hours)?;
+    token::initialize_account3(
+        &ctx.accounts.token_program.to_account_info(),
+        &ctx.accounts.fee_vault.to_account_info(),
+        &ctx.accounts.mint.to_account_info(),
+        &ctx.accounts.market.key(),
+    )?;
     let market = &mut ctx.accounts.market;
     market.set_inner(Market {
         authority: ctx.accounts.authority.key(),
@@ -73,7 +93,9 @@ pub fn handler(ctx: Context<InitMarket>, fee_bps: u16, max_workers: u16, max_hou
         oracle: Pubkey::default(),
         max_staleness: 0,
         max_conf_bps: 0,
-        reserved: [0; 64],
+        pending_authority: Pubkey::default(),
+        fee_vault_bump: ctx.bumps.fee_vault,
+        reserved: [0; 31],
     });
     emit_cpi!(MarketInitialized {
         market: market.key(),

@@ -11,6 +11,7 @@
 #![allow(ambiguous_glob_reexports)]
 
 pub mod accept;
+pub mod accept_market_authority;
 pub mod cancel;
 pub mod close_job;
 pub mod end_job;
@@ -19,14 +20,17 @@ pub mod init_market;
 pub mod init_price_feed;
 pub mod open_job;
 pub mod quit;
+pub mod release;
 pub mod set_market_authority;
 pub mod set_market_paused;
 pub mod set_oracle_limits;
 pub mod set_price;
 pub mod settle;
+pub mod sweep_fees;
 pub mod update_market;
 
 pub use accept::*;
+pub use accept_market_authority::*;
 pub use cancel::*;
 pub use close_job::*;
 pub use end_job::*;
@@ -35,9 +39,11 @@ pub use init_market::*;
 pub use init_price_feed::*;
 pub use open_job::*;
 pub use quit::*;
+pub use release::*;
 pub use set_market_authority::*;
 pub use set_market_paused::*;
 pub use set_oracle_limits::*;
 pub use set_price::*;
 pub use settle::*;
+pub use sweep_fees::*;
 pub use update_market::*;

@@ -11,10 +11,13 @@ use crate::token::{self, Token, TokenAccount, MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN
 /// the fee in a vault owned by the job PDA. With `usd = true` the rates are
 /// micro-USD per hour, converted into the mint's base units with the
 /// market's price feed (fresh and precise enough, rounded up against the
-/// customer). No worker earns anything before it `accept`s.
+/// customer). The customer's `max_total` bounds what may be locked (pay plus
+/// fee): a price update landing first cannot make the same call lock more
+/// (`MaxTotalExceeded`). Workers must accept within `accept_window` seconds;
+/// no worker earns anything before it `accept`s.
 #[event_cpi]
 #[derive(Accounts)]
-#[instruction(job_id: u64, hours: u32, usd: bool, workers: Vec<WorkerTerms>)]
+#[instruction(job_id: u64, hours: u32, usd: bool, accept_window: u32, max_total: u64, workers: Vec<WorkerTerms>)]
 pub struct OpenJob<'info> {
     #[account(mut)]
     pub customer: Signer<'info>,
@@ -76,11 +79,14 @@ pub fn handler(
     job_id: u64,
     hours: u32,
     usd: bool,
+    accept_window: u32,
+    max_total: u64,
     workers: Vec<WorkerTerms>,
 ) -> Result<()> {
     let market = &ctx.accounts.market;
     let now_ts = Clock::get()?.unix_timestamp;
     require!(hours > 0, EscrowError::ZeroHours);
+    require!(accept_window > 0 && accept_window <= MAX_ACCEPT_WINDOW, EscrowError::InvalidAcceptWindow);
     require!(hours <= market.max_hours, EscrowError::TooManyHours);
     let job_key = ctx.accounts.job.key();
     let customer = ctx.accounts.customer.key();
@@ -123,6 +129,9 @@ pub fn handler(
             hours_paid: 0,
             start_ts: 0,
             status: WorkerStatus::Pending,
+            tail_secs: 0,
+            tail_pay: 0,
+            tail_paid: false,
         });
         booked.push(WorkerTerms { worker: w.worker, rate_per_hour: rate });
     }
@@ -130,6 +139,8 @@ pub fn handler(
     let (principal, fee) = math::booking_cost(slots.iter().map(|s| s.rate_per_hour), hours, fee_bps)?;
     // booking_cost guarantees the sum fits.
     let deposit = principal.checked_add(fee).ok_or(EscrowError::MathOverflow)?;
+    require!(deposit <= max_total, EscrowError::MaxTotalExceeded);
+    let accept_deadline = now_ts.checked_add(accept_window as i64).ok_or(EscrowError::MathOverflow)?;
 
     token::initialize_account3(
         &ctx.accounts.token_program.to_account_info(),
@@ -160,7 +171,9 @@ pub fn handler(
         usd_expo,
         bump: ctx.bumps.job,
         vault_bump: ctx.bumps.vault,
-        reserved: [0; 32],
+        accept_deadline,
+        fees_accrued: 0,
+        reserved: [0; 16],
         workers: slots,
     });
     let market = &mut ctx.accounts.market;
@@ -179,6 +192,7 @@ pub fn handler(
         usd_price,
         usd_expo,
         created_ts: now_ts,
+        accept_deadline,
     });
     Ok(())
 }

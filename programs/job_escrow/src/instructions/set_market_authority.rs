@@ -1,11 +1,13 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::EscrowError;
-use crate::events::AuthorityChanged;
+use crate::events::AuthorityProposed;
 use crate::state::*;
 
-/// One-step transfer signed by the current authority: the new authority need
-/// not sign, so it can be a PDA (e.g. the governance program's).
+/// First step of the hand-over, signed by the current authority: proposes
+/// `new_authority`, which takes over only when it signs
+/// `accept_market_authority` (a typo can no longer lose the market). A new
+/// proposal replaces the previous one.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct SetMarketAuthority<'info> {
@@ -23,8 +25,7 @@ pub struct SetMarketAuthority<'info> {
 pub fn handler(ctx: Context<SetMarketAuthority>, new_authority: Pubkey) -> Result<()> {
     require_keys_neq!(new_authority, Pubkey::default(), EscrowError::InvalidAuthority);
     let market = &mut ctx.accounts.market;
-    let old_authority = market.authority;
-    market.authority = new_authority;
-    emit_cpi!(AuthorityChanged { market: market.key(), old_authority, new_authority });
+    market.pending_authority = new_authority;
+    emit_cpi!(AuthorityProposed { market: market.key(), authority: market.authority, proposed: new_authority });
     Ok(())
 }

@@ -7,8 +7,8 @@ use crate::state::*;
 use crate::token::TokenAccount;
 
 /// Changes fee, limits and treasury. Open jobs keep the fee they were opened
-/// with (snapshot in `Job::fee_bps`); fees already locked follow the new
-/// treasury when they are settled.
+/// with (snapshot in `Job::fee_bps`); fees already accrued go to the new
+/// treasury when they are swept.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct UpdateMarket<'info> {
