@@ -69,20 +69,19 @@ def main() -> None:
                                                  payer=h.payer.pubkey(), create_authority=authority.pubkey(),
                                                  config=cfg), authority)
     governance = p.governance(realm, market)
+    # two-step hand-over: the authority proposes the governance, a proposal accepts (measured as round "accept")
     h.send([esc.set_market_authority(authority=authority.pubkey(), mint=mint, new_authority=governance)],
            [authority]).raise_for_error()
 
-    for round_ in range(2):
-        m = MarketView.decode(prog, market, h.account_data(market))
-        fee_ix = actions.set_fee(esc, governance, m, 300 + round_)
+    def cycle(label: str, ix, execute_name: str) -> None:  # noqa: ANN001
         seed = Keypair().pubkey()
         proposal = p.proposal(governance, mint, seed)
         run("create_proposal", p.create_proposal(realm=realm, governance=governance, mint=mint,
                                                  token_owner_record=owner_tor, authority=owner.pubkey(),
-                                                 payer=h.payer.pubkey(), name=f"fee {round_}", seed=seed), owner)
+                                                 payer=h.payer.pubkey(), name=label, seed=seed), owner)
         run("insert_transaction", p.insert_transaction(governance=governance, proposal=proposal,
                                                        token_owner_record=owner_tor, authority=owner.pubkey(),
-                                                       payer=h.payer.pubkey(), index=0, instructions=[fee_ix],
+                                                       payer=h.payer.pubkey(), index=0, instructions=[ix],
                                                        hold_up_time=HOLD_UP), owner)
         run("sign_off_proposal", p.sign_off_proposal(realm=realm, governance=governance, proposal=proposal,
                                                      signatory=owner.pubkey(), owner_record=owner_tor), owner)
@@ -96,14 +95,20 @@ def main() -> None:
         run("finalize_vote", p.finalize_vote(realm=realm, governance=governance, proposal=proposal,
                                              owner_record=owner_tor, mint=mint))
         h.warp_seconds(HOLD_UP + 1)
-        run("execute_transaction", p.execute_transaction(
+        run(execute_name, p.execute_transaction(
             governance=governance, proposal=proposal, proposal_transaction=p.proposal_transaction(proposal, 0, 0),
-            instructions=[gp.ProposalInstruction.of(fee_ix)]))
-        assert MarketView.decode(prog, market, h.account_data(market)).fee_bps == 300 + round_
+            instructions=[gp.ProposalInstruction.of(ix)]))
         for kp, _ in voters:
             tor = p.token_owner_record(realm, mint, kp.pubkey())
             run("relinquish_vote", p.relinquish_vote(realm=realm, governance=governance, proposal=proposal,
                                                      voter_record=tor, mint=mint))
+
+    cycle("accept the market", actions.accept_authority(esc, governance, mint), "execute_accept_authority")
+    assert MarketView.decode(prog, market, h.account_data(market)).authority == governance
+    for round_ in range(2):
+        m = MarketView.decode(prog, market, h.account_data(market))
+        cycle(f"fee {round_}", actions.set_fee(esc, governance, m, 300 + round_), "execute_transaction")
+        assert MarketView.decode(prog, market, h.account_data(market)).fee_bps == 300 + round_
     for kp, tok in voters[:2]:
         run("withdraw", p.withdraw(realm=realm, mint=mint, destination=tok, owner=kp.pubkey()), kp)
 
@@ -116,7 +121,9 @@ def main() -> None:
         "platform_tools_build": None,
         "platform_tools_note": "no registry package ships a platform-tools spl_governance.so (npm "
                                "@solana/spl-governance 0.3.28 is a JS client without one); these are the baseline",
-        "execute_includes": "job_escrow update_market through CPI signed by the governance PDA (with emit_cpi!)",
+        "execute_includes": "execute_transaction: job_escrow update_market (set fee) through CPI signed by the "
+                            "governance PDA (with emit_cpi!); execute_accept_authority: job_escrow "
+                            "accept_market_authority the same way (step two of the hand-over)",
     }
     out = Path(__file__).resolve().parents[2] / "target" / "cu" / "spl_governance.json"
     out.parent.mkdir(parents=True, exist_ok=True)

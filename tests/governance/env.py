@@ -7,6 +7,11 @@ customer holds 1,000. With a 25% yes threshold a proposal needs 500 IO yes:
 big alone passes it, mid + small (400) cannot. Strict tipping never tips
 early here (yes must exceed the rest of the supply), so every vote runs its
 full voting time and is finalized.
+
+The hand-over takes two steps (job_escrow's): the market's authority
+proposes the governance PDA (``set_market_authority``), then a proposal
+carrying ``accept_market_authority`` is voted and executed, the governance
+PDA signing it.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from iopay.core.harness import Harness, ProgramNotBuilt, deploy_dir
 from iopay.core.idl import ProgramIdl
 from iopay.escrow.program import JobEscrow
 from iopay.escrow.state import MarketView
+from iopay.governance import actions
 from iopay.governance import program as gp
 from iopay.governance.client import GovernanceClient
 from iopay.governance.state import Proposal, ProposalState, TokenOwnerRecord, tally_from_records
@@ -146,9 +152,44 @@ async def make_env(h: Harness, escrow_idl: ProgramIdl, *, hand_over: bool = True
     addr, _ = await gov.create_governance(m.authority, realm, m.address, cfg)
     assert addr == env.governance
     if hand_over:
-        h.send([esc.set_market_authority(authority=m.authority.pubkey(), mint=m.mint,
-                                         new_authority=env.governance)], [m.authority]).raise_for_error()
-        assert env.market_view().authority == env.governance
+        propose_hand_over(env)
+        await accept_by_vote(env)
     return env
+
+
+def propose_hand_over(env: GovEnv) -> None:
+    """Step one: the market's authority proposes the governance PDA; the
+    market stays its own until the DAO accepts."""
+    env.h.send([env.esc.set_market_authority(authority=env.authority.pubkey(), mint=env.mint,
+                                             new_authority=env.governance)], [env.authority]).raise_for_error()
+    m = env.market_view()
+    assert (m.authority, m.pending_authority) == (env.authority.pubkey(), env.governance)
+
+
+async def accept_proposal(env: GovEnv) -> Pubkey:
+    """A proposal carrying ``accept_market_authority`` (signed by the
+    governance PDA when executed), passed by big's vote, finalized and past
+    its hold-up; big's vote is relinquished (its deposit stays free)."""
+    proposal = await env.propose("big", "Accept the market", [actions.accept_authority(env.esc, env.governance,
+                                                                                       env.mint)])
+    await env.gov.vote(env.holders["big"], proposal, True)
+    await env.check_tally(proposal)
+    env.warp_past_voting(proposal)
+    await env.gov.finalize(proposal)
+    assert Proposal.decode(env.h.account_data(proposal)).state == ProposalState.Succeeded
+    await env.gov.relinquish(env.holders["big"], proposal)
+    env.h.warp_seconds(HOLD_UP + 1)
+    return proposal
+
+
+async def accept_by_vote(env: GovEnv) -> Pubkey:
+    """Step two: the DAO's proposal accepting the market executes; from then
+    on only an executed proposal changes the market."""
+    proposal = await accept_proposal(env)
+    assert len(await env.gov.execute(proposal)) == 1
+    assert Proposal.decode(env.h.account_data(proposal)).state == ProposalState.Completed
+    m = env.market_view()
+    assert (m.authority, m.pending_authority) == (env.governance, None)
+    return proposal
 
 

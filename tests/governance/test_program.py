@@ -11,7 +11,8 @@ import dataclasses
 import pytest
 from solders.pubkey import Pubkey
 
-from iopay.escrow.program import span_cost
+from iopay.escrow.program import U64_MAX, span_cost
+from iopay.escrow.state import JobView
 from iopay.governance import actions
 from iopay.governance import program as gp
 from iopay.governance.state import (
@@ -30,7 +31,19 @@ from iopay.governance.state import (
     VoteTipping,
     decode_account,
 )
-from tests.governance.env import DEPOSITS, HOLD_UP, IO, REALM_NAME, VOTING_TIME, YES_PERCENT, GovEnv, make_env
+from tests.governance.env import (
+    DEPOSITS,
+    HOLD_UP,
+    IO,
+    REALM_NAME,
+    VOTING_TIME,
+    YES_PERCENT,
+    GovEnv,
+    accept_by_vote,
+    accept_proposal,
+    make_env,
+    propose_hand_over,
+)
 
 @pytest.fixture
 async def env(harness, escrow_idl) -> GovEnv:
@@ -162,21 +175,24 @@ async def test_fee_proposal_passes_executes_after_hold_up_and_next_settlement_pa
     assert Proposal.decode(h.account_data(proposal)).state == ProposalState.Completed
     env.fails(ex0, name="InvalidStateCannotExecuteTransaction")  # a completed proposal executes nothing
 
-    # the next settlement pays the new fee to the treasury
+    # the next settlement charges the new fee: it accrues in the job, and a sweep moves it to the treasury
     cust, ctok = env.customer, env.customer_token
     worker = h.funded_keypair()
     wtok = h.create_ata(env.mint, worker.pubkey())
     rate = 3 * IO
     h.send([env.esc.open_job(customer=cust.pubkey(), mint=env.mint, customer_token=ctok, job_id=1, hours=2,
-                             workers=[(worker.pubkey(), rate)])], [cust]).raise_for_error()
+                             workers=[(worker.pubkey(), rate)], max_total=U64_MAX)], [cust]).raise_for_error()
     job = env.esc.job_addresses(env.mint, cust.pubkey(), 1).job
     h.send([env.esc.accept(worker=worker.pubkey(), job=job)], [worker]).raise_for_error()
     h.warp_seconds(3_600)
     before = h.token_balance(env.treasury)
-    h.send([env.esc.settle(mint=env.mint, job=job, treasury=env.treasury, payees=[(0, wtok)])]).raise_for_error()
+    h.send([env.esc.settle(job=job, payees=[(0, wtok)])]).raise_for_error()
     pay, fee = span_cost(rate, 500, 0, 1)
     assert h.token_balance(wtok) == pay
-    assert h.token_balance(env.treasury) - before == fee == 150_000  # 5% of 3 IO
+    assert JobView.decode(env.esc.program, job, h.account_data(job)).fees_accrued == fee == 150_000  # 5% of 3 IO
+    assert h.token_balance(env.treasury) == before
+    h.send([env.esc.sweep_fees(mint=env.mint, treasury=env.treasury, job=job)]).raise_for_error()
+    assert h.token_balance(env.treasury) - before == fee
 
     # the old authority can no longer change the market
     old = env.authority
@@ -187,6 +203,8 @@ async def test_fee_proposal_passes_executes_after_hold_up_and_next_settlement_pa
               name="Unauthorized", program=env.esc.program_id)
     env.fails(env.esc.set_market_authority(authority=old.pubkey(), mint=env.mint, new_authority=old.pubkey()), old,
               name="Unauthorized", program=env.esc.program_id)
+    env.fails(env.esc.accept_market_authority(new_authority=old.pubkey(), mint=env.mint), old,
+              name="NotPendingAuthority", program=env.esc.program_id)
     assert env.market_view().authority == env.governance
 
     # votes on a decided proposal: relinquish releases them, then deposits can leave
@@ -253,3 +271,51 @@ async def test_relinquish_while_voting_removes_weight(env: GovEnv):
     # mid's vote record is gone (rent back) and it can withdraw
     await env.gov.withdraw(env.holders["mid"], env.realm, destination=env.tokens["mid"])
     assert env.h.token_balance(env.tokens["mid"]) == DEPOSITS["mid"]
+
+
+async def test_hand_over_to_the_dao_takes_a_proposal(harness, escrow_idl):
+    """Two-step hand-over: until the old authority proposes the governance,
+    the DAO's accepting proposal fails in job_escrow (the whole execution is
+    rolled back and can be retried); once proposed, the old authority still
+    holds the market until the accepting proposal executes; then only
+    executed proposals change it."""
+    env = await make_env(harness, escrow_idl, hand_over=False)
+    h, p = env.h, env.p
+    old = env.authority
+    assert (env.market_view().authority, env.market_view().pending_authority) == (old.pubkey(), None)
+    accept = await accept_proposal(env)
+    tx = p.proposal_transaction(accept, 0, 0)
+    ex = p.execute_transaction(governance=env.governance, proposal=accept, proposal_transaction=tx,
+                               instructions=[gp.ProposalInstruction.of(actions.accept_authority(
+                                   env.esc, env.governance, env.mint))])
+    env.fails(ex, name="NotPendingAuthority", program=env.esc.program_id)
+    assert ProposalTransaction.decode(h.account_data(tx)).execution_status == TransactionExecutionStatus.NONE
+    assert env.market_view().authority == old.pubkey()
+
+    propose_hand_over(env)
+    # proposed, not accepted: the market is still the old authority's
+    h.send([env.esc.set_market_paused(authority=old.pubkey(), mint=env.mint, paused=False)], [old]).raise_for_error()
+    h.send([ex]).raise_for_error()
+    assert Proposal.decode(h.account_data(accept)).state == ProposalState.Completed
+    m = env.market_view()
+    assert (m.authority, m.pending_authority) == (env.governance, None)
+    env.fails(ex, name="InvalidStateCannotExecuteTransaction")  # executing twice
+    env.fails(env.esc.set_market_paused(authority=old.pubkey(), mint=env.mint, paused=True), old,
+              name="Unauthorized", program=env.esc.program_id)
+    env.fails(env.esc.accept_market_authority(new_authority=old.pubkey(), mint=env.mint), old,
+              name="NotPendingAuthority", program=env.esc.program_id)
+
+    # handing it on again is itself a proposal (step one by vote), accepted by the next authority
+    nxt = h.funded_keypair()
+    proposal = await env.propose("big", "Hand the market on", [actions.set_authority(env.esc, env.governance,
+                                                                                      env.mint, nxt.pubkey())])
+    await env.gov.vote(env.holders["big"], proposal, True)
+    await env.check_tally(proposal)
+    env.warp_past_voting(proposal)
+    await env.gov.finalize(proposal)
+    h.warp_seconds(HOLD_UP + 1)
+    await env.gov.execute(proposal)
+    m = env.market_view()
+    assert (m.authority, m.pending_authority) == (env.governance, nxt.pubkey())
+    h.send([env.esc.accept_market_authority(new_authority=nxt.pubkey(), mint=env.mint)], [nxt]).raise_for_error()
+    assert env.market_view().authority == nxt.pubkey()

@@ -1,5 +1,6 @@
 """``iopay gov`` against the local validator process (compiled SPL Governance
-4.0.0 at its mainnet address + job_escrow): a market handed to the DAO, a fee
+4.0.0 at its mainnet address + job_escrow): a market handed to the DAO (its
+authority proposes the governance, the DAO accepts by a proposal), a fee
 proposal that passes, waits out its hold-up, executes, and the next
 settlement pays the new fee; a defeated proposal changes nothing; the
 helper's checks refuse (nothing sent) what the program would reject; the
@@ -53,9 +54,25 @@ def test_fee_change_by_vote_through_the_cli(localnet: Validator, tmp_path: Path,
     over = cli("admin", "gov", "hand-over", "--realm", "IO DAO", "--mint", str(w.mint), "--yes-percent", "25",
                "--voting-time", str(VOTING), "--hold-up-time", str(HOLD_UP))
     gov = over["governance"]
-    assert over["authority"] == gov
+    # two steps: the market's authority has proposed the governance; the DAO accepts by an executed proposal
+    assert (over["authority"], over["pending_authority"]) == (str(w.pk("admin")), gov)
     shown = cli("admin", "gov", "realm", "show", "IO DAO")
     assert [g["governance"] for g in shown["governances"]] == [gov]
+    assert "not the DAO's governance" in refused("big", "gov", "propose", "--realm", "IO DAO", "--mint",
+                                                 str(w.mint), "--name", "x", "set-fee", "500")
+    acc = cli("big", "gov", "propose", "--realm", "IO DAO", "--mint", str(w.mint), "--name", "Accept the market",
+              "accept-authority")
+    pa = acc["proposal"]
+    assert acc["transactions"][0]["instructions"][0].startswith("job_escrow.accept_market_authority()")
+    cli("big", "gov", "vote", "yes", pa)
+    v.warp(VOTING + 5)
+    assert cli("admin", "gov", "finalize", pa)["state"] == "Succeeded"
+    v.warp(HOLD_UP + 5)
+    assert cli("admin", "gov", "execute", pa)["state"] == "Completed"
+    m = cli("admin", "market", "show", "--mint", str(w.mint))
+    assert (m["authority"], m["pending_authority"]) == (gov, None)
+    assert "already the authority" in refused("big", "gov", "propose", "--realm", "IO DAO", "--mint", str(w.mint),
+                                              "--name", "x", "accept-authority")
     # the old authority can no longer change the market (the escrow program refuses; the CLI checks first)
     assert "is not the authority" in refused("admin", "market", "update", "--mint", str(w.mint), "--fee-bps", "0")
 
@@ -92,13 +109,16 @@ def test_fee_change_by_vote_through_the_cli(localnet: Validator, tmp_path: Path,
     # the next settlement pays the new fee
     worker_ata = w.ata("worker")
     opened = cli("customer", "job", "open", "--mint", str(w.mint), "--hours", "2", "--worker",
-                 f"{w.pk('worker')}:{3 * UNIT}")
+                 f"{w.pk('worker')}:{3 * UNIT}base")
     cli("worker", "job", "accept", opened["job"])
     v.warp(3_600 + 5)
     t0 = token_balance(v, w.treasury)
     cli("admin", "job", "settle", opened["job"])
     pay, fee = span_cost(3 * UNIT, 500, 0, 1)
-    assert token_balance(v, worker_ata) == pay and token_balance(v, w.treasury) - t0 == fee
+    # the fee accrues in the job; a sweep moves it to the treasury
+    assert token_balance(v, worker_ata) == pay and token_balance(v, w.treasury) == t0
+    swept = cli("worker", "market", "sweep-fees", "--mint", str(w.mint), "--job", opened["job"])
+    assert swept["from_job"] == fee and token_balance(v, w.treasury) - t0 == fee
 
     # a defeated proposal changes nothing
     prop2 = cli("mid", "gov", "propose", "--realm", "IO DAO", "--mint", str(w.mint), "--name", "Pause", "pause")
@@ -112,7 +132,7 @@ def test_fee_change_by_vote_through_the_cli(localnet: Validator, tmp_path: Path,
     assert cli("admin", "market", "show", "--mint", str(w.mint))["paused"] is False
 
     # votes on decided proposals are relinquished, then deposits leave
-    for prop_ in (p, p2):
+    for prop_ in (pa, p, p2):
         cli("big", "gov", "relinquish", prop_)
     out = cli("big", "gov", "withdraw", "--realm", "IO DAO")
     assert out["withdrawn_base_units"] == 600 * UNIT and token_balance(v, w.ata("big")) == 600 * UNIT
