@@ -98,6 +98,8 @@ class ServerStats:
     payment_required: int = 0
     rejected: Dict[str, int] = field(default_factory=dict)
     earned: int = 0
+    #: channels read from the chain one by one (unknown to the cache, or a voucher above its deposit)
+    channel_reads: int = 0
 
 
 class PaidInferenceServer:
@@ -206,6 +208,7 @@ class PaidInferenceServer:
         if now - self._looked_up.get(channel, -1e9) < self.refresh_every:
             return False
         self._looked_up[channel] = now
+        self.stats.channel_reads += 1
         info = await self.resolver(channel)
         if info is None:
             return False
