@@ -50,6 +50,9 @@ class CreditJob:
 
 
 class CreditsClient:
+    """Async client of the IOSD credits for one fee payer: amounts in micro-USD base units, reads return
+    :mod:`iopay.credits.state` views, writes a :class:`Sent`, program failures named errors."""
+
     def __init__(self, chain: Chain, payer: Keypair, program: Optional[ProgramIdl] = None,
                  escrow_program: Optional[ProgramIdl] = None) -> None:
         self.chain = chain

@@ -52,20 +52,26 @@ MAX_BODY = 64 * 1024
 
 
 def b64json(obj: Any) -> str:
+    """Compact JSON of ``obj``, base64-encoded (the x402 header encoding)."""
     return base64.b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode()
 
 
 def unb64json(s: str | bytes) -> Any:
+    """Inverse of :func:`b64json`; ``ValueError`` on bad base64 or JSON."""
     return json.loads(base64.b64decode(s, validate=True))
 
 
 def voucher_payload(v: Voucher, network: str) -> Dict[str, Any]:
+    """The ``X-PAYMENT`` object (x402 v1 shape, scheme ``iopay-channel``) carrying ``v``; encode it with
+    :func:`b64json`."""
     return {"x402Version": X402_VERSION, "scheme": SCHEME, "network": network,
             "payload": {"channel": str(v.channel), "openSlot": v.open_slot, "cumulative": str(v.cumulative),
                         "nonce": str(v.nonce), "signer": str(v.signer), "signature": base64.b64encode(v.signature).decode()}}
 
 
 def parse_payment(header: str) -> Voucher:
+    """The :class:`Voucher` in an ``X-PAYMENT`` header value; :class:`VoucherRejected` (``malformed_payment``)
+    on anything else."""
     try:
         p = unb64json(header)
         if p.get("scheme") != SCHEME:
@@ -89,6 +95,8 @@ class ModelOffer:
     network: str = "solana-localnet"
 
     def price_for(self, request: Dict[str, Any]) -> int:
+        """Base units one request costs: the listing price per inference, or per 1,000 of the request's
+        ``max_tokens``."""
         return price_of(self.price, self.unit, int(request.get("max_tokens", 0) or 0))
 
 
@@ -129,11 +137,13 @@ class PaidInferenceServer:
         self._server: Optional[asyncio.base_events.Server] = None
 
     async def start(self) -> int:
+        """Listen on ``host``:``port`` (0 picks a free port); returns the port."""
         self._server = await asyncio.start_server(self._conn, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
     async def stop(self) -> None:
+        """Stop listening and stop the group-commit task."""
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -143,6 +153,9 @@ class PaidInferenceServer:
     # -- protocol --
 
     def requirements(self, resource: str, price: int, error: str, channel: Optional[Pubkey] = None) -> Dict[str, Any]:
+        """The x402 ``402`` body: ``maxAmountRequired`` = ``price`` (base units), ``payTo`` the provider,
+        ``asset`` the mint, ``extra`` the program, voucher domain, price unit and, for a known ``channel``,
+        the best voucher held (so the client can resync)."""
         extra: Dict[str, Any] = {"program": str(self.offer.program_id), "voucherDomain": DOMAIN.decode(),
                                  "priceUnit": self.offer.unit, "unitPrice": str(self.offer.price),
                                  "model": self.offer.model}
@@ -292,6 +305,7 @@ class PayingClient:
         self.http = client or httpx.AsyncClient(timeout=30)
 
     async def aclose(self) -> None:
+        """Close the underlying httpx client."""
         await self.http.aclose()
 
     def _learn(self, body: Dict[str, Any]) -> int:
@@ -302,6 +316,9 @@ class PayingClient:
         return int(acc["maxAmountRequired"])
 
     async def infer(self, prompt: str, **params: Any) -> Dict[str, Any]:
+        """POST ``/v1/infer`` paying with the next voucher; learns the price from a 402 and retries (at most
+        three attempts). Returns the JSON answer; raises :class:`PaymentFailed` on a non-402 error or a
+        payment still refused, :class:`DepositExhausted` when the deposit cannot cover the price."""
         body = {"prompt": prompt, **params}
         url = f"{self.base_url}/v1/infer"
         for attempt in range(3):
