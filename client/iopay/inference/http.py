@@ -135,6 +135,8 @@ class PaidInferenceServer:
         self.require_payment = require_payment
         self.stats = ServerStats()
         self._server: Optional[asyncio.base_events.Server] = None
+        #: open connections -> whether one is inside a request right now
+        self._conns: Dict[asyncio.Task, bool] = {}
 
     async def start(self) -> int:
         """Listen on ``host``:``port`` (0 picks a free port); returns the port."""
@@ -142,10 +144,20 @@ class PaidInferenceServer:
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
-    async def stop(self) -> None:
-        """Stop listening and stop the group-commit task."""
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop listening, let requests in flight finish (up to ``grace`` seconds), close idle keep-alive
+        connections, and stop the group-commit task."""
         if self._server is not None:
             self._server.close()
+        for task, busy in list(self._conns.items()):
+            if not busy:
+                task.cancel()
+        if self._conns:
+            await asyncio.wait(list(self._conns), timeout=grace)
+            for task in list(self._conns):
+                task.cancel()
+            await asyncio.gather(*self._conns, return_exceptions=True)
+        if self._server is not None:
             await self._server.wait_closed()
         if self.committer is not None:
             await self.committer.aclose()
@@ -230,6 +242,9 @@ class PaidInferenceServer:
 
     async def _conn(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_BODY)
+        task = asyncio.current_task()
+        assert task is not None
+        self._conns[task] = False
         try:
             while True:
                 req: Optional[h11.Request] = None
@@ -254,6 +269,7 @@ class PaidInferenceServer:
                         return
                 assert req is not None
                 headers = {k.decode().lower(): v.decode() for k, v in req.headers}
+                self._conns[task] = True
                 try:
                     status, hdrs, payload = await self.handle(req.method.decode(), req.target.decode(), headers,
                                                               bytes(body))
@@ -266,6 +282,7 @@ class PaidInferenceServer:
                 writer.write(conn.send(h11.Data(data=payload)))
                 writer.write(conn.send(h11.EndOfMessage()))
                 await writer.drain()
+                self._conns[task] = False
                 if conn.our_state is h11.MUST_CLOSE:
                     return
                 conn.start_next_cycle()
@@ -278,6 +295,7 @@ class PaidInferenceServer:
         except (asyncio.TimeoutError, ConnectionError):
             pass
         finally:
+            self._conns.pop(task, None)
             writer.close()
 
 
