@@ -22,7 +22,7 @@ from typing import Any, Dict
 from solders.pubkey import Pubkey
 
 from iopay.cli.common import (Ctx, cli_error, common_options, emit, int_in, nonneg_int, parse_pubkey, positive_int,
-                              progress, run, ui_amount)
+                              progress, run, seconds_in, ui_amount)
 from iopay.inference.program import MAX_CHANNEL_LIFE, MAX_DISPUTE_WINDOW, MIN_DISPUTE_WINDOW
 
 
@@ -145,7 +145,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
             async with await _client(c) as ic:
                 store = VoucherStore(args.store)
                 verifier = VoucherVerifier(ic.pay.program_id, c.payer.pubkey(), store)
-                known = await ic.refresh_verifier(verifier)
+                watch = None
+                if args.discovery == "subscribe":
+                    from iopay.inference.watch import ChannelWatch
+
+                    def follow(address: Pubkey, view) -> None:
+                        # The verifier keeps its own copy: it follows every change the watch sees
+                        # (a top-up, a close started, a channel opened or gone) without an RPC call.
+                        if view is None:
+                            if address in verifier.channels:
+                                log.event("channel_gone", channel=str(address))
+                            verifier.remove(address)
+                            return
+                        info = info_from_view(view)
+                        old = verifier.channels.get(address)
+                        if old is None or (old.deposit, old.expires_at, old.state) != \
+                                (info.deposit, info.expires_at, info.state):
+                            log.event("channel_seen", channel=str(address), deposit=info.deposit,
+                                      expires_at=info.expires_at, state=info.state)
+                        verifier.update(info)
+
+                    watch = ChannelWatch(ic.pay.program, c.payer.pubkey(), c.url, args.ws_url, log=log,
+                                         commitment=c.commitment, on_change=follow)
+                    if not await watch.start():
+                        log.event("channel_watch_pending", level="warning", ws_url=watch.ws_url)
+                known = len(watch.channels()) if watch is not None and watch.ready.is_set() \
+                    else await ic.refresh_verifier(verifier)
 
                 async def resolve(channel: Pubkey):
                     try:
@@ -165,13 +190,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
                     try:
                         await asyncio.wait_for(stop.wait(), args.refresh)
                     except asyncio.TimeoutError:
+                        if watch is not None and watch.connected.is_set():
+                            continue  # the watch keeps the verifier current
                         try:
                             await ic.refresh_verifier(verifier)
                         except Exception as e:  # noqa: BLE001 - keep serving on a failed refresh
                             log.event("refresh_failed", level="warning", error=repr(e))
                 await server.stop()
+                if watch is not None:
+                    await watch.stop()
                 log.event("stopped", served=server.stats.served, earned=server.stats.earned,
-                          rejected=server.stats.rejected)
+                          rejected=server.stats.rejected, channel_reads=server.stats.channel_reads)
                 store.close()
         return 0
     return run(go)
@@ -334,7 +363,13 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--host", default="127.0.0.1", help="address to listen on")
     s.add_argument("--port", type=int_in(0, 65_535), default=8402, help="port to listen on (0: any free port)")
     s.add_argument("--network", default="solana-localnet", help="network name in the 402 payment requirements")
-    s.add_argument("--refresh", type=float, default=30.0, help="seconds between channel refreshes")
+    s.add_argument("--refresh", type=seconds_in(0.1, 86_400), default=30.0,
+                   help="seconds between channel refreshes (with --discovery subscribe: only while the websocket is down)")
+    s.add_argument("--discovery", choices=["subscribe", "poll"], default="subscribe",
+                   help="follow the provider's channels over websockets (one getProgramAccounts then "
+                        "programSubscribe; default), or reread them all every --refresh seconds")
+    s.add_argument("--ws-url", default=None,
+                   help="websocket PubSub URL (default: from --url, port + 1, as the Solana CLI)")
     s.add_argument("--no-payment", action="store_true", help="serve without payment checks (benchmark baseline)")
     s.set_defaults(func=cmd_serve)
     s = ps.add_parser("settle", parents=[common], help="the settler: redeem the best vouchers in batches")
@@ -343,7 +378,7 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--token-account", type=parse_pubkey, default=None, help="default: the provider's ATA")
     s.add_argument("--batch-size", type=positive_int, default=3, help="channels per settle transaction (3 fit in 1,232 bytes)")
     s.add_argument("--threshold", type=ui_arg, default=Decimal(0), help="settle a channel once this much is unsettled")
-    s.add_argument("--interval", type=float, default=60.0, help="seconds between settle rounds")
+    s.add_argument("--interval", type=seconds_in(0.1, 86_400), default=60.0, help="seconds between settle rounds")
     s.add_argument("--once", action="store_true", help="one round, print its report, exit")
     s.add_argument("--discovery", choices=["subscribe", "poll"], default="subscribe",
                    help="read channels from one getProgramAccounts then programSubscribe over websockets "

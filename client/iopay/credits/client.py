@@ -63,6 +63,7 @@ class CreditJob:
 
 @dataclass
 class CreditChannel:
+    """An inference channel opened with credits (:meth:`CreditsClient.open_channel_with_credits`)."""
     channel: Pubkey
     channel_id: int
     view: ChannelView
@@ -72,6 +73,9 @@ class CreditChannel:
 
 
 class CreditsClient:
+    """Async client of the IOSD credits for one fee payer: amounts in micro-USD base units, reads return
+    :mod:`iopay.credits.state` views, writes a :class:`Sent`, program failures named errors."""
+
     def __init__(self, chain: Chain, payer: Keypair, program: Optional[ProgramIdl] = None,
                  escrow_program: Optional[ProgramIdl] = None, inference_program: Optional[ProgramIdl] = None) -> None:
         self.chain = chain
@@ -85,11 +89,15 @@ class CreditsClient:
 
     @classmethod
     def for_harness(cls, harness: Any, payer: Optional[Keypair] = None, **kw: Any) -> "CreditsClient":
+        """A client over an in-process LiteSVM :class:`~iopay.core.harness.Harness` (tests, benches); ``payer``
+        defaults to the harness's payer."""
         return cls(LiteSvmChain(harness), payer or harness.payer, **kw)
 
     @classmethod
     def connect(cls, url: str, payer: Keypair, *, send_config: Optional[Any] = None,
                 commitment: str = "confirmed") -> "CreditsClient":
+        """A client over JSON-RPC at ``url``, ``payer`` paying fees and rent. Raises ``TypeError`` if ``payer``
+        is not a solders ``Keypair``. Close it with :meth:`close` or ``async with``."""
         if not isinstance(payer, Keypair):
             raise TypeError(f"payer must be a solders Keypair, got {type(payer).__name__}")
         prog, esc, pay = ProgramIdl.load(IDL_NAME), ProgramIdl.load(ESCROW_IDL), ProgramIdl.load(INFERENCE_IDL)
@@ -97,6 +105,7 @@ class CreditsClient:
                    pay)
 
     async def close(self) -> None:
+        """Close the RPC connection (nothing to do in process)."""
         closer = getattr(self.chain, "close", None)
         if closer is not None:
             await closer()
@@ -118,6 +127,8 @@ class CreditsClient:
         return acc[1]
 
     async def config(self, mint: Pubkey) -> ConfigView:
+        """The reserve's :class:`ConfigView` for ``mint``; ``LookupError`` if no reserve was initialized for it,
+        ``ValueError`` if the address is owned by another program."""
         addr = self.cr.config_address(_check_key(mint, "mint"))
         data = await self._data(addr, "config")
         if data is None:
@@ -125,6 +136,7 @@ class CreditsClient:
         return ConfigView.decode(self.program, addr, data)
 
     async def account(self, mint: Pubkey, user: Pubkey) -> Optional[CreditAccountView]:
+        """``user``'s :class:`CreditAccountView` (balances in micro-USD), or None without an account."""
         addr = self.cr.credit_address(mint, _check_key(user, "user"))
         data = await self._data(addr, "credit account")
         return None if data is None else CreditAccountView.decode(self.program, addr, data)
@@ -135,6 +147,7 @@ class CreditsClient:
         return 0 if acc is None else acc.balance
 
     async def delegation(self, mint: Pubkey, user: Pubkey, delegate: Pubkey) -> Optional[DelegationView]:
+        """The :class:`DelegationView` ``user`` granted ``delegate``, or None."""
         addr = self.cr.delegation_address(self.cr.credit_address(mint, user), _check_key(delegate, "delegate"))
         data = await self._data(addr, "delegation")
         return None if data is None else DelegationView.decode(self.program, addr, data)
@@ -156,16 +169,20 @@ class CreditsClient:
         return view
 
     async def reserve_balance(self, mint: Pubkey) -> int:
+        """The reserve vault's token balance (base units; equals the config's ``outstanding``), 0 if absent."""
         acc = await self.chain.get_account(self.cr.reserve_address(mint))
         return 0 if acc is None else spl.TokenAccount.decode(acc[1]).amount
 
     async def now(self) -> int:
+        """The cluster's unix time (Clock sysvar), the clock delegate periods run on. ``LookupError`` if
+        unreadable."""
         acc = await self.chain.get_account(CLOCK_SYSVAR)
         if acc is None:
             raise LookupError("Clock sysvar not readable")
         return struct.unpack_from("<q", acc[1], CLOCK_UNIX_TS_OFFSET)[0]
 
     async def market(self, mint: Pubkey) -> MarketView:
+        """job_escrow's :class:`MarketView` for ``mint``; ``LookupError`` if there is none."""
         addr = self.esc.market_address(mint)
         data = await self._data(addr, "market", self.esc.program_id)
         if data is None:
@@ -173,6 +190,7 @@ class CreditsClient:
         return MarketView.decode(self.escrow_program, addr, data)
 
     async def job(self, job: Pubkey) -> JobView:
+        """The job_escrow :class:`JobView` at ``job``; ``LookupError`` if it does not exist."""
         data = await self._data(job, "job", self.esc.program_id)
         if data is None:
             raise LookupError(f"job {job} does not exist")
@@ -185,6 +203,7 @@ class CreditsClient:
         return principal + fee
 
     def user_addresses(self, mint: Pubkey, user: Pubkey) -> UserAddresses:
+        """``user``'s credit account, customer PDA and refund account for ``mint`` (pure, no RPC)."""
         return self.cr.user_addresses(mint, user)
 
     # -- writes -----------------------------------------------------------------
@@ -193,26 +212,34 @@ class CreditsClient:
         return await self.chain.send(list(ixs), list(signers), self.payer)
 
     async def init_config(self, upgrade_authority: Keypair, mint: Pubkey, *, authority: Pubkey, cap: int) -> Sent:
+        """Create the reserve for ``mint`` (a 6-decimal SPL stablecoin) with ``authority`` and a ``cap`` on
+        outstanding credits (micro-USD). Signed by the credits program's upgrade authority."""
         return await self._send([self.cr.init_config(payer=self.payer.pubkey(),
                                                      upgrade_authority=upgrade_authority.pubkey(),
                                                      authority=authority, mint=mint, cap=cap)], [upgrade_authority])
 
     async def set_paused(self, authority: Keypair, mint: Pubkey, paused: bool) -> Sent:
+        """Pause or resume buying and spending (refunds and redemption still work). Config authority only."""
         return await self._send([self.cr.set_paused(authority=authority.pubkey(), mint=mint, paused=paused)],
                                 [authority])
 
     async def set_cap(self, authority: Keypair, mint: Pubkey, cap: int) -> Sent:
+        """Set the cap on outstanding credits (micro-USD). Config authority only."""
         return await self._send([self.cr.set_cap(authority=authority.pubkey(), mint=mint, cap=cap)], [authority])
 
     async def propose_authority(self, authority: Keypair, mint: Pubkey, new_authority: Pubkey) -> Sent:
+        """First step of handing the reserve over: ``new_authority`` becomes pending until it accepts."""
         return await self._send([self.cr.propose_authority(authority=authority.pubkey(), mint=mint,
                                                            new_authority=new_authority)], [authority])
 
     async def accept_authority(self, new_authority: Keypair, mint: Pubkey) -> Sent:
+        """Second step: the pending authority signs to take the reserve over (``NotPendingAuthority``
+        otherwise)."""
         return await self._send([self.cr.accept_authority(new_authority=new_authority.pubkey(), mint=mint)],
                                 [new_authority])
 
     async def open_account(self, user: Keypair, mint: Pubkey) -> Sent:
+        """Open ``user``'s credit account (and its customer PDA and refund account); ``user`` pays the rent."""
         return await self._send([self.cr.open_account(user=user.pubkey(), mint=mint)], [user])
 
     async def buy(self, user: Keypair, mint: Pubkey, amount: int, *, user_token: Optional[Pubkey] = None) -> Sent:
@@ -228,6 +255,8 @@ class CreditsClient:
         return await self._send(ixs, [user])
 
     async def redeem(self, user: Keypair, mint: Pubkey, amount: int, *, user_token: Optional[Pubkey] = None) -> Sent:
+        """Burn ``amount`` credits (micro-USD) for as many stablecoin base units, paid to the user's token
+        account (default: its associated account). ``InsufficientCredits`` if the balance is short."""
         check_amount(amount)
         tok = user_token or spl.associated_token_address(user.pubkey(), mint)
         return await self._send([self.cr.redeem(user=user.pubkey(), mint=mint, user_token=tok, amount=amount)],
@@ -235,6 +264,9 @@ class CreditsClient:
 
     async def set_delegate(self, user: Keypair, mint: Pubkey, delegate: Pubkey, allowance: int,
                            period_secs: int = DAY) -> Sent:
+        """Let ``delegate`` spend up to ``allowance`` micro-USD of ``user``'s credits per ``period_secs`` (60 s
+        .. 366 days; default a day); replaces an earlier grant. Bad arguments raise ``ValueError`` before
+        sending."""
         _check_key(delegate, "delegate")
         if isinstance(allowance, bool) or not isinstance(allowance, int) or allowance < 0:
             raise ValueError("allowance must be a non-negative int (micro-USD per period)")
@@ -244,10 +276,13 @@ class CreditsClient:
                                                       allowance=allowance, period_secs=period_secs)], [user])
 
     async def revoke_delegate(self, user: Keypair, mint: Pubkey, delegate: Pubkey) -> Sent:
+        """Withdraw ``delegate``'s grant; the delegation's rent goes back to ``user``."""
         return await self._send([self.cr.revoke_delegate(user=user.pubkey(), mint=mint,
                                                          delegate=_check_key(delegate, "delegate"))], [user])
 
     async def withdraw_rent(self, user: Keypair, mint: Pubkey) -> Sent:
+        """Take back the lamports the user's customer PDA holds above rent exemption (job rent returned by
+        cancel/close). User only; ``ZeroAmount`` when there is none."""
         return await self._send([self.cr.withdraw_rent(user=user.pubkey(), mint=mint)], [user])
 
     async def open_job_with_credits(self, authority: Keypair, mint: Pubkey, workers: Sequence[Worker], hours: int, *,
@@ -300,12 +335,15 @@ class CreditsClient:
         return await self._send(ixs, [authority])
 
     async def market_at(self, address: Pubkey) -> MarketView:
+        """The job_escrow :class:`MarketView` at ``address``; ``LookupError`` if it does not exist."""
         data = await self._data(address, "market", self.esc.program_id)
         if data is None:
             raise LookupError(f"market {address} does not exist")
         return MarketView.decode(self.escrow_program, address, data)
 
     async def cancel_job(self, authority: Keypair, job: Pubkey, *, user: Optional[Pubkey] = None) -> Sent:
+        """Cancel a credits-paid job no worker accepted yet: the whole amount comes back as credits. Signed by
+        the user or (with ``user``) a delegate."""
         view = await self.job(job)
         market = await self.market_at(view.market)
         owner = user or authority.pubkey()
@@ -314,6 +352,8 @@ class CreditsClient:
                                                                  delegate=owner != authority.pubkey())], [authority])
 
     async def close_job(self, authority: Keypair, job: Pubkey, *, user: Optional[Pubkey] = None) -> Sent:
+        """Close a credits-paid job that owes nothing: the remainder comes back as credits, the fee to the
+        market. ``ValueError`` if the job still owes workers."""
         view = await self.job(job)
         if not is_closable(view):
             raise ValueError("the job still owes workers: settle or end it first")

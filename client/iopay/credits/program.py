@@ -66,6 +66,7 @@ def format_usd(units: int) -> str:
 
 
 def check_amount(amount: Any, what: str = "amount") -> int:
+    """``amount`` if it is an int in 1..2^64-1 (base units); ``TypeError``/``ValueError`` otherwise."""
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise TypeError(f"{what} must be an int (micro-USD base units), got {type(amount).__name__}")
     if not 0 < amount <= U64_MAX:
@@ -103,20 +104,25 @@ class IosdCredits:
         return Pubkey.find_program_address(list(seeds), self.program_id)[0]
 
     def config_address(self, mint: Pubkey) -> Pubkey:
+        """The reserve config PDA ``["config", mint]``."""
         return self._pda(b"config", bytes(mint))
 
     def reserve_address(self, mint: Pubkey) -> Pubkey:
+        """The reserve vault (token account PDA) ``["reserve", config]``."""
         return self._pda(b"reserve", bytes(self.config_address(mint)))
 
     def user_addresses(self, mint: Pubkey, user: Pubkey) -> UserAddresses:
+        """``user``'s credit account, customer PDA (job_escrow customer) and refund account for ``mint``."""
         config = bytes(self.config_address(mint))
         return UserAddresses(self._pda(b"credit", config, bytes(user)), self._pda(b"customer", config, bytes(user)),
                              self._pda(b"refund", config, bytes(user)))
 
     def credit_address(self, mint: Pubkey, user: Pubkey) -> Pubkey:
+        """``user``'s credit account ``["credit", config, user]``."""
         return self.user_addresses(mint, user).credit_account
 
     def delegation_address(self, credit_account: Pubkey, delegate: Pubkey) -> Pubkey:
+        """The delegation PDA ``["delegation", credit_account, delegate]``."""
         return self._pda(b"delegation", bytes(credit_account), bytes(delegate))
 
     def channel_address(self, mint: Pubkey, user: Pubkey, provider: Pubkey, channel_id: int) -> Pubkey:
@@ -144,31 +150,38 @@ class IosdCredits:
 
     def init_config(self, *, payer: Pubkey, upgrade_authority: Pubkey, authority: Pubkey, mint: Pubkey, cap: int,
                     overrides: Optional[dict] = None) -> Instruction:
+        """``init_config``: create the reserve for ``mint`` with ``authority`` and ``cap`` (micro-USD); signed
+        by ``payer`` and the program's ``upgrade_authority``."""
         return self._ix("init_config", {"cap": cap},
                         {"payer": payer, "upgrade_authority": upgrade_authority, "authority": authority,
                          "mint": mint, "config": self.config_address(mint),
                          "reserve_vault": self.reserve_address(mint)}, overrides)
 
     def set_paused(self, *, authority: Pubkey, mint: Pubkey, paused: bool, overrides: Optional[dict] = None) -> Instruction:
+        """``set_paused``: block or allow buying and spending (config authority)."""
         return self._ix("set_paused", {"paused": paused},
                         {"authority": authority, "config": self.config_address(mint)}, overrides)
 
     def set_cap(self, *, authority: Pubkey, mint: Pubkey, cap: int, overrides: Optional[dict] = None) -> Instruction:
+        """``set_cap``: the ceiling on outstanding credits, micro-USD (config authority)."""
         return self._ix("set_cap", {"cap": cap}, {"authority": authority, "config": self.config_address(mint)},
                         overrides)
 
     def propose_authority(self, *, authority: Pubkey, mint: Pubkey, new_authority: Pubkey,
                           overrides: Optional[dict] = None) -> Instruction:
+        """``propose_authority``: make ``new_authority`` the pending authority."""
         return self._ix("propose_authority", {"new_authority": new_authority},
                         {"authority": authority, "config": self.config_address(mint)}, overrides)
 
     def accept_authority(self, *, new_authority: Pubkey, mint: Pubkey, overrides: Optional[dict] = None) -> Instruction:
+        """``accept_authority``: the pending authority takes over."""
         return self._ix("accept_authority", {}, {"new_authority": new_authority,
                                                  "config": self.config_address(mint)}, overrides)
 
     # -- user --
 
     def open_account(self, *, user: Pubkey, mint: Pubkey, overrides: Optional[dict] = None) -> Instruction:
+        """``open_account``: ``user``'s credit account, customer PDA and refund account (user pays rent)."""
         u = self.user_addresses(mint, user)
         return self._ix("open_account", {},
                         {"user": user, "config": self.config_address(mint), "mint": mint,
@@ -177,6 +190,8 @@ class IosdCredits:
 
     def buy(self, *, user: Pubkey, mint: Pubkey, user_token: Pubkey, amount: int,
             overrides: Optional[dict] = None) -> Instruction:
+        """``buy``: move ``amount`` stablecoin base units from ``user_token`` to the reserve, credit as many
+        micro-USD."""
         return self._ix("buy", {"amount": amount},
                         {"user": user, "config": self.config_address(mint),
                          "credit_account": self.credit_address(mint, user), "user_token": user_token,
@@ -184,6 +199,7 @@ class IosdCredits:
 
     def redeem(self, *, user: Pubkey, mint: Pubkey, user_token: Pubkey, amount: int,
                overrides: Optional[dict] = None) -> Instruction:
+        """``redeem``: debit ``amount`` credits, pay as many stablecoin base units to ``user_token``."""
         return self._ix("redeem", {"amount": amount},
                         {"user": user, "config": self.config_address(mint),
                          "credit_account": self.credit_address(mint, user), "user_token": user_token,
@@ -191,6 +207,7 @@ class IosdCredits:
 
     def set_delegate(self, *, user: Pubkey, mint: Pubkey, delegate: Pubkey, allowance: int, period_secs: int,
                      overrides: Optional[dict] = None) -> Instruction:
+        """``set_delegate``: ``delegate`` may spend ``allowance`` micro-USD per ``period_secs``."""
         credit = self.credit_address(mint, user)
         return self._ix("set_delegate", {"delegate": delegate, "allowance": allowance, "period_secs": period_secs},
                         {"user": user, "credit_account": credit,
@@ -198,11 +215,13 @@ class IosdCredits:
 
     def revoke_delegate(self, *, user: Pubkey, mint: Pubkey, delegate: Pubkey,
                         overrides: Optional[dict] = None) -> Instruction:
+        """``revoke_delegate``: close the delegation, rent back to ``user``."""
         credit = self.credit_address(mint, user)
         return self._ix("revoke_delegate", {}, {"user": user, "credit_account": credit,
                                                 "delegation": self.delegation_address(credit, delegate)}, overrides)
 
     def withdraw_rent(self, *, user: Pubkey, mint: Pubkey, overrides: Optional[dict] = None) -> Instruction:
+        """``withdraw_rent``: lamports above rent exemption from the customer PDA to ``user``."""
         u = self.user_addresses(mint, user)
         return self._ix("withdraw_rent", {}, {"user": user, "credit_account": u.credit_account,
                                               "customer": u.customer}, overrides)
@@ -242,6 +261,8 @@ class IosdCredits:
     def end_job_with_credits(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, job: Pubkey,
                              payees: Sequence[Payee] = (), delegate: bool = False,
                              overrides: Optional[dict] = None) -> Instruction:
+        """``end_job_with_credits``: end a credits-paid job, paying ``payees`` (slot, worker token account)
+        their due; the rest comes back as credits. ``delegate=True`` when ``authority`` is a delegate."""
         acc = self._job_accounts(authority, user, mint, job, delegate)
         slots = bytes(s for s, _ in payees)
         return self._ix("end_job_with_credits", {"slots": slots}, acc, overrides,
@@ -249,17 +270,23 @@ class IosdCredits:
 
     def cancel_job_with_credits(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, job: Pubkey,
                                 delegate: bool = False, overrides: Optional[dict] = None) -> Instruction:
+        """``cancel_job_with_credits``: cancel a job before any worker accepted; the amount comes back as
+        credits."""
         return self._ix("cancel_job_with_credits", {}, self._job_accounts(authority, user, mint, job, delegate),
                         overrides)
 
     def close_job_with_credits(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, job: Pubkey,
                                delegate: bool = False, overrides: Optional[dict] = None) -> Instruction:
+        """``close_job_with_credits``: close a job that owes nothing; remainder back as credits, fee to the
+        market's fee vault."""
         acc = self._job_accounts(authority, user, mint, job, delegate)
         acc.update({"market": self.esc.market_address(mint), "fee_vault": self.esc.fee_vault_address(mint)})
         return self._ix("close_job_with_credits", {}, acc, overrides)
 
     def reclaim(self, *, user: Pubkey, mint: Pubkey, source: Optional[Pubkey] = None,
                 overrides: Optional[dict] = None) -> Instruction:
+        """``reclaim`` (permissionless): refunds waiting in ``source`` (default: the user's refund account) back
+        to the user's credits."""
         u = self.user_addresses(mint, user)
         return self._ix("reclaim", {}, {"config": self.config_address(mint), "credit_account": u.credit_account,
                                         "customer": u.customer, "source": source or u.refund_account,
@@ -311,6 +338,7 @@ class IosdCredits:
 
     def start_close_channel_with_credits(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, channel: Pubkey,
                                          delegate: bool = False, overrides: Optional[dict] = None) -> Instruction:
+        """Start the unilateral close of an expired credits-paid channel (user or delegate)."""
         u, acc = self._user(mint, user, authority if delegate else None)
         acc.pop("config")
         acc.update({"authority": authority, "customer": u.customer, "channel": channel,

@@ -33,6 +33,7 @@ class ConfigView:
 
     @classmethod
     def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "ConfigView":
+        """Decode a ``Config`` account's bytes (``ValueError`` on another account type)."""
         c = program.decode_account_as("Config", data)
         return cls(address, c.authority, None if c.pending_authority == Pubkey.default() else c.pending_authority,
                    c.mint, c.reserve_vault, c.outstanding, c.cap, c.paused, c.accounts)
@@ -62,6 +63,7 @@ class CreditAccountView:
 
     @classmethod
     def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "CreditAccountView":
+        """Decode a ``CreditAccount`` account's bytes (``ValueError`` on another account type)."""
         a = program.decode_account_as("CreditAccount", data)
         return cls(address, a.config, a.user, a.balance, a.deposited, a.redeemed, a.spent, a.refunded, a.in_flight,
                    a.jobs_opened, a.customer, a.refund_account, a.channels_opened)
@@ -79,6 +81,7 @@ class DelegationView:
 
     @classmethod
     def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "DelegationView":
+        """Decode a ``Delegation`` account's bytes (``ValueError`` on another account type)."""
         d = program.decode_account_as("Delegation", data)
         return cls(address, d.credit_account, d.delegate, d.allowance, d.period_secs, d.period_start,
                    d.spent_in_period)

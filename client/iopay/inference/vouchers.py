@@ -76,6 +76,8 @@ class VoucherSigner:
         return Voucher(self.channel, self.open_slot, cumulative, nonce, self.keypair.pubkey(), sig)
 
     def topped_up(self, deposit: int) -> None:
+        """Raise the deposit the signer may sign up to after a top-up (``ValueError`` if ``deposit`` is lower
+        than the known one)."""
         if deposit < self.deposit:
             raise ValueError("deposit only grows")
         self.deposit = deposit
@@ -121,9 +123,12 @@ class VoucherStore:
         self._lock = threading.Lock()
 
     def close(self) -> None:
+        """Close the SQLite connection."""
         self.db.close()
 
     def save_many(self, vouchers: Iterable[Voucher]) -> None:
+        """Commit ``vouchers`` in one transaction (one fsync); a row only moves forward (higher nonce,
+        cumulative not lower), so a stale write never replaces a better voucher."""
         rows = [(str(v.channel), v.open_slot, v.cumulative, v.nonce, str(v.signer), v.signature, time.time())
                 for v in vouchers]
         if not rows:
@@ -144,14 +149,17 @@ class VoucherStore:
                 raise
 
     def save(self, voucher: Voucher) -> None:
+        """Commit one voucher (see :meth:`save_many`); durable when it returns."""
         self.save_many([voucher])
 
     def mark_settled(self, channel: Pubkey, cumulative: int, nonce: int) -> None:
+        """Record that ``channel`` is settled on chain up to ``cumulative``/``nonce`` (only ever raised)."""
         with self._lock:
             self.db.execute("UPDATE vouchers SET settled_cumulative=MAX(settled_cumulative, ?), "
                             "settled_nonce=MAX(settled_nonce, ?) WHERE channel=?", (cumulative, nonce, str(channel)))
 
     def forget(self, channel: Pubkey) -> None:
+        """Drop ``channel``'s row (a closed channel)."""
         with self._lock:
             self.db.execute("DELETE FROM vouchers WHERE channel=?", (str(channel),))
 
@@ -160,6 +168,7 @@ class VoucherStore:
         return Voucher(Pubkey.from_string(row[0]), row[1], row[2], row[3], Pubkey.from_string(row[4]), bytes(row[5]))
 
     def best(self, channel: Pubkey) -> Optional[Voucher]:
+        """The best voucher held for ``channel``, or None."""
         with self._lock:
             row = self.db.execute("SELECT channel, open_slot, cumulative, nonce, signer, signature FROM vouchers "
                                   "WHERE channel=?", (str(channel),)).fetchone()
@@ -175,6 +184,7 @@ class VoucherStore:
         return [(self._voucher(r[:6]), r[6]) for r in rows]
 
     def all(self) -> List[Voucher]:
+        """The best voucher of every channel in the store."""
         with self._lock:
             rows = self.db.execute("SELECT channel, open_slot, cumulative, nonce, signer, signature FROM vouchers").fetchall()
         return [self._voucher(r) for r in rows]
@@ -192,6 +202,8 @@ class GroupCommitter:
         self._wake: Optional[asyncio.Event] = None
 
     async def save(self, voucher: Voucher) -> None:
+        """Queue ``voucher`` for the next group commit and return once it is committed (re-raises the store's
+        error)."""
         loop = asyncio.get_running_loop()
         if self._task is None:
             self._wake = asyncio.Event()
@@ -222,6 +234,7 @@ class GroupCommitter:
                     f.set_result(None)
 
     async def aclose(self) -> None:
+        """Stop the commit task (pending waiters are not committed)."""
         if self._task is not None:
             self._task.cancel()
             try:
@@ -251,12 +264,14 @@ class VoucherVerifier:
         self.best: Dict[Pubkey, Tuple[int, int]] = {v.channel: (v.cumulative, v.nonce) for v in store.all()}
 
     def update(self, info: ChannelInfo) -> None:
+        """Cache ``info`` (from the chain) for its channel: a new channel, a top-up or a settlement."""
         self.channels[info.address] = info
         cum, nonce = self.best.get(info.address, (0, 0))
         if info.nonce > nonce:
             self.best[info.address] = (info.settled, info.nonce)
 
     def remove(self, channel: Pubkey) -> None:
+        """Forget a closed channel (its vouchers are refused as ``unknown_channel``)."""
         self.channels.pop(channel, None)
         self.best.pop(channel, None)
 
@@ -311,6 +326,7 @@ class VoucherVerifier:
 
 
 def info_from_view(view) -> ChannelInfo:  # ChannelView -> ChannelInfo
+    """The :class:`ChannelInfo` the verifier caches, from a decoded :class:`~iopay.inference.state.ChannelView`."""
     return ChannelInfo(view.address, view.provider, view.mint, view.voucher_signer, view.open_slot, view.deposit,
                        view.settled, view.nonce, view.fee_bps, view.expires_at, view.state, view.close_at)
 
