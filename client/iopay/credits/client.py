@@ -13,6 +13,14 @@ user's customer PDA (:meth:`IosdCredits.user_addresses`): workers accept and
 the keeper settles it like any other job (``EscrowClient.accept/settle``);
 ending, cancelling and closing go through this client so refunds come back
 as credits.
+
+An inference channel paid with credits is an ordinary inference_pay channel
+whose payer is the user's customer PDA and whose ``refund_to`` is the user's
+refund account: vouchers are signed by the ``voucher_signer`` key given at
+open (the user's or its delegate's wallet) with the usual
+:class:`iopay.inference.vouchers.VoucherSigner`, and the provider's
+:class:`iopay.inference.settler.Settler` settles them unchanged; top-ups and
+closes go through this client, so every refund comes back as credits.
 """
 
 from __future__ import annotations
@@ -32,9 +40,13 @@ from iopay.core.events import DecodedEvent
 from iopay.core.idl import ProgramIdl
 from iopay.credits.program import (DAY, IDL_NAME, MAX_PERIOD_SECS, MIN_PERIOD_SECS, IosdCredits, UserAddresses,
                                    _check_key, check_amount)
-from iopay.credits.state import ConfigView, CreditAccountView, DelegationView, InferenceAllowanceView
+from iopay.credits.state import ConfigView, CreditAccountView, DelegationView
 from iopay.escrow.program import DEFAULT_ACCEPT_WINDOW, IDL_NAME as ESCROW_IDL, JobEscrow, WorkerTerms, booking_cost
 from iopay.escrow.state import DEFAULT_MAX_PAYEES, JobView, MarketView, is_closable
+from iopay.inference.program import (IDL_NAME as INFERENCE_IDL, MAX_CHANNEL_LIFE, MAX_DISPUTE_WINDOW,
+                                     MIN_DISPUTE_WINDOW, InferencePay)
+from iopay.inference.state import ChannelView
+from iopay.inference.vouchers import VoucherSigner
 
 Worker = Union[WorkerTerms, Tuple[Pubkey, int]]
 
@@ -49,18 +61,31 @@ class CreditJob:
     sent: Sent
 
 
+@dataclass
+class CreditChannel:
+    """An inference channel opened with credits (:meth:`CreditsClient.open_channel_with_credits`)."""
+    channel: Pubkey
+    channel_id: int
+    view: ChannelView
+    #: signs the vouchers when the client was given the voucher signer's keypair
+    signer: Optional[VoucherSigner]
+    sent: Sent
+
+
 class CreditsClient:
     """Async client of the IOSD credits for one fee payer: amounts in micro-USD base units, reads return
     :mod:`iopay.credits.state` views, writes a :class:`Sent`, program failures named errors."""
 
     def __init__(self, chain: Chain, payer: Keypair, program: Optional[ProgramIdl] = None,
-                 escrow_program: Optional[ProgramIdl] = None) -> None:
+                 escrow_program: Optional[ProgramIdl] = None, inference_program: Optional[ProgramIdl] = None) -> None:
         self.chain = chain
         self.payer = payer
         self.program = program or ProgramIdl.load(IDL_NAME)
         self.escrow_program = escrow_program or ProgramIdl.load(ESCROW_IDL)
+        self.inference_program = inference_program or ProgramIdl.load(INFERENCE_IDL)
         self.esc = JobEscrow(self.escrow_program)
-        self.cr = IosdCredits(self.program, self.esc)
+        self.pay = InferencePay(self.inference_program)
+        self.cr = IosdCredits(self.program, self.esc, inference=self.pay)
 
     @classmethod
     def for_harness(cls, harness: Any, payer: Optional[Keypair] = None, **kw: Any) -> "CreditsClient":
@@ -75,8 +100,9 @@ class CreditsClient:
         is not a solders ``Keypair``. Close it with :meth:`close` or ``async with``."""
         if not isinstance(payer, Keypair):
             raise TypeError(f"payer must be a solders Keypair, got {type(payer).__name__}")
-        prog, esc = ProgramIdl.load(IDL_NAME), ProgramIdl.load(ESCROW_IDL)
-        return cls(rpc_chain(url, [prog, esc], send_config=send_config, commitment=commitment), payer, prog, esc)
+        prog, esc, pay = ProgramIdl.load(IDL_NAME), ProgramIdl.load(ESCROW_IDL), ProgramIdl.load(INFERENCE_IDL)
+        return cls(rpc_chain(url, [prog, esc, pay], send_config=send_config, commitment=commitment), payer, prog, esc,
+                   pay)
 
     async def close(self) -> None:
         """Close the RPC connection (nothing to do in process)."""
@@ -126,12 +152,21 @@ class CreditsClient:
         data = await self._data(addr, "delegation")
         return None if data is None else DelegationView.decode(self.program, addr, data)
 
-    async def allowance(self, mint: Pubkey, user: Pubkey, provider_token: Pubkey) -> Optional[InferenceAllowanceView]:
-        """``user``'s :class:`InferenceAllowanceView` for the provider token account ``provider_token``, or
-        None."""
-        addr = self.cr.allowance_address(self.cr.credit_address(mint, user), provider_token)
-        data = await self._data(addr, "inference allowance")
-        return None if data is None else InferenceAllowanceView.decode(self.program, addr, data)
+    async def channel(self, channel: Pubkey) -> ChannelView:
+        """The inference_pay channel at ``channel`` (LookupError when closed or absent)."""
+        data = await self._data(_check_key(channel, "channel"), "channel", self.pay.program_id)
+        if data is None:
+            raise LookupError(f"channel {channel} does not exist (closed?)")
+        return ChannelView.decode(self.inference_program, channel, data)
+
+    async def _credit_channel(self, mint: Pubkey, user: Pubkey, channel: Pubkey) -> ChannelView:
+        """The channel, checked to be one of ``user``'s credits-paid channels
+        (what the program would refuse, refused before sending)."""
+        view = await self.channel(channel)
+        u = self.cr.user_addresses(mint, user)
+        if view.payer != u.customer or view.mint != mint:
+            raise ValueError(f"channel {channel} was not opened with {user}'s credits of mint {mint}")
+        return view
 
     async def reserve_balance(self, mint: Pubkey) -> int:
         """The reserve vault's token balance (base units; equals the config's ``outstanding``), 0 if absent."""
@@ -333,35 +368,107 @@ class CreditsClient:
         worker quit). Anyone may send it; the client's payer signs."""
         return await self._send([self.cr.reclaim(user=user, mint=mint, source=source)])
 
-    async def fund_inference(self, authority: Keypair, mint: Pubkey, provider_token: Pubkey, amount: int, *,
-                             user: Optional[Pubkey] = None) -> Sent:
-        """Set ``amount`` credits (micro-USD) aside for one inference provider's token account: they leave the
-        balance but stay in the reserve until paid or closed. Signed by the user or (with ``user``) a
-        delegate within its allowance."""
-        check_amount(amount)
-        owner = user or authority.pubkey()
-        return await self._send([self.cr.fund_inference(authority=authority.pubkey(), user=owner, mint=mint,
-                                                        provider_token=provider_token, amount=amount,
-                                                        delegate=owner != authority.pubkey())], [authority])
+    # -- inference channels ---------------------------------------------------------
 
-    async def pay_inference(self, authority: Keypair, mint: Pubkey, provider_token: Pubkey, amount: int, *,
-                            user: Optional[Pubkey] = None) -> Sent:
-        """Pay ``amount`` (micro-USD) out of the inference allowance to its provider's token account (the only
-        possible destination). ``AllowanceInsufficient`` if the allowance is short."""
-        check_amount(amount)
-        owner = user or authority.pubkey()
-        return await self._send([self.cr.pay_inference(authority=authority.pubkey(), user=owner, mint=mint,
-                                                       provider_token=provider_token, amount=amount,
-                                                       delegate=owner != authority.pubkey())], [authority])
+    async def open_channel_with_credits(
+        self, authority: Keypair, mint: Pubkey, provider: Pubkey, deposit: int, *, life: int,
+        dispute_window: int = 3_600, user: Optional[Pubkey] = None, channel_id: Optional[int] = None,
+        voucher_signer: Optional[Union[Keypair, Pubkey]] = None,
+    ) -> CreditChannel:
+        """Open an inference_pay channel to ``provider`` with ``deposit``
+        micro-USD of ``user``'s credits (default: the signer's own; a signer
+        other than ``user`` spends as its delegate, within its allowance).
+        The channel expires ``life`` seconds from now; after that the
+        unilateral close has a ``dispute_window``. Vouchers are signed by
+        ``voucher_signer`` (default: ``authority``; a Keypair gives the
+        returned ``signer``). The client's payer pays the channel's rent and
+        gets it back at close. ``channel_id`` defaults to a random 63-bit id."""
+        if not isinstance(authority, Keypair):
+            raise TypeError(f"authority must be a Keypair, got {type(authority).__name__}")
+        _check_key(provider, "provider")
+        check_amount(deposit, "deposit")
+        if isinstance(life, bool) or not isinstance(life, int) or not 0 < life <= MAX_CHANNEL_LIFE:
+            raise ValueError(f"life must be 1..{MAX_CHANNEL_LIFE} seconds (366 days), got {life!r}")
+        if isinstance(dispute_window, bool) or not isinstance(dispute_window, int) \
+                or not MIN_DISPUTE_WINDOW <= dispute_window <= MAX_DISPUTE_WINDOW:
+            raise ValueError(f"dispute_window must be {MIN_DISPUTE_WINDOW}..{MAX_DISPUTE_WINDOW} seconds, "
+                             f"got {dispute_window!r}")
+        if channel_id is not None and (isinstance(channel_id, bool) or not isinstance(channel_id, int)
+                                       or not 0 <= channel_id < 2**64):
+            raise ValueError(f"channel_id must be a u64, got {channel_id!r}")
+        signer_kp = voucher_signer if isinstance(voucher_signer, Keypair) else None
+        if voucher_signer is None:
+            signer_kp = authority
+        signer_key = signer_kp.pubkey() if signer_kp is not None else _check_key(voucher_signer, "voucher_signer")
+        owner = _check_key(user, "user") if user is not None else authority.pubkey()
+        if provider == self.cr.user_addresses(mint, owner).customer:
+            raise ValueError("provider must not be the user's customer PDA")
+        cid = secrets.randbits(63) if channel_id is None else channel_id
+        ix = self.cr.open_channel_with_credits(
+            authority=authority.pubkey(), user=owner, mint=mint, provider=provider, channel_id=cid, deposit=deposit,
+            expires_at=await self.now() + life, dispute_window=dispute_window, voucher_signer=signer_key,
+            payer=self.payer.pubkey(), delegate=owner != authority.pubkey())
+        sent = await self._send([ix], [authority])
+        ch = self.cr.channel_address(mint, owner, provider, cid)
+        view = await self.channel(ch)
+        signer = None if signer_kp is None else VoucherSigner(signer_kp, self.pay.program_id, ch, view.open_slot,
+                                                              view.deposit)
+        return CreditChannel(ch, cid, view, signer, sent)
 
-    async def close_inference(self, authority: Keypair, mint: Pubkey, provider_token: Pubkey, *,
-                              user: Optional[Pubkey] = None) -> Sent:
-        """Close the inference allowance for ``provider_token``: the unpaid rest goes back to the balance, the
-        rent to the user."""
+    async def top_up_channel(self, authority: Keypair, mint: Pubkey, channel: Pubkey, amount: int = 0, *,
+                             extend: int = 0, user: Optional[Pubkey] = None) -> Sent:
+        """Add ``amount`` micro-USD of credits to a credits-paid channel and/or
+        move its expiry ``extend`` seconds later (user or delegate; at least
+        one of the two must be non-zero)."""
+        for name, v, hi in (("amount", amount, 2**64 - 1), ("extend", extend, MAX_CHANNEL_LIFE)):
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise TypeError(f"{name} must be an int, got {type(v).__name__}")
+            if not 0 <= v <= hi:
+                raise ValueError(f"{name} must be 0..{hi}, got {v}")
+        if amount == 0 and extend == 0:
+            raise ValueError("nothing to do: give an amount and/or extend")
         owner = user or authority.pubkey()
-        return await self._send([self.cr.close_inference(authority=authority.pubkey(), user=owner, mint=mint,
-                                                         provider_token=provider_token,
-                                                         delegate=owner != authority.pubkey())], [authority])
+        view = await self._credit_channel(mint, owner, channel)
+        return await self._send([self.cr.top_up_channel_with_credits(
+            authority=authority.pubkey(), user=owner, mint=mint, channel=channel, amount=amount,
+            expires_at=view.expires_at + extend, delegate=owner != authority.pubkey())], [authority])
+
+    async def start_close_channel(self, authority: Keypair, mint: Pubkey, channel: Pubkey, *,
+                                  user: Optional[Pubkey] = None) -> Sent:
+        """Start the unilateral close of an expired credits-paid channel (user
+        or delegate); :meth:`finish_close_channel` after the dispute window."""
+        owner = user or authority.pubkey()
+        view = await self._credit_channel(mint, owner, channel)
+        if view.state != "Open":
+            raise ValueError(f"channel {channel} is already closing")
+        if await self.now() < view.expires_at:
+            raise ValueError(f"channel {channel} expires at {view.expires_at}: close it cooperatively before that")
+        return await self._send([self.cr.start_close_channel_with_credits(
+            authority=authority.pubkey(), user=owner, mint=mint, channel=channel,
+            delegate=owner != authority.pubkey())], [authority])
+
+    async def coop_close_channel(self, authority: Keypair, provider: Keypair, mint: Pubkey, channel: Pubkey, *,
+                                 user: Optional[Pubkey] = None) -> Sent:
+        """Close a credits-paid channel now, co-signed by its provider: the
+        unsettled rest comes back as credits in the same instruction."""
+        owner = user or authority.pubkey()
+        view = await self._credit_channel(mint, owner, channel)
+        if view.provider != provider.pubkey():
+            raise ValueError(f"{provider.pubkey()} is not the provider of channel {channel}")
+        return await self._send([self.cr.coop_close_channel_with_credits(
+            authority=authority.pubkey(), user=owner, mint=mint, provider=provider.pubkey(), channel=channel,
+            rent_payer=view.rent_payer, delegate=owner != authority.pubkey())], [authority, provider])
+
+    async def finish_close_channel(self, mint: Pubkey, user: Pubkey, channel: Pubkey) -> Sent:
+        """After the dispute window: close the channel and credit its rest to
+        ``user``. Anyone may send it (the client's payer pays the fee)."""
+        view = await self._credit_channel(mint, _check_key(user, "user"), channel)
+        if view.state != "Closing":
+            raise ValueError(f"channel {channel} is not closing: start the close first")
+        if await self.now() < view.close_at:
+            raise ValueError(f"the dispute window of channel {channel} is open until {view.close_at}")
+        return await self._send([self.cr.finish_close_channel_with_credits(
+            user=user, mint=mint, channel=channel, rent_payer=view.rent_payer)])
 
     async def history(self, mint: Pubkey, user: Pubkey, limit: int = 50) -> List[DecodedEvent]:
         """Credits events of ``user``'s account, newest first (JSON-RPC only:

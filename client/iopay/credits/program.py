@@ -9,7 +9,10 @@ equal to base units of the reserve stablecoin. Seeds
 * customer PDA       ``["customer", config, user]`` (the job_escrow customer)
 * refund account     ``["refund", config, user]`` (token account of the customer PDA)
 * ``Delegation``     ``["delegation", credit_account, delegate]``
-* ``InferenceAllowance`` ``["inference", credit_account, provider_token]``
+
+Inference channels paid with credits are inference_pay channels whose payer
+is the user's customer PDA and whose ``refund_to`` is the user's refund
+account (:meth:`IosdCredits.channel_address`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from solders.pubkey import Pubkey
 from iopay.core import pda
 from iopay.core.idl import AccountFetcher, ProgramIdl
 from iopay.escrow.program import DEFAULT_ACCEPT_WINDOW, MAX_ACCEPT_WINDOW, JobEscrow, Payee, WorkerTerms
+from iopay.inference.program import MAX_DISPUTE_WINDOW, MIN_DISPUTE_WINDOW, InferencePay
 
 IDL_NAME = "iosd_credits"
 CREDIT_DECIMALS = 6
@@ -87,10 +91,11 @@ class IosdCredits:
     """Instruction builders for the credits program."""
 
     def __init__(self, program: Optional[ProgramIdl] = None, escrow: Optional[JobEscrow] = None,
-                 fetch: Optional[AccountFetcher] = None) -> None:
+                 fetch: Optional[AccountFetcher] = None, inference: Optional[InferencePay] = None) -> None:
         self.program = program or ProgramIdl.load(IDL_NAME)
         self.program_id = self.program.program_id
         self.esc = escrow or JobEscrow()
+        self.pay = inference or InferencePay()
         self.fetch = fetch
 
     # -- addresses --
@@ -120,9 +125,10 @@ class IosdCredits:
         """The delegation PDA ``["delegation", credit_account, delegate]``."""
         return self._pda(b"delegation", bytes(credit_account), bytes(delegate))
 
-    def allowance_address(self, credit_account: Pubkey, provider_token: Pubkey) -> Pubkey:
-        """The inference allowance PDA ``["inference", credit_account, provider_token]``."""
-        return self._pda(b"inference", bytes(credit_account), bytes(provider_token))
+    def channel_address(self, mint: Pubkey, user: Pubkey, provider: Pubkey, channel_id: int) -> Pubkey:
+        """The inference_pay channel a user's credits open to ``provider``
+        (its payer is the user's customer PDA)."""
+        return self.pay.channel_address(self.user_addresses(mint, user).customer, provider, mint, channel_id)
 
     def job_address(self, mint: Pubkey, user: Pubkey, job_id: int) -> Pubkey:
         """The job_escrow job a user's credits open (its customer is the user's customer PDA)."""
@@ -286,31 +292,72 @@ class IosdCredits:
                                         "customer": u.customer, "source": source or u.refund_account,
                                         "reserve_vault": self.reserve_address(mint)}, overrides)
 
-    # -- inference --
+    # -- inference channels --
 
-    def fund_inference(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, provider_token: Pubkey, amount: int,
-                       payer: Optional[Pubkey] = None, delegate: bool = False,
-                       overrides: Optional[dict] = None) -> Instruction:
-        """``fund_inference``: set ``amount`` credits aside for ``provider_token``; ``payer`` (default
-        ``authority``) pays the allowance's rent."""
+    def _channel_accounts(self, authority: Optional[Pubkey], user: Pubkey, mint: Pubkey, channel: Pubkey,
+                          delegate: bool) -> dict:
         u, acc = self._user(mint, user, authority if delegate else None)
-        acc.update({"authority": authority, "payer": payer or authority, "provider_token": provider_token,
-                    "allowance": self.allowance_address(u.credit_account, provider_token)})
-        return self._ix("fund_inference", {"amount": amount}, acc, overrides)
+        if authority is not None:
+            acc["authority"] = authority
+        acc.update({"reserve_vault": self.reserve_address(mint), "customer": u.customer,
+                    "refund_account": u.refund_account, "channel": channel, "pool": self.pay.pool_address(mint),
+                    "pool_vault": self.pay.vault_address(mint),
+                    "inference_event_authority": pda.event_authority_pda(self.pay.program_id),
+                    "inference_program": self.pay.program_id})
+        return acc
 
-    def pay_inference(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, provider_token: Pubkey, amount: int,
-                      delegate: bool = False, overrides: Optional[dict] = None) -> Instruction:
-        """``pay_inference``: pay ``amount`` from the allowance to ``provider_token`` out of the reserve."""
-        u, acc = self._user(mint, user, authority if delegate else None)
-        acc.update({"authority": authority, "provider_token": provider_token,
-                    "allowance": self.allowance_address(u.credit_account, provider_token),
-                    "reserve_vault": self.reserve_address(mint)})
-        return self._ix("pay_inference", {"amount": amount}, acc, overrides)
+    def open_channel_with_credits(
+        self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, provider: Pubkey, channel_id: int, deposit: int,
+        expires_at: int, dispute_window: int, voucher_signer: Optional[Pubkey] = None,
+        payer: Optional[Pubkey] = None, delegate: bool = False, overrides: Optional[dict] = None,
+    ) -> Instruction:
+        """An inference_pay channel to ``provider`` paid with ``user``'s
+        credits: ``authority`` is the user or (``delegate=True``) one of its
+        delegates; ``voucher_signer`` (default ``authority``) signs the
+        vouchers; ``payer`` (default ``authority``) pays the channel's rent
+        and gets it back at close. Refunds always go to the user's refund
+        account (not a parameter)."""
+        if not MIN_DISPUTE_WINDOW <= dispute_window <= MAX_DISPUTE_WINDOW:
+            raise ValueError(f"dispute_window must be {MIN_DISPUTE_WINDOW}..{MAX_DISPUTE_WINDOW} seconds")
+        channel = self.channel_address(mint, user, _check_key(provider, "provider"), channel_id)
+        acc = self._channel_accounts(authority, user, mint, channel, delegate)
+        acc.update({"payer": payer or authority, "provider": provider, "market": self.esc.market_address(mint)})
+        return self._ix("open_channel_with_credits",
+                        {"channel_id": channel_id, "deposit": deposit, "expires_at": expires_at,
+                         "dispute_window": dispute_window, "voucher_signer": voucher_signer or authority},
+                        acc, overrides)
 
-    def close_inference(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, provider_token: Pubkey,
-                        delegate: bool = False, overrides: Optional[dict] = None) -> Instruction:
-        """``close_inference``: close the allowance, the unpaid rest back to the balance, rent to ``user``."""
+    def top_up_channel_with_credits(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, channel: Pubkey,
+                                    amount: int, expires_at: int, delegate: bool = False,
+                                    overrides: Optional[dict] = None) -> Instruction:
+        """Add ``amount`` (may be 0) and/or move the expiry to ``expires_at``
+        (not earlier than the current one)."""
+        acc = self._channel_accounts(authority, user, mint, channel, delegate)
+        acc["market"] = self.esc.market_address(mint)
+        return self._ix("top_up_channel_with_credits", {"amount": amount, "expires_at": expires_at}, acc, overrides)
+
+    def start_close_channel_with_credits(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, channel: Pubkey,
+                                         delegate: bool = False, overrides: Optional[dict] = None) -> Instruction:
+        """Start the unilateral close of an expired credits-paid channel (user or delegate)."""
         u, acc = self._user(mint, user, authority if delegate else None)
-        acc.update({"authority": authority, "user": user,
-                    "allowance": self.allowance_address(u.credit_account, provider_token)})
-        return self._ix("close_inference", {}, acc, overrides)
+        acc.pop("config")
+        acc.update({"authority": authority, "customer": u.customer, "channel": channel,
+                    "inference_event_authority": pda.event_authority_pda(self.pay.program_id),
+                    "inference_program": self.pay.program_id})
+        return self._ix("start_close_channel_with_credits", {}, acc, overrides)
+
+    def coop_close_channel_with_credits(self, *, authority: Pubkey, user: Pubkey, mint: Pubkey, provider: Pubkey,
+                                        channel: Pubkey, rent_payer: Pubkey, delegate: bool = False,
+                                        overrides: Optional[dict] = None) -> Instruction:
+        """Signed by ``authority`` and the channel's ``provider``;
+        ``rent_payer`` is the one recorded in the channel."""
+        acc = self._channel_accounts(authority, user, mint, channel, delegate)
+        acc.update({"provider": provider, "rent_payer": rent_payer})
+        return self._ix("coop_close_channel_with_credits", {}, acc, overrides)
+
+    def finish_close_channel_with_credits(self, *, user: Pubkey, mint: Pubkey, channel: Pubkey, rent_payer: Pubkey,
+                                          overrides: Optional[dict] = None) -> Instruction:
+        """Permissionless (any fee payer), after the dispute window."""
+        acc = self._channel_accounts(None, user, mint, channel, False)
+        acc["rent_payer"] = rent_payer
+        return self._ix("finish_close_channel_with_credits", {}, acc, overrides)

@@ -4,7 +4,7 @@ mirrored as pure functions (no I/O).
 Invariants the tests check after every step:
 
 * the reserve vault's token balance equals ``ConfigView.outstanding``
-  (= every user's balance + every unpaid inference allowance);
+  (= every user's balance);
 * a delegate's spending in its current period never exceeds its allowance
   (:func:`delegate_window`, the mirror of ``math::delegate_spend``).
 """
@@ -58,13 +58,15 @@ class CreditAccountView:
     jobs_opened: int
     customer: Pubkey
     refund_account: Pubkey
+    #: inference channels opened with credits
+    channels_opened: int = 0
 
     @classmethod
     def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "CreditAccountView":
         """Decode a ``CreditAccount`` account's bytes (``ValueError`` on another account type)."""
         a = program.decode_account_as("CreditAccount", data)
         return cls(address, a.config, a.user, a.balance, a.deposited, a.redeemed, a.spent, a.refunded, a.in_flight,
-                   a.jobs_opened, a.customer, a.refund_account)
+                   a.jobs_opened, a.customer, a.refund_account, a.channels_opened)
 
 
 @dataclass(frozen=True)
@@ -90,26 +92,6 @@ class DelegationView:
         return max(0, self.allowance - spent)
 
 
-@dataclass(frozen=True)
-class InferenceAllowanceView:
-    address: Pubkey
-    credit_account: Pubkey
-    provider_token: Pubkey
-    amount: int
-    paid: int
-
-    @classmethod
-    def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "InferenceAllowanceView":
-        """Decode an ``InferenceAllowance`` account's bytes (``ValueError`` on another account type)."""
-        a = program.decode_account_as("InferenceAllowance", data)
-        return cls(address, a.credit_account, a.provider_token, a.amount, a.paid)
-
-    @property
-    def remaining(self) -> int:
-        """Micro-USD set aside and not yet paid to the provider."""
-        return self.amount - self.paid
-
-
 def delegate_window(period_start: int, period_secs: int, spent: int, now_ts: int) -> Tuple[int, int]:
     """(start, spent) of the delegate period containing ``now_ts``
     (mirror of ``math::current_period``)."""
@@ -123,6 +105,5 @@ def delegate_window(period_start: int, period_secs: int, spent: int, now_ts: int
 def decode_any(program: ProgramIdl, address: Pubkey, data: bytes) -> Any:
     """The view of any credits account, by its discriminator."""
     name, _ = program.decode_account(data)
-    views = {"Config": ConfigView, "CreditAccount": CreditAccountView, "Delegation": DelegationView,
-             "InferenceAllowance": InferenceAllowanceView}
+    views = {"Config": ConfigView, "CreditAccount": CreditAccountView, "Delegation": DelegationView}
     return views[name].decode(program, address, data)
