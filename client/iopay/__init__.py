@@ -7,7 +7,7 @@ Layers (imports only go down; ``tests/test_layout.py`` enforces it):
 | command line | :mod:`iopay.cli` | the ``iopay`` CLI (``cli/escrow/``, ``credits``, ``inference``, ``governance``, ``rewards``, ``token``, ``wallet``); nothing imports it |
 | applications | :mod:`iopay.demo` | the end-to-end demo |
 | program home | :mod:`iopay.escrow` | job_escrow: builders, views + planning math, USD pricing, :class:`EscrowClient`, the keeper |
-| program home | :mod:`iopay.credits` | iosd_credits: builders, views + delegate period math, :class:`CreditsClient` |
+| program home | :mod:`iopay.credits` | iosd_credits: builders, views + delegate period math, :class:`CreditsClient` (jobs and inference channels paid with credits) |
 | program home | :mod:`iopay.inference` | inference_pay: builders + voucher bytes, views, voucher signer/verifier/store, settler, HTTP 402 endpoint, :class:`InferenceClient` |
 | program home | :mod:`iopay.governance` | SPL Governance (Realms): builders, Borsh views + vote math, market actions, :class:`GovernanceClient` |
 | program home | :mod:`iopay.rewards` | rewards: points, job hours, Merkle tree, epoch file, builders, views, :class:`RewardsClient` |

@@ -22,7 +22,7 @@ from solders.pubkey import Pubkey
 from iopay.inference.http import (PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, SCHEME, ModelOffer,
                                   PaidInferenceServer, PayingClient, b64json, voucher_payload)
 from iopay.inference.program import DOMAIN, Voucher
-from iopay.inference.vouchers import ChannelInfo, VoucherSigner, VoucherStore, VoucherVerifier
+from iopay.inference.vouchers import ChannelInfo, VoucherRejected, VoucherSigner, VoucherStore, VoucherVerifier
 
 PROGRAM = Pubkey.from_string("9rUK5Wp7mPrD8AqASRarNbQB2LC65TZJ2YFZggw5wrKw")
 PRICE = 123
@@ -244,3 +244,17 @@ async def test_paying_client_learns_the_price_and_pays_as_it_calls(env: Env) -> 
     best = env.store.best(env.channel)
     assert (best.cumulative, best.nonce) == (5 * PRICE, 5)
     assert env.server.stats.payment_required == 1 and env.server.stats.served == 5
+
+
+async def test_out_of_range_fields_are_refused_not_a_server_error(env: Env) -> None:
+    """A nonce or amount past u64, or a signature that is not 64 bytes, is a
+    malformed payment (402), not a 500; the verifier refuses them the same way."""
+    v = env.signer().pay(PRICE)
+    for bad in (replace(v, nonce=2**64), replace(v, open_slot=-1), replace(v, signature=v.signature[:63])):
+        r = await env.infer(bad)
+        assert assert_requirements(r, env)["error"].startswith("malformed_payment:"), r.text
+        with pytest.raises(VoucherRejected) as e:
+            env.verifier.check(bad, PRICE)
+        assert e.value.reason in ("malformed_payment", "bad_signature", "wrong_channel")
+    assert env.nothing_stored() and env.server.stats.served == 0
+    assert (await env.infer(v)).status_code == 200

@@ -38,7 +38,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional
 import h11
 from solders.pubkey import Pubkey
 
-from iopay.inference.program import DOMAIN, Voucher, price_of
+from iopay.inference.program import DOMAIN, U64_MAX, Voucher, price_of
 from iopay.inference.vouchers import (ChannelInfo, GroupCommitter, VoucherRejected, VoucherSigner, VoucherVerifier)
 
 log = logging.getLogger("iopay.inference.http")
@@ -77,8 +77,13 @@ def parse_payment(header: str) -> Voucher:
         if p.get("scheme") != SCHEME:
             raise ValueError(f"scheme {p.get('scheme')!r}")
         x = p["payload"]
-        return Voucher(Pubkey.from_string(x["channel"]), int(x["openSlot"]), int(x["cumulative"]), int(x["nonce"]),
-                       Pubkey.from_string(x["signer"]), base64.b64decode(x["signature"], validate=True))
+        v = Voucher(Pubkey.from_string(x["channel"]), int(x["openSlot"]), int(x["cumulative"]), int(x["nonce"]),
+                    Pubkey.from_string(x["signer"]), base64.b64decode(x["signature"], validate=True))
+        if not all(0 <= n <= U64_MAX for n in (v.open_slot, v.cumulative, v.nonce)):
+            raise ValueError("open slot, amount and nonce must be u64")
+        if len(v.signature) != 64:
+            raise ValueError("signature must be 64 bytes")
+        return v
     except (ValueError, KeyError, TypeError) as e:
         raise VoucherRejected("malformed_payment", str(e)) from None
 

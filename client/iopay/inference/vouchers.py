@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import struct
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -25,7 +26,10 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
-from iopay.inference.program import Voucher, voucher_message
+from iopay.inference.program import DOMAIN, Voucher, voucher_message
+
+#: open_slot | cumulative | nonce, the tail of the voucher message (:func:`voucher_message`)
+_PACK_TAIL = struct.Struct("<QQQ").pack
 
 
 class VoucherRejected(ValueError):
@@ -261,11 +265,15 @@ class VoucherVerifier:
         self.margin = margin
         self.clock = clock
         self.channels: Dict[Pubkey, ChannelInfo] = {}
+        #: per channel, the first 80 bytes of its voucher message (domain | program | channel)
+        self._prefix: Dict[Pubkey, bytes] = {}
         self.best: Dict[Pubkey, Tuple[int, int]] = {v.channel: (v.cumulative, v.nonce) for v in store.all()}
 
     def update(self, info: ChannelInfo) -> None:
         """Cache ``info`` (from the chain) for its channel: a new channel, a top-up or a settlement."""
         self.channels[info.address] = info
+        if info.address not in self._prefix:
+            self._prefix[info.address] = DOMAIN + bytes(self.program_id) + bytes(info.address)
         cum, nonce = self.best.get(info.address, (0, 0))
         if info.nonce > nonce:
             self.best[info.address] = (info.settled, info.nonce)
@@ -273,6 +281,7 @@ class VoucherVerifier:
     def remove(self, channel: Pubkey) -> None:
         """Forget a closed channel (its vouchers are refused as ``unknown_channel``)."""
         self.channels.pop(channel, None)
+        self._prefix.pop(channel, None)
         self.best.pop(channel, None)
 
     def check(self, v: Voucher, price: int) -> ChannelInfo:
@@ -296,8 +305,15 @@ class VoucherVerifier:
             raise VoucherRejected("underpaid", f"pays {v.cumulative - cum}, price {price}")
         if v.cumulative > info.deposit:
             raise VoucherRejected("exceeds_deposit", f"{v.cumulative} > deposit {info.deposit}")
-        msg = voucher_message(self.program_id, v.channel, v.open_slot, v.cumulative, v.nonce)
-        if not Signature.from_bytes(v.signature).verify(v.signer, msg):
+        # voucher_message's bytes, its constant 80-byte head cached per channel
+        prefix = self._prefix.get(v.channel)
+        if prefix is None:
+            prefix = self._prefix[v.channel] = DOMAIN + bytes(self.program_id) + bytes(v.channel)
+        try:
+            msg = prefix + _PACK_TAIL(v.open_slot, v.cumulative, v.nonce)
+        except struct.error:
+            raise VoucherRejected("malformed_payment", "open slot, amount and nonce must be u64") from None
+        if len(v.signature) != 64 or not Signature.from_bytes(v.signature).verify(v.signer, msg):
             raise VoucherRejected("bad_signature", "signature does not verify")
         return info
 
