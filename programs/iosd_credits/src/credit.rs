@@ -123,6 +123,29 @@ pub fn credit_channel_refund<'info>(
     credit_refund(token_program, refund_account, available, reserve_vault, customer, credit, config)
 }
 
+/// `credit_refund` when a job paid with credits is closed. First `spent`
+/// (what the job paid its workers plus the fee on it, `math::job_spent`,
+/// read from the job before job_escrow closed it) leaves `in_flight`: it
+/// never comes back. Then what landed in the refund account is credited up
+/// to the rest, so stray tokens sent to the refund account cannot be
+/// credited against what the workers earned. Saturating, as for channels:
+/// `in_flight` may already be lower (e.g. stray tokens credited earlier
+/// against this job's outstanding amount).
+#[allow(clippy::too_many_arguments)]
+pub fn credit_job_refund<'info>(
+    token_program: &AccountInfo<'info>,
+    refund_account: &AccountInfo<'info>,
+    available: u64,
+    reserve_vault: &AccountInfo<'info>,
+    customer: &AccountInfo<'info>,
+    credit: &mut CreditAccount,
+    config: &mut Config,
+    spent: u64,
+) -> Result<u64> {
+    credit.in_flight = credit.in_flight.saturating_sub(spent);
+    credit_refund(token_program, refund_account, available, reserve_vault, customer, credit, config)
+}
+
 /// A job_escrow job whose customer is `customer` (the account's owner and
 /// the customer field right after the discriminator and the market key).
 pub fn check_job(job: &AccountInfo, customer: &Pubkey) -> Result<()> {

@@ -2,7 +2,7 @@
 //! Token CPIs are): instruction discriminators and argument encodings from
 //! `idl/job_escrow.json` (accounts in the order of job_escrow's `Accounts`
 //! structs, `#[event_cpi]`'s event authority and program last), the
-//! `Market` fields read, the booking cost
+//! `Market` and `Job` fields read, the booking cost
 //! (`job_escrow::math::booking_cost`, mirrored in `math.rs`) and the job's
 //! account size. Depending on the job_escrow crate with its `cpi` feature
 //! would link a second, entrypoint-less job_escrow .so, which our SBPF
@@ -20,6 +20,7 @@ const IX_END_JOB: [u8; 8] = [129, 132, 152, 108, 175, 139, 140, 46];
 const IX_CANCEL: [u8; 8] = [232, 219, 223, 41, 219, 236, 220, 190];
 const IX_CLOSE_JOB: [u8; 8] = [90, 100, 180, 200, 200, 163, 120, 182];
 const MARKET_DISCRIMINATOR: [u8; 8] = [219, 190, 213, 55, 0, 227, 198, 154];
+const JOB_DISCRIMINATOR: [u8; 8] = [75, 124, 80, 203, 161, 180, 202, 80];
 
 /// `Program<'info, JobEscrow>`: the job_escrow program only.
 #[derive(Clone)]
@@ -58,6 +59,67 @@ pub fn read_market(market: &AccountInfo) -> Result<(Pubkey, u16)> {
         Pubkey::new_from_array(data[40..72].try_into().unwrap()),
         u16::from_le_bytes([data[104], data[105]]),
     ))
+}
+
+/// Offsets in a `Job` account (borsh, after the 8-byte discriminator):
+/// market 8..40, customer 40..72, job_id 72..80, state 80, fee_bps 81..83,
+/// hours 83..87, created_ts 87..95, ended_ts 95..103, usd_price 103..111,
+/// usd_expo 111..115, bump 115, vault_bump 116, accept_deadline 117..125,
+/// fees_accrued 125..133, reserved 133..149, the slots' vec length 149..153,
+/// then the `WorkerSlot`s (`job_space`).
+const JOB_CUSTOMER: usize = 40;
+const JOB_FEE_BPS: usize = 81;
+const JOB_WORKERS_LEN: usize = 149;
+const JOB_WORKERS: usize = job_space(0);
+/// In a `WorkerSlot`: worker 0..32, rate_per_hour 32..40, usd_rate 40..48,
+/// hours 48..52, hours_paid 52..56, start_ts 56..64, status 64, tail_secs
+/// 65..67, tail_pay 67..75, tail_paid 75.
+const SLOT_LEN: usize = 76;
+const SLOT_RATE: usize = 32;
+const SLOT_HOURS_PAID: usize = 52;
+const SLOT_TAIL_PAY: usize = 67;
+const SLOT_TAIL_PAID: usize = 75;
+
+/// What a worker slot of a job was paid so far: job_escrow's `paid_pay` is
+/// `rate_per_hour * hours_paid + (tail_pay if tail_paid)`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PaidSlot {
+    pub rate_per_hour: u64,
+    pub hours_paid: u32,
+    pub tail_pay: u64,
+    pub tail_paid: bool,
+}
+
+/// The `Job` fields this program relies on at close: its fee snapshot and
+/// what each slot was paid. The account must be a job_escrow `Job` (owner
+/// and discriminator) whose customer is `customer`, else `WrongJob`.
+pub fn read_job(job: &AccountInfo, customer: &Pubkey) -> Result<(u16, Vec<PaidSlot>)> {
+    require_keys_eq!(*job.owner, ESCROW_PROGRAM_ID, CreditsError::WrongJob);
+    let data = job.try_borrow_data()?;
+    require!(
+        data.len() >= JOB_WORKERS
+            && data[..8] == JOB_DISCRIMINATOR
+            && data[JOB_CUSTOMER..JOB_CUSTOMER + 32] == customer.as_ref()[..],
+        CreditsError::WrongJob
+    );
+    let u64_at = |i: usize| u64::from_le_bytes(data[i..i + 8].try_into().unwrap());
+    let u32_at = |i: usize| u32::from_le_bytes(data[i..i + 4].try_into().unwrap());
+    let fee_bps = u16::from_le_bytes([data[JOB_FEE_BPS], data[JOB_FEE_BPS + 1]]);
+    let n = u32_at(JOB_WORKERS_LEN) as usize;
+    // n < 2^32 and SLOT_LEN < 2^7: no overflow in usize (64-bit).
+    require!(data.len() >= JOB_WORKERS + n * SLOT_LEN, CreditsError::WrongJob);
+    let slots = (0..n)
+        .map(|k| {
+            let s = JOB_WORKERS + k * SLOT_LEN;
+            PaidSlot {
+                rate_per_hour: u64_at(s + SLOT_RATE),
+                hours_paid: u32_at(s + SLOT_HOURS_PAID),
+                tail_pay: u64_at(s + SLOT_TAIL_PAY),
+                tail_paid: data[s + SLOT_TAIL_PAID] != 0,
+            }
+        })
+        .collect();
+    Ok((fee_bps, slots))
 }
 
 /// `open_job` instruction data: `usd = false` (credits are token-priced).
@@ -300,5 +362,247 @@ mod tests {
         let mut lamports = 0u64;
         let info = AccountInfo::new(&key, false, false, &mut lamports, &mut data, &ESCROW_PROGRAM_ID, false);
         assert_eq!(read_market(&info).unwrap(), (market.mint, 250));
+    }
+
+    /// A small deterministic generator (no dev-dependency for randomness).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    const H: i64 = 3_600;
+
+    fn job(customer: Pubkey, fee_bps: u16, slots: Vec<es::WorkerSlot>) -> es::Job {
+        es::Job {
+            market: Pubkey::new_from_array([1; 32]),
+            customer,
+            job_id: 42,
+            state: es::JobState::Open,
+            fee_bps,
+            hours: 9,
+            created_ts: 11,
+            ended_ts: 0,
+            usd_price: -3,
+            usd_expo: -8,
+            bump: 254,
+            vault_bump: 253,
+            accept_deadline: 77,
+            fees_accrued: 123,
+            reserved: [0xAB; 16],
+            workers: slots,
+        }
+    }
+
+    fn slot(rng: &mut Rng, k: u8) -> es::WorkerSlot {
+        let statuses = [
+            es::WorkerStatus::Pending,
+            es::WorkerStatus::Active,
+            es::WorkerStatus::Quit,
+            es::WorkerStatus::Declined,
+            es::WorkerStatus::Released,
+            es::WorkerStatus::Lapsed,
+        ];
+        es::WorkerSlot {
+            worker: Pubkey::new_from_array([k; 32]),
+            rate_per_hour: [0, 1, u64::MAX, rng.next(), rng.below(10_000_000)][rng.below(5) as usize],
+            usd_rate_per_hour: rng.next(),
+            hours: rng.next() as u32,
+            hours_paid: [0, u32::MAX, rng.next() as u32][rng.below(3) as usize],
+            start_ts: rng.next() as i64,
+            status: statuses[rng.below(6) as usize],
+            tail_secs: rng.below(3_600) as u16,
+            tail_pay: rng.next(),
+            tail_paid: rng.below(2) == 1,
+        }
+    }
+
+    fn serialize(job: &es::Job) -> Vec<u8> {
+        let mut data = Vec::new();
+        job.try_serialize(&mut data).unwrap();
+        data
+    }
+
+    fn read(data: &mut [u8], owner: &Pubkey, customer: &Pubkey) -> Result<(u16, Vec<PaidSlot>)> {
+        let key = Pubkey::new_from_array([7; 32]);
+        let mut lamports = 0u64;
+        let info = AccountInfo::new(&key, false, false, &mut lamports, data, owner, false);
+        read_job(&info, customer)
+    }
+
+    #[test]
+    fn reads_fee_and_paid_slots_from_job_escrows_job() {
+        assert_eq!(es::Job::DISCRIMINATOR, &JOB_DISCRIMINATOR[..]);
+        assert_eq!(es::WorkerSlot::INIT_SPACE, SLOT_LEN);
+        assert_eq!(es::JOB_STATE_OFFSET + 1, JOB_FEE_BPS);
+        let customer = Pubkey::new_from_array([5; 32]);
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for n in 0..=es::MAX_WORKERS_CAP as u8 {
+            for _ in 0..20 {
+                let fee_bps = [0, 1, 250, 10_000, rng.next() as u16][rng.below(5) as usize];
+                let j = job(customer, fee_bps, (0..n).map(|k| slot(&mut rng, k)).collect());
+                let mut data = serialize(&j);
+                assert_eq!(data.len(), job_space(n as usize));
+                let (bps, slots) = read(&mut data, &ESCROW_PROGRAM_ID, &customer).unwrap();
+                assert_eq!(bps, fee_bps);
+                let expected: Vec<PaidSlot> = j
+                    .workers
+                    .iter()
+                    .map(|s| PaidSlot {
+                        rate_per_hour: s.rate_per_hour,
+                        hours_paid: s.hours_paid,
+                        tail_pay: s.tail_pay,
+                        tail_paid: s.tail_paid,
+                    })
+                    .collect();
+                assert_eq!(slots, expected, "{n} workers");
+            }
+        }
+    }
+
+    #[test]
+    fn read_job_refuses_anything_but_this_customers_job() {
+        let customer = Pubkey::new_from_array([5; 32]);
+        let mut rng = Rng(7);
+        let j = job(customer, 250, (0..3).map(|k| slot(&mut rng, k)).collect());
+        let is_wrong_job = |r: Result<(u16, Vec<PaidSlot>)>| {
+            matches!(r, Err(Error::AnchorError(e)) if e.error_name == "WrongJob")
+        };
+        assert!(read(&mut serialize(&j), &ESCROW_PROGRAM_ID, &customer).is_ok());
+        // Another owner, another customer.
+        assert!(is_wrong_job(read(&mut serialize(&j), &crate::ID, &customer)));
+        assert!(is_wrong_job(read(&mut serialize(&j), &ESCROW_PROGRAM_ID, &Pubkey::new_from_array([6; 32]))));
+        // Another job_escrow account (the market), or a bad discriminator.
+        let mut data = serialize(&j);
+        data[..8].copy_from_slice(&MARKET_DISCRIMINATOR);
+        assert!(is_wrong_job(read(&mut data, &ESCROW_PROGRAM_ID, &customer)));
+        // Truncated: before the slots, or fewer slots than its length says.
+        let data = serialize(&j);
+        assert!(is_wrong_job(read(&mut data[..JOB_WORKERS - 1].to_vec(), &ESCROW_PROGRAM_ID, &customer)));
+        assert!(is_wrong_job(read(&mut data[..data.len() - 1].to_vec(), &ESCROW_PROGRAM_ID, &customer)));
+        let mut data = serialize(&j);
+        data[JOB_WORKERS_LEN..JOB_WORKERS].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(is_wrong_job(read(&mut data, &ESCROW_PROGRAM_ID, &customer)));
+    }
+
+    fn spent_of(j: &es::Job) -> u64 {
+        let mut data = serialize(j);
+        let (fee_bps, slots) = read(&mut data, &ESCROW_PROGRAM_ID, &j.customer).unwrap();
+        crate::math::job_spent(
+            fee_bps,
+            slots.iter().map(|s| (s.rate_per_hour, s.hours_paid, if s.tail_paid { s.tail_pay } else { 0 })),
+        )
+        .unwrap()
+    }
+
+    /// Random jobs run through job_escrow's own payout code (hourly
+    /// settlements, quits, releases, the end, the final settlement): at
+    /// close, what the hand reader and `job_spent` compute is exactly what
+    /// left the vault to the workers plus the fees accrued, i.e. what was
+    /// locked minus everything refunded; and per slot `paid_pay + fee_for`.
+    #[test]
+    fn job_spent_is_what_job_escrow_paid_out() {
+        use job_escrow::{math as em, payout};
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let (mut with_refund, mut with_tail) = (0, 0);
+        for round in 0..2_000 {
+            let n = 1 + rng.below(es::MAX_WORKERS_CAP as u64) as u8;
+            let fee_bps = [0, 1, 250, 9_999, 10_000, rng.below(10_001) as u16][rng.below(6) as usize];
+            let hours = 1 + rng.below(50) as u32;
+            let big = round % 10 == 0;
+            let slots: Vec<es::WorkerSlot> = (0..n)
+                .map(|k| es::WorkerSlot {
+                    worker: Pubkey::new_from_array([k; 32]),
+                    // Large rates now and then: up to 13 slots x 50 h, pay + fee <= 2 pay
+                    // (the booking must fit in u64).
+                    rate_per_hour: if big { u64::MAX / 2 / 50 / 13 - rng.below(1_000) } else { 1 + rng.below(10_000_000) },
+                    usd_rate_per_hour: 0,
+                    hours,
+                    hours_paid: 0,
+                    start_ts: 0,
+                    status: es::WorkerStatus::Pending,
+                    tail_secs: 0,
+                    tail_pay: 0,
+                    tail_paid: false,
+                })
+                .collect();
+            let mut j = job(Pubkey::new_from_array([5; 32]), fee_bps, slots);
+            j.fees_accrued = 0;
+            let rates: Vec<u64> = j.workers.iter().map(|s| s.rate_per_hour).collect();
+            let (principal, fee) = em::booking_cost(rates, hours, fee_bps).unwrap();
+            let locked = principal + fee;
+            assert_eq!(payout::vault_owed(&j).unwrap(), locked);
+            let (mut paid, mut refunded) = (0u64, 0u64);
+            let mut now = 0i64;
+            for k in 0..n as usize {
+                if rng.below(4) != 0 {
+                    j.workers[k].status = es::WorkerStatus::Active;
+                    j.workers[k].start_ts = rng.below(2 * H as u64) as i64;
+                }
+            }
+            for _ in 0..rng.below(6) {
+                now += rng.below(3 * H as u64) as i64;
+                let k = rng.below(n as u64) as usize;
+                match rng.below(4) {
+                    0 | 1 => paid += payout::take_due(&mut j, k, now).unwrap().amount,
+                    2 => {
+                        // quit (rounded down) or release (rounded up)
+                        let quit = rng.below(2) == 0;
+                        let (pay, fee) = payout::cut_to_earned(&mut j, k, now, !quit).unwrap();
+                        refunded += pay + fee;
+                        let s = &mut j.workers[k];
+                        s.status = match (s.status, quit) {
+                            (es::WorkerStatus::Pending, true) => es::WorkerStatus::Declined,
+                            (es::WorkerStatus::Pending, false) => es::WorkerStatus::Lapsed,
+                            (es::WorkerStatus::Active, true) => es::WorkerStatus::Quit,
+                            (es::WorkerStatus::Active, false) => es::WorkerStatus::Released,
+                            (other, _) => other,
+                        };
+                    }
+                    _ => {}
+                }
+            }
+            // end_job: every running slot cut (rounded up), then all paid.
+            now += rng.below(3 * H as u64) as i64;
+            for k in 0..n as usize {
+                let (pay, fee) = payout::cut_to_earned(&mut j, k, now, true).unwrap();
+                refunded += pay + fee;
+            }
+            j.state = es::JobState::Ended;
+            for k in 0..n as usize {
+                paid += payout::take_due(&mut j, k, now).unwrap().amount;
+            }
+            // job_escrow's close_job constraint holds, and the vault holds the fees only.
+            assert!(j.workers.iter().all(|w| w.hours_paid == w.hours && (w.tail_secs == 0 || w.tail_paid)));
+            assert_eq!(payout::vault_owed(&j).unwrap(), j.fees_accrued);
+            let spent = spent_of(&j);
+            assert_eq!(spent, paid + j.fees_accrued, "round {round}");
+            assert_eq!(spent, locked - refunded, "round {round}");
+            let per_slot: u64 = j
+                .workers
+                .iter()
+                .map(|s| {
+                    let p = payout::paid_pay(s).unwrap();
+                    p + em::fee_for(p, fee_bps).unwrap()
+                })
+                .sum();
+            assert_eq!(spent, per_slot);
+            // Sweeping the fees before the close changes nothing: read from the slots.
+            j.fees_accrued = 0;
+            assert_eq!(spent_of(&j), spent);
+            with_refund += (refunded > 0 && spent > 0) as u32;
+            with_tail += j.workers.iter().any(|w| w.tail_paid && w.tail_pay > 0) as u32;
+        }
+        // Not vacuous: most jobs were partly paid and partly refunded, many with a tail.
+        assert!(with_refund > 1_000 && with_tail > 500, "{with_refund} {with_tail}");
     }
 }

@@ -109,6 +109,31 @@ pub fn booking_cost(rates: impl IntoIterator<Item = u64>, hours: u32, fee_bps: u
     Ok((principal, fee))
 }
 
+/// What a job's workers and the protocol were paid out of it, which never
+/// comes back: per worker slot its paid pay `p = rate * hours_paid + tail`
+/// (`tail` = the slot's `tail_pay` once paid, else 0: job_escrow's
+/// `payout::paid_pay`) plus the fee on it, `ceil(p * fee_bps / 10_000)`.
+/// job_escrow charges the fee on top of pay and on cumulative amounts (each
+/// payment's fee is `fee(after) - fee(before)`, `math::amount_span`), so the
+/// fee shares a slot paid over the job's life add up to exactly `fee(p)`.
+/// Items are `(rate_per_hour, hours_paid, tail)`.
+pub fn job_spent(fee_bps: u16, slots: impl IntoIterator<Item = (u64, u32, u64)>) -> Result<u64> {
+    let mut spent = 0u64;
+    for (rate, hours_paid, tail) in slots {
+        // u128 cannot overflow here: rate * hours_paid < 2^64 * 2^32 = 2^96,
+        // plus tail < 2^64 gives p < 2^97; p * fee_bps < 2^97 * 2^16 = 2^113;
+        // p + fee <= 2p (fee <= p for bps <= 10_000, and < 2^113 anyway).
+        let p = rate as u128 * hours_paid as u128 + tail as u128;
+        let fee = (p * fee_bps as u128).div_ceil(10_000);
+        // Never fails for a job job_escrow opened: what its slots were paid,
+        // fee included, is at most what was locked at open (or extension),
+        // and job_escrow checks that total fits in u64. Checked all the same.
+        let slot = u64::try_from(p + fee).map_err(|_| CreditsError::MathOverflow)?;
+        spent = add(spent, slot)?;
+    }
+    Ok(spent)
+}
+
 #[cfg(test)]
 mod booking_tests {
     use super::*;
@@ -120,5 +145,35 @@ mod booking_tests {
         assert_eq!(booking_cost([1], 1, 1).unwrap(), (1, 1));
         assert_eq!(booking_cost([5], 3, 0).unwrap(), (15, 0));
         assert!(booking_cost([u64::MAX], 2, 0).is_err());
+    }
+
+    #[test]
+    fn job_spent_is_paid_pay_plus_its_fee_per_slot() {
+        use job_escrow::math as em;
+        // tests/credits/test_program.py: 2 h + 30 min at 3 and 2.333333 USD,
+        // fee 2.5% rounded up on each slot's cumulative pay.
+        let spent = job_spent(250, [(3_000_000, 2, 1_500_000), (2_333_333, 2, 1_166_667)]).unwrap();
+        assert_eq!(spent, 7_500_000 + 187_500 + 5_833_333 + 145_834);
+        assert_eq!(spent, 27_333_332 - 13_666_665); // the deposit less what came back
+        assert_eq!(job_spent(250, []).unwrap(), 0);
+        assert_eq!(job_spent(10_000, [(1, 1, 0)]).unwrap(), 2);
+        // Extremes: no panic, overflow reported.
+        assert_eq!(job_spent(0, [(u64::MAX, 1, 0)]).unwrap(), u64::MAX);
+        assert!(job_spent(1, [(u64::MAX, 1, 0)]).is_err());
+        assert!(job_spent(u16::MAX, [(u64::MAX, u32::MAX, u64::MAX)]).is_err());
+        assert!(job_spent(0, [(u64::MAX, 1, 0), (0, 0, 1)]).is_err());
+        // Against job_escrow's cumulative_pay + fee_for, around its u64 fast path.
+        let edge = u64::MAX / 10_000;
+        for rate in [0, 1, 3, 999_999, 2_333_333, edge / 7, edge - 1, edge, edge + 1, u64::MAX / 3] {
+            for hours in [0u32, 1, 2, 3, 720] {
+                for tail in [0u64, 1, 463, rate / 2] {
+                    for bps in [0u16, 1, 250, 9_999, 10_000] {
+                        let Ok(p) = em::cumulative_pay(rate, hours, tail) else { continue };
+                        let expected = em::fee_for(p, bps).ok().and_then(|f| p.checked_add(f));
+                        assert_eq!(job_spent(bps, [(rate, hours, tail)]).ok(), expected, "{rate} {hours} {tail} {bps}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -1,16 +1,22 @@
 use anchor_lang::prelude::*;
-use crate::escrow::{EscrowCall, JobEscrow};
+use crate::escrow::{read_job, EscrowCall, JobEscrow};
 use crate::token::{Token, TokenAccount};
 
-use crate::credit::{check_actor, check_job, credit_refund, CustomerSigner};
+use crate::credit::{check_actor, credit_job_refund, CustomerSigner};
 use crate::errors::CreditsError;
 use crate::events::CreditsRefunded;
+use crate::math;
 use crate::state::*;
 
 /// Closes a finished job paid with credits (job_escrow `close_job`): the
 /// job's accrued fees go to the market's fee vault, stray tokens come back
 /// as credits (up to what is still out in jobs), the job's rent to the
-/// customer PDA. Signed by the user or a delegate.
+/// customer PDA. What the job paid out (workers' pay and fee, read from the
+/// job before it is closed) leaves `in_flight` first. Signed by the user or
+/// a delegate. The only way such a job's account is closed besides
+/// `cancel_job_with_credits` (nothing paid out): job_escrow's `close_job`
+/// and `cancel` need the customer's signature, and the customer is the
+/// user's customer PDA.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct CloseJobWithCredits<'info> {
@@ -60,7 +66,13 @@ pub struct CloseJobWithCredits<'info> {
 pub fn handler(ctx: Context<CloseJobWithCredits>) -> Result<()> {
     let authority = ctx.accounts.authority.key();
     check_actor(&ctx.accounts.credit_account, &authority, ctx.accounts.delegation.as_deref().map(|d| &**d))?;
-    check_job(&ctx.accounts.job, &ctx.accounts.credit_account.customer)?;
+    // Read before the close CPI (which closes the account): at close every
+    // slot is finished and paid all it earned (job_escrow's constraint), so
+    // this is everything the job paid out, fee included.
+    let (fee_bps, slots) = read_job(&ctx.accounts.job, &ctx.accounts.credit_account.customer)?;
+    let spent = math::job_spent(fee_bps, slots.iter().map(|s| {
+        (s.rate_per_hour, s.hours_paid, if s.tail_paid { s.tail_pay } else { 0 })
+    }))?;
 
     let customer_signer = CustomerSigner::new(&ctx.accounts.credit_account);
     let customer_seeds = customer_signer.seeds();
@@ -82,7 +94,7 @@ pub fn handler(ctx: Context<CloseJobWithCredits>) -> Result<()> {
 
     ctx.accounts.refund_account.reload()?;
     let available = ctx.accounts.refund_account.amount;
-    let amount = credit_refund(
+    let amount = credit_job_refund(
         &ctx.accounts.token_program.to_account_info(),
         &ctx.accounts.refund_account.to_account_info(),
         available,
@@ -90,6 +102,7 @@ pub fn handler(ctx: Context<CloseJobWithCredits>) -> Result<()> {
         &ctx.accounts.customer.to_account_info(),
         &mut ctx.accounts.credit_account,
         &mut ctx.accounts.config,
+        spent,
     )?;
     emit_cpi!(CreditsRefunded {
         credit_account: ctx.accounts.credit_account.key(),
