@@ -68,6 +68,8 @@ def test_buy_open_settle_end_refund_redeem_exact(env):
 
     res = env.ok(env.close_ix(u, job), u.kp, name="close_job_with_credits")
     assert env.h.account_data(job) is None
+    # What the workers earned and the fee on it left in_flight at the close: nothing is out.
+    assert env.account(u).in_flight == 0
     assert res.events_named("JobClosed")[0].fees == 333_334  # to the market's fee vault
     env.ok(env.esc.sweep_fees(mint=env.mint, treasury=env.treasury), name="sweep_fees")
     assert env.h.token_balance(env.treasury) == 333_334
@@ -82,6 +84,45 @@ def test_buy_open_settle_end_refund_redeem_exact(env):
     before = env.h.lamports(u.key)
     env.ok(env.cr.withdraw_rent(user=u.key, mint=env.mint), u.kp, name="withdraw_rent")
     assert env.h.lamports(u.key) > before
+
+
+def test_stray_tokens_after_a_closed_job_never_become_credits(env):
+    """Issue 11: a credits job runs (hours settled to the workers), is ended
+    and closed; what the workers earned and the fee on it left in_flight at
+    the close, so stablecoin anyone sends to the user's refund account
+    afterwards is not credited by reclaim (before the fix it was, up to the
+    job's spend: buying into a balance around the cap and the pause)."""
+    u, other = env.users[0], env.users[1]
+    env.open_account(u)
+    env.buy(u, 100 * USD)
+    rates, hours = [3_000_000, 2_333_333], 5
+    job = env.job_address(u, 1)
+    env.ok(env.open_job_ix(u, 1, rates, hours), u.kp)
+    deposit = sum(booking_cost(rates, hours, FEE_BPS))
+    env.accept_all(job)
+    env.h.warp_seconds(2 * HOUR)
+    env.settle(job)
+    env.h.warp_seconds(HOUR // 2)
+    env.ok(env.end_ix(u, job), u.kp)
+    view = env.job(job)
+    spent = sum(sum(amount_span(0, s.paid_pay, FEE_BPS)) for s in view.workers)
+    assert spent == 13_666_667 and env.account(u).in_flight == spent  # pay + fee of 2.5 h each
+    env.ok(env.close_ix(u, job), u.kp)
+    a = env.account(u)
+    assert (a.in_flight, a.balance, a.spent, a.refunded) == (0, 100 * USD - spent, deposit, deposit - spent)
+
+    # Someone sends stray stablecoin to u's refund account; the reserve is paused
+    # and capped at what is outstanding: buy is refused, and so is this way around it.
+    env.pause()
+    env.ok(env.cr.set_cap(authority=env.authority.pubkey(), mint=env.mint, cap=env.config_view().outstanding),
+           env.authority)
+    refund_acct = a.refund_account
+    env.h.transfer(other.token, refund_acct, other.kp, 10 * USD).raise_for_error()
+    outstanding = env.config_view().outstanding
+    env.fails(env.cr.reclaim(user=u.key, mint=env.mint), name="NothingToReclaim")
+    assert env.credits(u) == 100 * USD - spent
+    assert env.config_view().outstanding == outstanding == env.h.token_balance(env.reserve)
+    assert env.h.token_balance(refund_acct) == 10 * USD  # not credited, still there
 
 
 def test_worker_quit_refund_is_reclaimed_as_credits(env):

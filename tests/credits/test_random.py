@@ -1,14 +1,19 @@
-"""Randomized sequences of buy / spend (user or delegate) / accept / settle /
-end / quit + reclaim / cancel / close / redeem / delegate changes, and
+"""Randomized sequences of buy / spend (user or delegate) / accept / settle
+/ end / quit + reclaim / cancel / close / redeem / delegate changes, and
 inference channels paid with credits (open by the user or the delegate,
 vouchers settled by the provider, top-up, cooperative close, unilateral
 close and finish), over warped time on the compiled programs. After every
-step: reserve == outstanding == sum of balances, and every user's credits +
-stablecoin changes by exactly what the model predicts: nothing on buy and
-redeem, minus the deposit on a spend or a channel deposit, plus the unearned
-part (computed from the job before the step) on a refund, plus the
-unsettled rest of a channel when it closes, and nothing at all for every
-other user (a settled voucher moves nothing of the user's: it was spent).
+step: reserve == outstanding == sum of balances, every user's in_flight
+is exactly its open jobs' bookings (pay + fee) plus its open channels'
+deposits, and every user's credits + stablecoin changes by exactly what
+the model predicts: nothing on buy and redeem, minus the deposit on a
+spend or a channel deposit, plus the unearned part (computed from the job
+before the step) on a refund, plus the unsettled rest of a channel when
+it closes, and nothing at all for every other user (a settled voucher
+moves nothing of the user's: it was spent). Each sequence then winds down
+(workers accept, time passes, every job ended and closed, every channel
+closed): nothing is left in flight and stray stablecoin sent to a refund
+account is never credited.
 
 ``CREDITS_RANDOM_SEQUENCES`` (default 500) sets the number of sequences,
 ``CREDITS_RANDOM_SEED`` the base seed."""
@@ -21,7 +26,7 @@ from collections import Counter
 
 from iopay.core.errors import ProgramError
 from iopay.credits.state import delegate_window
-from iopay.escrow.program import booking_cost
+from iopay.escrow.program import amount_span, booking_cost
 from iopay.escrow.state import is_closable, quit_refund, unearned as unearned_at
 from iopay.inference.vouchers import VoucherSigner
 from tests.credits.env import DAY, FEE_BPS, HOUR, USD, User, make_env
@@ -77,6 +82,18 @@ class Run:
         env = self.env
         c = env.config_view()
         assert env.h.token_balance(env.reserve) == c.outstanding
+        # in_flight is exact: every refund was credited (quits are reclaimed at
+        # once), so it is each open job's current booking, pay and fee of every
+        # slot (what was paid out left it at the close), plus each open
+        # channel's deposit (the settled part leaves it at the close).
+        for i, u in enumerate(self.users):
+            expected = 0
+            for j, job in self.jobs:
+                if j == i:
+                    view = env.job(job)
+                    expected += sum(sum(amount_span(0, s.booked_pay, view.fee_bps)) for s in view.workers)
+            expected += sum(env.channel(ch).deposit for j, ch, _ in self.channels if j == i)
+            assert env.account(u).in_flight == expected, (i, env.account(u).in_flight, expected)
 
     def step(self) -> None:
         env, rng = self.env, self.rng
@@ -264,6 +281,53 @@ class Run:
         self.check(before, delta)
 
 
+    def wind_down(self) -> None:
+        """After the random steps: pending workers accept (mostly), time
+        passes, every job is ended (if open) and closed, every channel closed
+        cooperatively, each step checked as above. Then nothing
+        is in flight, and stablecoin anyone sends to a refund account is never
+        credited (issue 11: a closed job's paid-out amount leaves in_flight)."""
+        env = self.env
+        # Most pending workers accept and work a while first, so most closes pay something out.
+        for _, job in self.jobs:
+            view = env.job(job)
+            for k, slot in enumerate(view.workers):
+                if (view.state == "Open" and slot.status == "Pending" and env.h.now() <= view.accept_deadline
+                        and self.rng.random() < 0.8):
+                    env.ok(env.esc.accept(worker=env.workers[k].key, job=job), env.workers[k].kp)
+        env.h.warp_seconds(self.rng.randint(0, 3 * HOUR))
+        for i, job in list(self.jobs):
+            u = self.users[i]
+            before, delta = self.values(), [0, 0]
+            if env.job(job).state == "Open":
+                delta[i] = unearned(env, job)
+                env.ok(env.end_ix(u, job), u.kp)
+            view = env.job(job)
+            assert is_closable(view), view
+            env.ok(env.close_ix(u, job), u.kp)
+            self.jobs.remove((i, job))
+            self.done["wind_down_close"] += 1
+            if any(s.paid_pay for s in view.workers):
+                self.done["wind_down_close_paid"] += 1
+            self.check(before, delta)
+        for entry in list(self.channels):
+            i, ch, _ = entry
+            view, u = env.channel(ch), self.users[i]
+            before, delta = self.values(), [0, 0]
+            env.ok(env.cr.coop_close_channel_with_credits(authority=u.key, user=u.key, mint=env.mint,
+                                                          provider=env.provider.key, channel=ch,
+                                                          rent_payer=view.rent_payer), u.kp, env.provider.kp)
+            delta[i] = view.deposit - view.settled
+            self.channels.remove(entry)
+            self.check(before, delta)
+        for u in self.users:
+            a = env.account(u)
+            assert a.in_flight == 0, a
+            env.h.mint_to(env.mint, a.refund_account, self.rng.randint(1, 100 * USD), env.mint_auth)
+            env.fails(env.cr.reclaim(user=u.key, mint=env.mint), name="NothingToReclaim")
+            assert env.account(u).balance == a.balance
+
+
 def test_random_sequences(harness):
     rng = random.Random(SEED)
     env = make_env(harness, n_users=0, n_workers=2)
@@ -279,6 +343,7 @@ def test_random_sequences(harness):
         for _ in range(STEPS):
             run.step()
             total += 1
+        run.wind_down()
         c = env.config_view()
         assert c.outstanding == env.h.token_balance(env.reserve)
     assert total == SEQUENCES * STEPS
@@ -286,4 +351,5 @@ def test_random_sequences(harness):
         missing = [op for op in ("channel_open", "channel_pay", "channel_top_up", "channel_coop", "channel_finish")
                    if not done[op]]
         assert not missing, (missing, dict(done))
+        assert done["wind_down_close_paid"] >= SEQUENCES // 10, dict(done)  # jobs that paid workers were closed
     print(f"steps taken: {dict(sorted(done.items()))}")

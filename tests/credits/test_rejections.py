@@ -157,5 +157,14 @@ def test_accept_window_and_close_accounts_passed_on_to_job_escrow(env):
     assert env.credits(a) == before + deposit  # nobody accepted: nothing earned, nothing owed
     env.fails(env.close_ix(a, job, fee_vault=u.refund_account), a.kp, name="ConstraintSeeds")
     env.fails(env.close_ix(a, job, market=env.cr.config_address(env.mint)), a.kp, name="AccountOwnedByWrongProgram")
+    # The job is read before job_escrow closes it (its paid-out amount leaves
+    # in_flight): only a job_escrow Job of this user's customer PDA.
+    b = env.users[1]
+    env.fails(env.close_ix(b, job), b.kp, name="WrongJob")
+    for other in (env.esc.market_address(env.mint), env.config):  # job_escrow's but not a Job; not job_escrow's
+        ix = env.cr.close_job_with_credits(authority=a.key, user=a.key, mint=env.mint, job=job,
+                                           overrides={"job": other})
+        env.fails(ix, a.kp, name="WrongJob")
     env.ok(env.close_ix(a, job), a.kp)
     assert env.h.account_data(job) is None
+    assert env.account(a).in_flight == 0
