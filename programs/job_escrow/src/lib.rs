@@ -23,6 +23,7 @@ pub mod events;
 pub mod instructions;
 pub mod math;
 pub mod payout;
+pub mod raw;
 pub mod state;
 pub mod token;
 

@@ -65,7 +65,7 @@ pub fn handler<'info>(ctx: Context<'info, EndJob<'info>>, slots: Vec<u8>) -> Res
     let owed = payout::vault_owed(job)?;
     let customer = job.customer;
     if !batch.paid.is_empty() || !batch.skipped.is_empty() {
-        emit_cpi!(batch.event(job_key, now_ts));
+        payout::emit_cpi_data(&ctx.accounts.event_authority, &batch.event_data(&job_key, now_ts)?)?;
     }
     emit_cpi!(JobEnded { job: job_key, customer, refund, owed, ended_ts: now_ts });
     Ok(())

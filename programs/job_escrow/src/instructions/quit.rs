@@ -69,7 +69,8 @@ pub fn handler(ctx: Context<Quit>) -> Result<()> {
     vault.pay(&ctx.accounts.customer_token.to_account_info(), refund)?;
     let s = job.workers[slot];
     if !paid.is_empty() {
-        emit_cpi!(payout::Batch { paid: vec![paid], skipped: vec![] }.event(job_key, now_ts));
+        let batch = payout::Batch { paid: vec![paid], skipped: vec![] };
+        payout::emit_cpi_data(&ctx.accounts.event_authority, &batch.event_data(&job_key, now_ts)?)?;
     }
     emit_cpi!(WorkerQuit {
         job: job_key,

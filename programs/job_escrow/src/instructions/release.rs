@@ -70,7 +70,7 @@ pub fn handler<'info>(ctx: Context<'info, Release<'info>>, slot: u8) -> Result<(
     vault.pay(&ctx.accounts.customer_token.to_account_info(), refund)?;
     let s = job.workers[i];
     if !batch.paid.is_empty() || !batch.skipped.is_empty() {
-        emit_cpi!(batch.event(job_key, now_ts));
+        payout::emit_cpi_data(&ctx.accounts.event_authority, &batch.event_data(&job_key, now_ts)?)?;
     }
     emit_cpi!(SlotReleased {
         job: job_key,
