@@ -8,7 +8,7 @@ use crate::events::{HoursSettled, SlotPaid};
 use crate::math;
 use crate::raw;
 use crate::state::*;
-use crate::token::{self, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
+use crate::token::{self, TokenAccount, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
 use anchor_lang::Discriminator;
 
 /// What one slot was paid by one call (as reported in `HoursSettled`).
@@ -112,6 +112,18 @@ pub fn vault_owed(job: &Job) -> Result<u64> {
         t.add(math::amount_span(paid_pay(s)?, booked_pay(s)?, job.fee_bps)?)?;
     }
     t.total()?.checked_add(job.fees_accrued).ok_or_else(|| error!(EscrowError::MathOverflow))
+}
+
+/// The check on a token account a vault pays into by name (the customer's
+/// refund account, a quitting worker's account): a token account of the
+/// vault's mint (`WrongMint`), owned by `owner` (`WrongOwner`), not the
+/// vault itself (`WrongVault`). For `#[account(constraint = ...)]`:
+/// `Ok(true)` or that error.
+pub fn paid_from_vault(to: &Account<TokenAccount>, vault: &Account<TokenAccount>, owner: &Pubkey) -> Result<bool> {
+    require_keys_eq!(to.mint, vault.mint, EscrowError::WrongMint);
+    require_keys_eq!(to.owner, *owner, EscrowError::WrongOwner);
+    require_keys_neq!(to.key(), vault.key(), EscrowError::WrongVault);
+    Ok(true)
 }
 
 /// Whether `info` can be paid as `worker`'s token account of `mint`.
