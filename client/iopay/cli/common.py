@@ -207,6 +207,21 @@ def int_in(lo: int, hi: int, unit: str = "") -> Callable[[str], int]:
     return parse
 
 
+def seconds_in(lo: float, hi: float) -> Callable[[str], float]:
+    """An argparse type: a number of seconds in lo..hi (a period of zero or
+    less would spin, one beyond a day is almost surely a unit mix-up)."""
+    def parse(s: str) -> float:
+        try:
+            v = float(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {s!r}")
+        if not lo <= v <= hi:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"{s} is out of range: {lo:g}..{hi:g} seconds")
+        return v
+    parse.__name__ = "seconds_in"
+    return parse
+
+
 def hours_int(s: str) -> int:
     """Hours of a booking: 1..2^32-1 (the program's u32)."""
     v = positive_int(s)

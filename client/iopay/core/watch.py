@@ -73,7 +73,8 @@ class AccountWatch(Generic[K, V]):
                  decode: Callable[[Pubkey, bytes], Optional[V]], group_of: Callable[[V], Optional[K]],
                  http_url: str, ws_url: Optional[str] = None, *, commitment: str = "confirmed", log: Any = None,
                  reconnect_min: float = 0.2, reconnect_max: float = 5.0, resync_interval: float = 600.0,
-                 timeout: float = 30.0, name: str = "discovery") -> None:
+                 timeout: float = 30.0, name: str = "discovery",
+                 on_change: Optional[Callable[[Pubkey, Optional[V]], None]] = None) -> None:
         self.program_id = program_id
         self.groups = dict(groups)
         self.decode = decode
@@ -87,6 +88,10 @@ class AccountWatch(Generic[K, V]):
         self.resync_interval = resync_interval
         self.timeout = timeout
         self.name = name
+        #: called with (address, view) when an entry is added or replaced and with
+        #: (address, None) when one leaves the cache (a reader that keeps its own
+        #: copy, such as the HTTP server's voucher verifier, follows the watch)
+        self.on_change = on_change
         #: group -> address -> (slot read at, view)
         self.cache: Dict[K, Dict[Pubkey, Tuple[int, V]]] = {g: {} for g in self.groups}
         self.connected = asyncio.Event()
@@ -194,10 +199,22 @@ class AccountWatch(Generic[K, V]):
             old = entries.get(address)
             if old is not None and old[0] > slot:
                 return  # we hold something newer
+        held = False
+        for g, entries in self.cache.items():
             if view is None or g != group:
-                entries.pop(address, None)
+                held = entries.pop(address, None) is not None or held
         if view is not None and group is not None and group in self.cache:
             self.cache[group][address] = (slot, view)
+            self._changed(address, view)
+        elif held:
+            self._changed(address, None)
+
+    def _changed(self, address: Pubkey, view: Optional[V]) -> None:
+        if self.on_change is not None:
+            try:
+                self.on_change(address, view)
+            except Exception as e:  # noqa: BLE001 - a reader's bug must not stop the watch
+                self._event("warning", f"{self.name}_on_change_failed", address=str(address), error=repr(e)[:300])
 
     async def _snapshot(self) -> None:
         for group in self.groups:
@@ -224,6 +241,12 @@ class AccountWatch(Generic[K, V]):
                 if k not in fresh and prev[0] > slot:
                     fresh[k] = prev
             self.cache[group] = fresh
+            for k, entry in fresh.items():
+                if old.get(k) is not entry:
+                    self._changed(k, entry[1])
+            for k in old.keys() - fresh.keys():
+                if self.get(k) is None:
+                    self._changed(k, None)
         self.stats["snapshots"] += 1
         self._last_snapshot = time.monotonic()
 
