@@ -2,15 +2,18 @@
 overhead of paying a job with credits: ``.venv/bin/python bench/credits/cu.py``
 (``make bench-credits``).
 
-Runs the real programs (target/deploy/{job_escrow,iosd_credits}.so) with the
-real SPL Token program and prints one JSON object:
+Runs the real programs (target/deploy/{job_escrow,inference_pay,iosd_credits}.so)
+with the real SPL Token program and prints one JSON object:
 
 * ``instructions``: CU of each credits instruction (the job ones for 2 workers;
   ``*_delegate`` when a delegate signs);
 * ``open_job_vs_tokens``: for k workers, CU of ``open_job_with_credits`` and
   of job_escrow's ``open_job`` for the same job paid with tokens directly,
   and their ratio (the overhead of paying with credits); likewise for
-  ending, cancelling and closing.
+  ending, cancelling and closing;
+* ``channel_vs_tokens``: CU of each inference channel step paid with credits
+  (``*_channel_with_credits``) and of the same inference_pay instruction
+  paid with tokens directly, and their ratio.
 
 Numbers are measurements of this build, not assertions.
 """
@@ -29,6 +32,7 @@ from iopay.core.harness import Harness, ProgramNotBuilt
 from iopay.core.idl import ProgramIdl
 from iopay.credits.program import IosdCredits
 from iopay.escrow.program import MAX_WORKERS_CAP, JobEscrow, booking_cost
+from iopay.inference.program import InferencePay
 
 HOUR = 3_600
 USD = 1_000_000
@@ -38,11 +42,12 @@ WORKER_COUNTS = [1, 2, 4, 8]
 class Bench:
     def __init__(self) -> None:
         h = self.h = Harness()
-        ep, cp = ProgramIdl.load("job_escrow"), ProgramIdl.load("iosd_credits")
-        h.load_program(ep)
-        h.load_program(cp)
+        ep, cp, pp = ProgramIdl.load("job_escrow"), ProgramIdl.load("iosd_credits"), ProgramIdl.load("inference_pay")
+        for prog in (ep, cp, pp):
+            h.load_program(prog)
         self.esc = JobEscrow(ep, fetch=h.account_data)
-        self.cr = IosdCredits(cp, self.esc, fetch=h.account_data)
+        self.pay = InferencePay(pp, fetch=h.account_data)
+        self.cr = IosdCredits(cp, self.esc, fetch=h.account_data, inference=self.pay)
         self.mint_auth, self.authority = Keypair(), h.funded_keypair()
         self.mint = h.create_mint(self.mint_auth, 6)
         self.treasury = h.create_token_account(self.mint, self.authority.pubkey())
@@ -53,6 +58,7 @@ class Bench:
                                         fee_bps=self.fee_bps, max_workers=MAX_WORKERS_CAP, max_hours=720)])
         self.run("init_config", self.cr.init_config(payer=h.payer.pubkey(), upgrade_authority=h.payer.pubkey(),
                                                     authority=self.authority.pubkey(), mint=self.mint, cap=10**15))
+        h.send_ok([self.pay.init_pool(payer=h.payer.pubkey(), mint=self.mint)])
         self.workers = [h.funded_keypair() for _ in range(max(WORKER_COUNTS))]
         self.wtoks = [h.create_ata(self.mint, w.pubkey()) for w in self.workers]
         self.job_id = 0
@@ -166,14 +172,65 @@ class Bench:
             authority=u.pubkey(), user=u.pubkey(), mint=mint, job=job_u), u)
         self.run("withdraw_rent", cr.withdraw_rent(user=u.pubkey(), mint=mint), u)
         self.run("revoke_delegate", cr.revoke_delegate(user=u.pubkey(), mint=mint, delegate=d.pubkey()), u)
-        prov = self.wtoks[2]
-        self.run("fund_inference", cr.fund_inference(authority=u.pubkey(), user=u.pubkey(), mint=mint,
-                                                     provider_token=prov, amount=10 * USD), u)
-        self.run("pay_inference", cr.pay_inference(authority=u.pubkey(), user=u.pubkey(), mint=mint,
-                                                   provider_token=prov, amount=USD), u)
-        self.run("close_inference", cr.close_inference(authority=u.pubkey(), user=u.pubkey(), mint=mint,
-                                                       provider_token=prov), u)
 
+    def channels(self) -> Dict[str, Any]:
+        """An inference channel's steps paid with credits and with tokens
+        directly (same deposit, provider, life): open, top up, cooperative
+        close; open, start close, finish close after the window."""
+        h, cr, pay, mint = self.h, self.cr, self.pay, self.mint
+        u, provider = self.user(), self.workers[2]
+        tok = spl.associated_token_address(u.pubkey(), mint)
+        h.send_ok([cr.open_account(user=u.pubkey(), mint=mint), cr.buy(user=u.pubkey(), mint=mint, user_token=tok,
+                                                                       amount=1_000 * USD)], [u])
+        market, pk, uk = self.esc.market_address(mint), provider.pubkey(), u.pubkey()
+        out: Dict[str, Any] = {}
+        for kind in ("tokens", "credits"):
+            cu: Dict[str, int] = {}
+            for flow in ("coop", "unilateral"):
+                self.job_id += 1
+                cid = self.job_id
+                exp = h.now() + 60
+                if kind == "tokens":
+                    ch = pay.channel_address(uk, pk, mint, cid)
+                    cu["open"] = self.run("x", pay.open_channel(payer=uk, provider=pk, mint=mint, market=market,
+                                                                payer_token=tok, channel_id=cid, deposit=10 * USD,
+                                                                expires_at=exp, dispute_window=60), u)
+                else:
+                    ch = cr.channel_address(mint, uk, pk, cid)
+                    cu["open"] = self.run("open_channel_with_credits", cr.open_channel_with_credits(
+                        authority=uk, user=uk, mint=mint, provider=pk, channel_id=cid, deposit=10 * USD,
+                        expires_at=exp, dispute_window=60), u)
+                if flow == "coop":
+                    if kind == "tokens":
+                        cu["top_up"] = self.run("x", pay.top_up(payer=uk, mint=mint, market=market, payer_token=tok,
+                                                                channel=ch, amount=USD, expires_at=exp + 60), u)
+                        cu["coop_close"] = self.run("x", pay.coop_close(payer=uk, provider=pk, channel=ch, mint=mint,
+                                                                        rent_payer=uk, refund_to=tok), u, provider)
+                    else:
+                        cu["top_up"] = self.run("top_up_channel_with_credits", cr.top_up_channel_with_credits(
+                            authority=uk, user=uk, mint=mint, channel=ch, amount=USD, expires_at=exp + 60), u)
+                        cu["coop_close"] = self.run("coop_close_channel_with_credits",
+                                                    cr.coop_close_channel_with_credits(
+                                                        authority=uk, user=uk, mint=mint, provider=pk, channel=ch,
+                                                        rent_payer=uk), u, provider)
+                    continue
+                h.warp_seconds(60)
+                if kind == "tokens":
+                    cu["start_close"] = self.run("x", pay.start_close(payer=uk, channel=ch), u)
+                    h.warp_seconds(60)
+                    cu["finish_close"] = self.run("x", pay.finish_close(channel=ch, mint=mint, rent_payer=uk,
+                                                                        refund_to=tok))
+                else:
+                    cu["start_close"] = self.run("start_close_channel_with_credits",
+                                                 cr.start_close_channel_with_credits(authority=uk, user=uk, mint=mint,
+                                                                                     channel=ch), u)
+                    h.warp_seconds(60)
+                    cu["finish_close"] = self.run("finish_close_channel_with_credits",
+                                                  cr.finish_close_channel_with_credits(user=uk, mint=mint, channel=ch,
+                                                                                       rent_payer=uk))
+            out[kind] = cu
+        out["ratio"] = {k: round(out["credits"][k] / out["tokens"][k], 3) for k in out["tokens"]}
+        return out
 
 def main() -> int:
     try:
@@ -183,9 +240,10 @@ def main() -> int:
         return 1
     b.every_instruction()
     comparisons = [b.compare(k) for k in WORKER_COUNTS]
+    channels = b.channels()
     b.cu.pop("x", None)
     print(json.dumps({"instructions": dict(sorted(b.cu.items())), "open_job_vs_tokens": comparisons,
-                      "target_ratio_open": 1.3}, indent=2))
+                      "channel_vs_tokens": channels, "target_ratio_open": 1.3}, indent=2))
     return 0
 
 

@@ -15,8 +15,11 @@ Then a credits-paid job (``iosd_credits``, through the async
 :class:`iopay.credits.CreditsClient`): a customer buys 100 USD of credits
 with a USD stablecoin, opens a 2-worker job paid with them, the hours stream
 to the workers, the customer ends early and the unearned part comes back as
-credits, and the rest is redeemed for the stablecoin; the reserve equals
-the outstanding credits after every step (``--no-credits`` skips it).
+credits; then an inference channel paid with credits (the customer's key
+signs the vouchers, the provider settles, a cooperative close brings the
+rest back as credits), and the rest is redeemed for the stablecoin; the
+reserve equals the outstanding credits after every step (``--no-credits``
+skips it).
 """
 
 from __future__ import annotations
@@ -227,7 +230,7 @@ def run_credits(quiet: bool = False) -> int:
     h = Harness()
     progs = {}
     try:
-        for name in ("job_escrow", "iosd_credits"):
+        for name in ("job_escrow", "iosd_credits", "inference_pay"):
             progs[name] = h.load_program(ProgramIdl.load(name))
     except ProgramNotBuilt as e:
         print(f"error: {e}", file=sys.stderr)
@@ -243,7 +246,12 @@ def run_credits(quiet: bool = False) -> int:
     h.mint_to(usd, cust_tok, 150 * UNIT, usd_auth)
     workers = [h.funded_keypair() for _ in range(2)]
     wtoks = [h.create_ata(usd, w.pubkey()) for w in workers]
-    client = CreditsClient.for_harness(h, escrow_program=progs["job_escrow"], program=progs["iosd_credits"])
+    client = CreditsClient.for_harness(h, escrow_program=progs["job_escrow"], program=progs["iosd_credits"],
+                                       inference_program=progs["inference_pay"])
+    pay = client.pay
+    h.send_ok([pay.init_pool(payer=h.payer.pubkey(), mint=usd)])
+    provider = h.funded_keypair()
+    ptok = h.create_ata(usd, provider.pubkey())
     rates, hours = [3 * UNIT, 2_333_333], 5
 
     def usd_(x: int) -> str:
@@ -297,15 +305,40 @@ def run_credits(quiet: bool = False) -> int:
         fees = h.token_balance(treasury)
         check(bool(closed) and fees == closed[0].fees == sum(fee_for(e, 250) for e in earned),
               "treasury != fees of the hours worked")
+        # An inference channel paid with credits: the customer's key signs one
+        # cumulative voucher per inference, the provider settles the best one,
+        # the cooperative close brings the rest back as credits.
+        from iopay.inference.program import settlement
+
+        ch = await client.open_channel_with_credits(customer, usd, provider.pubkey(), 10 * UNIT, life=86_400,
+                                                    channel_id=1)
+        await reserve_ok("channel open")
+        say(f"inference channel opened with {usd_(10 * UNIT)} of credits (refunds go back to the credits)")
+        best = [ch.signer.pay(250_000) for _ in range(4)][-1]  # four inferences at 0.25 USD
+        h.send_ok(pay.settle(provider=provider.pubkey(), mint=usd, provider_token=ptok, vouchers=[best]), [provider])
+        await reserve_ok("channel settle")
+        to_provider, channel_fee = settlement(0, best.cumulative, 250)
+        check(h.token_balance(ptok) == to_provider, "provider != the voucher's amount less the fee")
+        sent = await client.coop_close_channel(customer, provider, usd, ch.channel)
+        await reserve_ok("channel close")
+        ev = sent.events_named("ChannelRefunded")[0]
+        before, after = after, await client.balance(usd, customer.pubkey())
+        check(ev.amount == 10 * UNIT - best.cumulative and after - before == -best.cumulative,
+              "channel: refunded credits != deposit - settled")
+        say(f"  4 inferences paid by vouchers; provider settles {usd_(best.cumulative)} "
+            f"(gets {usd_(to_provider)}, fee {usd_(channel_fee)}); cooperative close: {usd_(ev.amount)} refunded "
+            f"as credits (balance {usd_(after)})")
+        h.send_ok([pay.sweep_fees(mint=usd, market=esc.market_address(usd), treasury=treasury)])
+        fees = h.token_balance(treasury)
         await client.redeem(customer, usd, after)
         await reserve_ok("redeem")
         final = h.token_balance(cust_tok)
         say(f"customer redeems {usd_(after)}: wallet {usd_(final)}, credits 0, reserve "
             f"{usd_(await client.reserve_balance(usd))}")
-        check(150 * UNIT - final == sum(h.token_balance(t) for t in wtoks) + fees,
-              "credits: customer's spend != workers + treasury")
+        check(150 * UNIT - final == sum(h.token_balance(t) for t in wtoks) + h.token_balance(ptok) + fees,
+              "credits: customer's spend != workers + provider + treasury")
         say(f"spent {usd_(150 * UNIT - final)} == workers {usd_(sum(h.token_balance(t) for t in wtoks))} "
-            f"+ treasury {usd_(fees)}")
+            f"+ provider {usd_(h.token_balance(ptok))} + treasury {usd_(fees)}")
 
     asyncio.run(go())
     if problems:

@@ -61,3 +61,56 @@ def test_one_line_errors_before_any_rpc(capsys: Any, tmp_path: Any) -> None:
     rc, _, err = run(capsys, "-u", CLOSED, "-k", str(tmp_path / "missing.json"), "job", "open", "--mint", MINT,
                      "--hours", "1", "--worker", f"{MINT}:1", "--for", MINT)
     assert rc == 1 and "--pay-with credits" in err, err
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["channel", "open", "--provider", MINT, "--mint", MINT, "--deposit", "1", "--pay-with", "gold"],
+     "invalid choice"),
+    (["channel", "open", "--provider", MINT, "--mint", MINT, "--deposit", "1", "--for", "nope",
+      "--pay-with", "credits"], "invalid public key"),
+    (["channel", "open", "--provider", MINT, "--mint", MINT, "--deposit", "-1", "--pay-with", "credits"],
+     "must not be negative"),
+    (["channel", "coop-close", MINT, "--pay-with", "credits"], "--provider-keypair"),
+    (["channel", "close", "nope", "--pay-with", "credits"], "invalid public key"),
+    (["channel", "finish", MINT, "--for", "nope", "--pay-with", "credits"], "invalid public key"),
+])
+def test_channel_with_credits_bad_arguments_exit_1_one_line(capsys: Any, argv: list, needle: str) -> None:
+    rc, _, err = run(capsys, *argv)
+    assert rc == 1 and needle in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_channel_with_credits_checks_before_any_rpc(capsys: Any, tmp_path: Any) -> None:
+    """Dollar amounts and the --for/--pay-with pairing are checked before the
+    keypair is loaded or the node is asked anything (the URL is closed)."""
+    base = ["-u", CLOSED, "-k", str(tmp_path / "missing.json"), "channel"]
+    for argv, needle in [
+        (["open", "--provider", MINT, "--mint", MINT, "--deposit", "1.0000001", "--pay-with", "credits"],
+         "more than 6 decimals"),
+        (["open", "--provider", MINT, "--mint", MINT, "--deposit", "0", "--pay-with", "credits"], "positive"),
+        (["open", "--provider", MINT, "--mint", MINT, "--deposit", "1", "--for", MINT], "--pay-with credits"),
+        (["top-up", MINT, "--pay-with", "credits"], "nothing to do"),
+        (["top-up", MINT, "--amount", "0.0000001", "--pay-with", "credits"], "more than 6 decimals"),
+        (["close", MINT, "--for", MINT], "--pay-with credits"),
+        (["finish", MINT, "--for", MINT], "--pay-with credits"),
+    ]:
+        rc, _, err = run(capsys, *base, *argv)
+        assert rc == 1 and needle in err and len(err.strip().splitlines()) == 1, (argv, err)
+    # then the keypair, still before any RPC
+    rc, _, err = run(capsys, *base, "open", "--provider", MINT, "--mint", MINT, "--deposit", "1", "--pay-with",
+                     "credits")
+    assert rc == 1 and "keypair file not found" in err, err
+    rc, _, err = run(capsys, "-u", CLOSED, "channel", "coop-close", MINT, "--provider-keypair",
+                     str(tmp_path / "missing.json"), "--pay-with", "credits")
+    assert rc == 1 and "keypair file not found" in err, err
+
+
+def test_channel_commands_document_pay_with_credits() -> None:
+    from iopay.cli import build_parser
+    from tests.cli.walk import leaves
+
+    parsers = dict(leaves(build_parser()))
+    for name in ("open", "top-up", "close", "coop-close", "finish"):
+        p = parsers[("channel", name)]
+        opts = {o: a for a in p._actions for o in a.option_strings}
+        assert opts["--pay-with"].choices == ["tokens", "credits"] and opts["--pay-with"].help, name
+        assert opts["--for"].help and "credits" in opts["--for"].help, name

@@ -1,5 +1,6 @@
-"""Shared setup for the iosd_credits program tests: both programs loaded in
-LiteSVM, a job_escrow market for a 6-decimal stablecoin, a credits reserve
+"""Shared setup for the iosd_credits program tests: job_escrow, inference_pay
+and iosd_credits loaded in LiteSVM, a job_escrow market for a 6-decimal
+stablecoin, an inference_pay pool and a provider for it, a credits reserve
 for it, users with stablecoin, workers; helpers that send, assert exact
 error names with nothing moved, and check reserve == outstanding after every
 successful step."""
@@ -21,6 +22,8 @@ from iopay.credits.program import IosdCredits
 from iopay.credits.state import ConfigView, CreditAccountView
 from iopay.escrow.program import JobEscrow
 from iopay.escrow.state import JobView
+from iopay.inference.program import InferencePay
+from iopay.inference.state import ChannelView
 from tests.escrow.env import make_market
 
 HOUR = 3_600
@@ -33,7 +36,7 @@ USER_FUNDS = 10_000 * USD
 
 def load_programs(h: Harness):
     progs = []
-    for name in ("job_escrow", "iosd_credits"):
+    for name in ("job_escrow", "iosd_credits", "inference_pay"):
         try:
             prog = ProgramIdl.load(name)
         except IdlNotFound as e:
@@ -69,6 +72,9 @@ class CEnv:
     treasury: Pubkey
     users: List[User]
     workers: List[User]
+    pay_prog: ProgramIdl
+    pay: InferencePay
+    provider: User
     record: Optional[object] = None
     extra_tokens: List[Pubkey] = field(default_factory=list)
 
@@ -88,7 +94,7 @@ class CEnv:
         assert res.error is not None, f"expected {name}, transaction succeeded:\n" + "\n".join(res.logs)
         assert isinstance(res.error, ProgramError), f"expected {name}, got {res.error!r}\n" + "\n".join(res.logs)
         assert res.error.name == name, f"expected {name}, got {res.error}\n" + "\n".join(res.logs)
-        for prog in (self.prog, self.escrow_prog):
+        for prog in (self.prog, self.escrow_prog, self.pay_prog):
             if name in {e["name"] for e in prog.raw["errors"]} and res.error.program_id == prog.program_id:
                 assert res.error.code == prog.errors.code_of(name)
         assert self.snapshot() == before, "a failed transaction changed balances"
@@ -118,13 +124,19 @@ class CEnv:
     def job(self, job: Pubkey) -> JobView:
         return JobView.decode(self.escrow_prog, job, self.h.account_data(job))
 
+    def channel(self, channel: Pubkey) -> Optional[ChannelView]:
+        data = self.h.account_data(channel)
+        return None if data is None else ChannelView.decode(self.pay_prog, channel, data)
+
     def check_reserve(self) -> None:
         assert self.h.token_balance(self.reserve) == self.config_view().outstanding, "reserve != outstanding"
 
     def snapshot(self) -> Dict[str, int]:
         snap: Dict[str, int] = {"reserve": self.h.token_balance(self.reserve),
                                 "outstanding": self.config_view().outstanding,
-                                "treasury": self.h.token_balance(self.treasury)}
+                                "treasury": self.h.token_balance(self.treasury),
+                                "pool_vault": self.h.token_balance(self.pay.vault_address(self.mint)),
+                                "provider": self.h.token_balance(self.provider.token)}
         for i, u in enumerate(self.users):
             snap[f"u{i}.token"] = self.h.token_balance(u.token)
             snap[f"u{i}.credits"] = self.credits(u)
@@ -201,10 +213,12 @@ class CEnv:
 
 def make_env(h: Harness, record=None, n_users: int = 3, n_workers: int = 4, cap: int = CAP,
              fund_users: bool = True) -> CEnv:
-    escrow_prog, prog = load_programs(h)
+    escrow_prog, prog, pay_prog = load_programs(h)
     esc = JobEscrow(escrow_prog, fetch=h.account_data)
     m = make_market(h, esc, fee_bps=FEE_BPS)
-    cr = IosdCredits(prog, esc, fetch=h.account_data)
+    pay = InferencePay(pay_prog, fetch=h.account_data)
+    h.send_ok([pay.init_pool(payer=h.payer.pubkey(), mint=m.mint)])
+    cr = IosdCredits(prog, esc, fetch=h.account_data, inference=pay)
     authority = m.authority
     res = h.send([cr.init_config(payer=h.payer.pubkey(), upgrade_authority=h.payer.pubkey(),
                                  authority=authority.pubkey(), mint=m.mint, cap=cap)])
@@ -222,4 +236,7 @@ def make_env(h: Harness, record=None, n_users: int = 3, n_workers: int = 4, cap:
     for _ in range(n_workers):
         kp = h.funded_keypair()
         workers.append(User(kp, h.create_ata(m.mint, kp.pubkey())))
-    return CEnv(h, escrow_prog, prog, esc, cr, m.mint, m.mint_auth, authority, m.treasury, users, workers, record)
+    pkp = h.funded_keypair()
+    provider = User(pkp, h.create_ata(m.mint, pkp.pubkey()))
+    return CEnv(h, escrow_prog, prog, esc, cr, m.mint, m.mint_auth, authority, m.treasury, users, workers, pay_prog,
+                pay, provider, record)

@@ -1,6 +1,6 @@
 """iosd_credits on the compiled programs in LiteSVM: the credits-paid job
 lifecycle exact to the base unit, refunds on every job_escrow path, pause,
-cap, authority, inference allowances."""
+cap, authority. Inference channels paid with credits: test_channels.py."""
 
 from __future__ import annotations
 
@@ -172,28 +172,3 @@ def Keypair_():
     from solders.keypair import Keypair
 
     return Keypair()
-
-
-def test_inference_allowance_pays_only_its_provider_and_returns_the_rest(env):
-    u = env.users[0]
-    env.open_account(u)
-    env.buy(u, 10 * USD)
-    provider = env.workers[3]
-    cr = env.cr
-    env.ok(cr.fund_inference(authority=u.key, user=u.key, mint=env.mint, provider_token=provider.token,
-                             amount=4 * USD), u.kp, name="fund_inference")
-    assert env.credits(u) == 6 * USD
-    assert env.config_view().outstanding == 10 * USD  # set aside, still outstanding
-    env.ok(cr.pay_inference(authority=u.key, user=u.key, mint=env.mint, provider_token=provider.token,
-                            amount=1_500_000), u.kp, name="pay_inference")
-    assert env.h.token_balance(provider.token) == 1_500_000
-    env.fails(cr.pay_inference(authority=u.key, user=u.key, mint=env.mint, provider_token=provider.token,
-                               amount=2_500_001), u.kp, name="AllowanceInsufficient")
-    # Paying anyone else from it is refused.
-    env.fails(cr.pay_inference(authority=u.key, user=u.key, mint=env.mint, provider_token=provider.token,
-                               amount=1, overrides={"provider_token": u.token}), u.kp, name="WrongProvider")
-    res = env.ok(cr.close_inference(authority=u.key, user=u.key, mint=env.mint, provider_token=provider.token),
-                 u.kp, name="close_inference")
-    assert res.events_named("CreditsRefunded")[0].amount == 2_500_000
-    assert env.credits(u) == 8_500_000
-    assert env.config_view().outstanding == 8_500_000

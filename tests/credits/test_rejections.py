@@ -124,8 +124,9 @@ def test_stale_config_and_paused(env):
     env.pause()
     env.fails(env.buy_ix(a, USD), a.kp, name="Paused")
     env.fails(env.open_job_ix(a, 1, [USD], 2), a.kp, name="Paused")
-    env.fails(env.cr.fund_inference(authority=a.key, user=a.key, mint=env.mint, provider_token=env.workers[0].token,
-                                    amount=USD), a.kp, name="Paused")
+    env.fails(env.cr.open_channel_with_credits(authority=a.key, user=a.key, mint=env.mint, provider=env.provider.key,
+                                               channel_id=1, deposit=USD, expires_at=h.now() + 3_600,
+                                               dispute_window=600), a.kp, name="Paused")
     env.ok(env.redeem_ix(a, USD), a.kp)
 
 

@@ -76,3 +76,46 @@ def test_client_rejects_bad_arguments_before_sending():
         asyncio.run(c.revoke_delegate(user, mint, "not a key"))
     with pytest.raises(ValueError):
         asyncio.run(c.open_job_with_credits(user, mint, [], 3))
+
+
+def test_channel_methods_reject_bad_arguments_before_any_io():
+    from iopay.credits.client import CreditsClient
+
+    class NoChain:
+        async def get_account(self, address):  # pragma: no cover - never reached
+            raise AssertionError("no I/O expected")
+
+        async def send(self, *a, **k):  # pragma: no cover
+            raise AssertionError("nothing must be sent")
+
+    c = CreditsClient(NoChain(), Keypair())
+    user, mint, provider, ch = Keypair(), Keypair().pubkey(), Keypair().pubkey(), Keypair().pubkey()
+    for kw, exc in [({"deposit": 0}, ValueError), ({"deposit": 1.5}, TypeError), ({"deposit": 2**64}, ValueError),
+                    ({"life": 0}, ValueError), ({"life": 367 * 86_400}, ValueError), ({"life": True}, ValueError),
+                    ({"dispute_window": 59}, ValueError), ({"channel_id": -1}, ValueError),
+                    ({"channel_id": 2**64}, ValueError), ({"user": "me"}, TypeError),
+                    ({"voucher_signer": "key"}, TypeError), ({"provider": str(provider)}, TypeError)]:
+        args = {"deposit": 1, "life": 60, "provider": provider, **kw}
+        with pytest.raises(exc):
+            asyncio.run(c.open_channel_with_credits(user, mint, args.pop("provider"), args.pop("deposit"), **args))
+    with pytest.raises(TypeError):
+        asyncio.run(c.open_channel_with_credits(user.pubkey(), mint, provider, 1, life=60))
+    with pytest.raises(ValueError):  # the provider cannot be the user's own customer PDA
+        asyncio.run(c.open_channel_with_credits(user, mint, c.cr.user_addresses(mint, user.pubkey()).customer, 1,
+                                                life=60))
+    for amount, extend, exc in [(0, 0, ValueError), (-1, 0, ValueError), (1, -1, ValueError), (1.0, 0, TypeError),
+                                (1, 367 * 86_400, ValueError)]:
+        with pytest.raises(exc):
+            asyncio.run(c.top_up_channel(user, mint, ch, amount, extend=extend))
+    with pytest.raises(TypeError):
+        asyncio.run(c.finish_close_channel(mint, "user", ch))
+    with pytest.raises(TypeError):
+        asyncio.run(c.channel("not a key"))
+
+
+def test_credit_channel_address_is_the_customers_channel():
+    cr = IosdCredits()
+    mint, user, provider = Keypair().pubkey(), Keypair().pubkey(), Keypair().pubkey()
+    customer = cr.user_addresses(mint, user).customer
+    assert cr.channel_address(mint, user, provider, 7) == cr.pay.channel_address(customer, provider, mint, 7)
+    assert cr.channel_address(mint, user, provider, 7) != cr.pay.channel_address(user, provider, mint, 7)

@@ -16,8 +16,8 @@ from typing import Any, Dict, List, Optional
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from iopay.cli.common import (FEE_HEADROOM, cli_error, commitment_of, common_options, emit, load_keypair,
-                              parse_pubkey, positive_int, run, send_config)
+from iopay.cli.common import (FEE_HEADROOM, Ctx, cli_error, common_options, emit, parse_pubkey, positive_int,
+                              run)
 from iopay.credits.program import DAY, format_usd, parse_usd
 
 PERIODS = {"hour": 3_600, "day": DAY, "week": 7 * DAY}
@@ -61,36 +61,29 @@ def amount_of(args: argparse.Namespace, usd: str = "usd", base: str = "amount") 
     return amount
 
 
-class CreditsCtx:
-    """The signer (loaded first), a JSON-RPC :class:`CreditsClient` that
-    names errors and decodes events of both programs."""
-
-    def __init__(self, args: argparse.Namespace, *, signer: bool = True) -> None:
-        self.args = args
-        self.signer: Optional[Keypair] = load_keypair(args.keypair) if signer else None
-        self.client: Any = None
-
-    @property
-    def payer(self) -> Keypair:
-        assert self.signer is not None
-        return self.signer
+class CreditsCtx(Ctx):
+    """:class:`Ctx` (signer loaded first, ``--fee-payer``, the connection and
+    its retrying sender) plus a :class:`CreditsClient` on the same connection
+    that names errors and decodes events of iosd_credits, job_escrow and
+    inference_pay. ``self.client`` is the CreditsClient; the escrow client of
+    :class:`Ctx` stays as ``self.escrow``."""
 
     async def __aenter__(self) -> "CreditsCtx":
+        await super().__aenter__()
+        from iopay.core.chain import RpcChain
+        from iopay.core.events import EventDecoder
+        from iopay.core.idl import ProgramIdl
         from iopay.credits.client import CreditsClient
 
-        fee_payer = getattr(self.args, "fee_payer", None)
-        payer = load_keypair(fee_payer) if fee_payer else self.signer
-        self.client = CreditsClient.connect(self.args.url, payer or Keypair(), send_config=send_config(self.args),
-                                            commitment=commitment_of(self.args))
-        try:
-            await self.client.chain.sender.call("get_slot")
-        except Exception as e:  # noqa: BLE001 - one line
-            await self.client.close()
-            raise cli_error(f"cannot reach the RPC node at {self.args.url}: {str(e).splitlines()[0][:200]}")
+        self.escrow = self.client
+        progs = [ProgramIdl.load(n) for n in ("iosd_credits", "inference_pay")]
+        for prog in progs:
+            self.sender.errors.add(prog.errors)
+        esc = self.escrow.program
+        chain = RpcChain(self.rpc, self.sender, [EventDecoder(p) for p in (progs[0], esc, progs[1])],
+                         commitment=self.commitment)
+        self.client = CreditsClient(chain, self.fee_payer or Keypair(), progs[0], esc, progs[1])
         return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.client.close()
 
     async def config(self, mint: Pubkey) -> Any:
         try:
@@ -107,10 +100,10 @@ class CreditsCtx:
         return spl.TokenAccount.decode(acc[1]).amount
 
     async def require_sol(self, need: int, what: str) -> None:
-        have = await self.client.chain.get_lamports(self.payer.pubkey())
+        who = (self.fee_payer or self.payer).pubkey()  # --fee-payer pays fees and rent
+        have = await self.lamports(who)
         if have < need:
-            raise cli_error(f"insufficient funds: {what} needs about {need / 1e9:.6f} SOL in {self.payer.pubkey()}; "
-                            f"nothing sent")
+            raise cli_error(f"insufficient funds: {what} needs about {need / 1e9:.6f} SOL in {who}; nothing sent")
 
 
 def _account_dict(view: Any, user: Pubkey) -> Dict[str, Any]:
@@ -310,3 +303,165 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--user", type=parse_pubkey, help="whose history (default: the --keypair signer)")
     s.add_argument("--limit", type=history_limit, default=50, help="newest transactions to read, 1..1000 (default 50)")
     s.set_defaults(func=cmd_history)
+
+
+# -- inference channels paid with credits (``iopay channel ... --pay-with credits``) --------------
+
+#: ``8 + Channel::INIT_SPACE`` of inference_pay: the rent the fee payer fronts at open (back at close).
+CHANNEL_SPACE = 280
+
+
+def _dollars(value: Any, what: str) -> int:
+    """UI units of the 6-decimal stablecoin (= dollars) to micro-USD."""
+    try:
+        return parse_usd(str(value))
+    except (ValueError, TypeError) as e:
+        raise cli_error(f"--{what}: {e}")
+
+
+async def _credit_channel(c: CreditsCtx, args: argparse.Namespace, owner: Pubkey) -> Any:
+    """The channel of ``args.channel``, checked to be paid with ``owner``'s credits."""
+    try:
+        view = await c.client.channel(args.channel)
+    except LookupError:
+        raise cli_error(f"channel {args.channel} not found")
+    except ValueError as e:
+        raise cli_error(str(e))
+    customer = c.client.user_addresses(view.mint, owner).customer
+    if view.payer != customer:
+        hint = "" if args.for_user else " (a delegate names the user with --for)"
+        raise cli_error(f"channel {args.channel} is not paid with {owner}'s credits{hint}; nothing sent")
+    return view
+
+
+async def _delegate_room(c: CreditsCtx, mint: Pubkey, owner: Pubkey, amount: int, what: str) -> None:
+    if owner == c.payer.pubkey():
+        return
+    d = await c.client.delegation(mint, owner, c.payer.pubkey())
+    if d is None:
+        raise cli_error(f"{c.payer.pubkey()} is not a delegate of {owner}; nothing sent")
+    avail = d.available(await c.client.now())
+    if amount > avail:
+        raise cli_error(f"{what} {format_usd(amount)} USD is beyond the delegate's allowance left this period "
+                        f"({format_usd(avail)}); nothing sent")
+
+
+def _channel_out(view: Any, owner: Pubkey) -> Dict[str, Any]:
+    return {"channel": str(view.address), "paid_with": "credits", "user": str(owner), "provider": str(view.provider),
+            "mint": str(view.mint), "voucher_signer": str(view.voucher_signer), "open_slot": view.open_slot,
+            "state": view.state,
+            "deposit": view.deposit, "deposit_usd": format_usd(view.deposit), "settled": view.settled,
+            "settled_usd": format_usd(view.settled), "expires_at": view.expires_at, "close_at": view.close_at,
+            "refund_to": str(view.refund_to)}
+
+
+async def channel_open(args: argparse.Namespace) -> Dict[str, Any]:
+    """``iopay channel open --pay-with credits [--for USER]``: a channel paid
+    from the signer's credits, or as a delegate of ``--for``; the signer's
+    key signs the vouchers; refunds come back as the user's credits."""
+    deposit = _dollars(args.deposit, "deposit")
+    if deposit == 0:
+        raise cli_error("deposit must be positive")
+    async with CreditsCtx(args) as c:
+        owner = args.for_user or c.payer.pubkey()
+        cfg = await c.config(args.mint)
+        if cfg.paused:
+            raise cli_error("credits are paused: spending is refused; nothing sent")
+        market = await c.client.market(args.mint)
+        if market.paused:
+            raise cli_error(f"market {market.address} is paused: new channels are refused; nothing sent")
+        if await c.client.chain.get_account(c.client.pay.pool_address(args.mint)) is None:
+            raise cli_error(f"no inference pool for mint {args.mint} (`iopay provider init-pool`); nothing sent")
+        bal = await c.client.balance(args.mint, owner)
+        if deposit > bal:
+            raise cli_error(f"insufficient credits: the deposit is {format_usd(deposit)} USD, {owner} holds "
+                            f"{format_usd(bal)}; nothing sent")
+        await _delegate_room(c, args.mint, owner, deposit, "the deposit")
+        await c.require_sol(FEE_HEADROOM + await c.rent(CHANNEL_SPACE), "channel open (rent, back at close)")
+        opened = await c.client.open_channel_with_credits(c.payer, args.mint, args.provider, deposit, life=args.life,
+                                                          dispute_window=args.dispute_window, user=owner,
+                                                          channel_id=args.id)
+        return {**_channel_out(opened.view, owner), "channel_id": opened.channel_id,
+                "balance": bal - deposit, "balance_usd": format_usd(bal - deposit),
+                "signature": str(opened.sent.signature)}
+
+
+async def channel_top_up(args: argparse.Namespace) -> Dict[str, Any]:
+    """``iopay channel top-up CHANNEL --pay-with credits [--for USER]``."""
+    amount = _dollars(args.amount, "amount")
+    if amount == 0 and args.extend == 0:
+        raise cli_error("nothing to do: give --amount and/or --extend")
+    async with CreditsCtx(args) as c:
+        owner = args.for_user or c.payer.pubkey()
+        view = await _credit_channel(c, args, owner)
+        if view.state != "Open":
+            raise cli_error(f"channel {args.channel} is closing: no top-up; nothing sent")
+        cfg = await c.config(view.mint)
+        if cfg.paused:
+            raise cli_error("credits are paused: spending is refused; nothing sent")
+        bal = await c.client.balance(view.mint, owner)
+        if amount > bal:
+            raise cli_error(f"insufficient credits: {format_usd(amount)} USD asked, {owner} holds {format_usd(bal)}; "
+                            f"nothing sent")
+        await _delegate_room(c, view.mint, owner, amount, "the top-up")
+        sent = await c.client.top_up_channel(c.payer, view.mint, args.channel, amount, extend=args.extend, user=owner)
+        view = await c.client.channel(args.channel)
+        return {**_channel_out(view, owner), "added": amount, "added_usd": format_usd(amount),
+                "signature": str(sent.signature)}
+
+
+async def channel_close(args: argparse.Namespace) -> Dict[str, Any]:
+    """``iopay channel close CHANNEL --pay-with credits [--for USER]``: the
+    unilateral close after expiry (user or delegate)."""
+    async with CreditsCtx(args) as c:
+        owner = args.for_user or c.payer.pubkey()
+        view = await _credit_channel(c, args, owner)
+        if owner != c.payer.pubkey() and await c.client.delegation(view.mint, owner, c.payer.pubkey()) is None:
+            raise cli_error(f"{c.payer.pubkey()} is not a delegate of {owner}; nothing sent")
+        if view.state != "Open":
+            raise cli_error(f"channel {args.channel} is already closing (until {view.close_at}); nothing sent")
+        now = await c.client.now()
+        if now < view.expires_at:
+            raise cli_error(f"channel expires at {view.expires_at} (now {now}): close it cooperatively with the "
+                            f"provider (`channel coop-close`) or wait; nothing sent")
+        sent = await c.client.start_close_channel(c.payer, view.mint, args.channel, user=owner)
+        view = await c.client.channel(args.channel)
+        return {**_channel_out(view, owner), "signature": str(sent.signature)}
+
+
+async def _closed(c: CreditsCtx, args: argparse.Namespace, view: Any, owner: Pubkey, sent: Any) -> Dict[str, Any]:
+    ev = next((e for e in sent.events_named("ChannelRefunded")), None)
+    refunded = ev.amount if ev is not None else 0
+    bal = await c.client.balance(view.mint, owner)
+    return {"channel": str(view.address), "paid_with": "credits", "user": str(owner), "settled": view.settled,
+            "settled_usd": format_usd(view.settled), "refunded": refunded, "refunded_usd": format_usd(refunded),
+            "balance": bal, "balance_usd": format_usd(bal), "signature": str(sent.signature)}
+
+
+async def channel_coop_close(args: argparse.Namespace, provider: Keypair) -> Dict[str, Any]:
+    """``iopay channel coop-close CHANNEL --provider-keypair FILE --pay-with
+    credits [--for USER]``: closes now, the rest back as credits."""
+    async with CreditsCtx(args) as c:
+        owner = args.for_user or c.payer.pubkey()
+        view = await _credit_channel(c, args, owner)
+        if owner != c.payer.pubkey() and await c.client.delegation(view.mint, owner, c.payer.pubkey()) is None:
+            raise cli_error(f"{c.payer.pubkey()} is not a delegate of {owner}; nothing sent")
+        if provider.pubkey() != view.provider:
+            raise cli_error(f"{provider.pubkey()} is not the channel's provider ({view.provider}); nothing sent")
+        sent = await c.client.coop_close_channel(c.payer, provider, view.mint, args.channel, user=owner)
+        return await _closed(c, args, view, owner, sent)
+
+
+async def channel_finish(args: argparse.Namespace) -> Dict[str, Any]:
+    """``iopay channel finish CHANNEL --pay-with credits [--for USER]``: after
+    the dispute window (anyone; USER is whose credits the rest goes to)."""
+    async with CreditsCtx(args) as c:  # the signer pays the fee, whoever's channel it is
+        owner = args.for_user or c.payer.pubkey()
+        view = await _credit_channel(c, args, owner)
+        if view.state != "Closing":
+            raise cli_error("channel is not closing (run `iopay channel close` after expiry); nothing sent")
+        now = await c.client.now()
+        if now < view.close_at:
+            raise cli_error(f"dispute window open until {view.close_at} (now {now}); nothing sent")
+        sent = await c.client.finish_close_channel(view.mint, owner, args.channel)
+        return await _closed(c, args, view, owner, sent)

@@ -1,7 +1,10 @@
 """inference_pay's subcommands: ``provider`` (init-pool, list-model, serve,
 settle, sweep-fees, channels) and ``channel`` (open, top-up, close, finish,
-show). Amounts are in UI units of the mint (``--deposit 12.5``), converted
-with its decimals; ``--output json`` everywhere; errors are one line.
+coop-close, show). Amounts are in UI units of the mint (``--deposit 12.5``),
+converted with its decimals; ``--output json`` everywhere; errors are one line.
+``--pay-with credits [--for USER]`` on open, top-up, close, coop-close and
+finish runs the channel from IOSD credits (:mod:`iopay.cli.credits`): the
+deposit comes from the user's credits, every refund goes back to them.
 
 ``iopay provider serve`` runs the HTTP 402 example endpoint
 (:mod:`iopay.inference.http`) with the provider's durable voucher store;
@@ -245,7 +248,26 @@ def cmd_settle(args: argparse.Namespace) -> int:
 
 # -- channel -----------------------------------------------------------------------
 
+def _with_credits(args: argparse.Namespace, name: str, *extra: Any) -> Any:
+    """Runs ``iopay.cli.credits.channel_<name>`` for ``--pay-with credits``
+    (None otherwise); ``--for`` without it is an error."""
+    if getattr(args, "pay_with", "tokens") != "credits":
+        if getattr(args, "for_user", None) is not None:
+            raise cli_error("--for needs --pay-with credits")
+        return None
+    from iopay.cli import credits
+
+    async def go() -> int:
+        emit(args, await getattr(credits, f"channel_{name}")(args, *extra))
+        return 0
+    return run(go)
+
+
 def cmd_open(args: argparse.Namespace) -> int:
+    rc = _with_credits(args, "open")
+    if rc is not None:
+        return rc
+
     async def go() -> int:
         async with Ctx(args) as c:
             dec = await c.client.mint_decimals(args.mint)
@@ -266,6 +288,10 @@ def cmd_open(args: argparse.Namespace) -> int:
 
 
 def cmd_top_up(args: argparse.Namespace) -> int:
+    rc = _with_credits(args, "top_up")
+    if rc is not None:
+        return rc
+
     async def go() -> int:
         async with Ctx(args) as c:
             async with await _client(c) as ic:
@@ -291,6 +317,10 @@ async def _channel(ic: Any, address: Pubkey) -> Any:
 
 
 def cmd_close(args: argparse.Namespace) -> int:
+    rc = _with_credits(args, "close")
+    if rc is not None:
+        return rc
+
     async def go() -> int:
         async with Ctx(args) as c:
             async with await _client(c) as ic:
@@ -306,7 +336,36 @@ def cmd_close(args: argparse.Namespace) -> int:
     return run(go)
 
 
+def cmd_coop_close(args: argparse.Namespace) -> int:
+    from iopay.cli.common import load_keypair
+
+    provider = load_keypair(args.provider_keypair)
+    rc = _with_credits(args, "coop_close", provider)
+    if rc is not None:
+        return rc
+
+    async def go() -> int:
+        async with Ctx(args) as c:
+            async with await _client(c) as ic:
+                v = await _channel(ic, args.channel)
+                if v.payer != c.payer.pubkey():
+                    raise cli_error(f"the channel's payer is {v.payer}, not {c.payer.pubkey()} (a channel paid with "
+                                    f"credits closes with --pay-with credits); nothing sent")
+                if v.provider != provider.pubkey():
+                    raise cli_error(f"{provider.pubkey()} is not the channel's provider ({v.provider}); nothing sent")
+                sent = await ic.coop_close(c.payer, provider, args.channel)
+                dec = await c.client.mint_decimals(v.mint)
+                emit(args, {"channel": str(v.address), "refund": v.remaining, "refund_ui": ui_amount(v.remaining, dec),
+                            "signature": str(sent.signature)})
+        return 0
+    return run(go)
+
+
 def cmd_finish(args: argparse.Namespace) -> int:
+    rc = _with_credits(args, "finish")
+    if rc is not None:
+        return rc
+
     async def go() -> int:
         async with Ctx(args) as c:
             async with await _client(c) as ic:
@@ -334,6 +393,14 @@ def cmd_show(args: argparse.Namespace) -> int:
                 emit(args, _channel_dict(v, await c.client.mint_decimals(v.mint)))
         return 0
     return run(go)
+
+
+def credits_options(s: argparse.ArgumentParser, what: str) -> None:
+    s.add_argument("--pay-with", choices=["tokens", "credits"], default="tokens",
+                   help=f"tokens (default): the signer's token account; credits: {what}")
+    s.add_argument("--for", dest="for_user", type=parse_pubkey, metavar="USER",
+                   help="with --pay-with credits: USER's credits (the signer acts as its delegate; for finish, "
+                        "whose credits get the rest)")
 
 
 def add_parsers(sub: Any) -> None:
@@ -398,17 +465,29 @@ def add_parsers(sub: Any) -> None:
                    help="seconds until expiry (at most 366 days)")
     s.add_argument("--dispute-window", type=int_in(MIN_DISPUTE_WINDOW, MAX_DISPUTE_WINDOW, "seconds"), default=3_600, help="seconds the provider has to settle after a unilateral close")
     s.add_argument("--id", type=nonneg_int, default=None, help="channel id (default: random; never reuse one)")
+    credits_options(s, "the deposit comes from the user's credits (--deposit in dollars), the signer's key signs "
+                       "the vouchers, every refund comes back as credits")
     s.set_defaults(func=cmd_open)
     s = cs.add_parser("top-up", parents=[common], help="add to the deposit and/or extend the expiry")
     s.add_argument("channel", type=parse_pubkey, help="the channel address")
     s.add_argument("--amount", type=ui_arg, default=Decimal(0), help="amount to add, in UI units")
     s.add_argument("--extend", type=int_in(0, MAX_CHANNEL_LIFE, "seconds"), default=0, help="seconds")
+    credits_options(s, "a channel opened with credits: the amount comes from the user's credits (dollars)")
     s.set_defaults(func=cmd_top_up)
     s = cs.add_parser("close", parents=[common], help="unilateral close after expiry (opens the dispute window)")
     s.add_argument("channel", type=parse_pubkey, help="the channel address")
+    credits_options(s, "a channel opened with credits (the user or its delegate closes it)")
     s.set_defaults(func=cmd_close)
+    s = cs.add_parser("coop-close", parents=[common],
+                      help="close now with the provider's signature: the unsettled rest is refunded at once")
+    s.add_argument("channel", type=parse_pubkey, help="the channel address")
+    s.add_argument("--provider-keypair", required=True, metavar="FILE",
+                   help="the channel provider's keypair file (the provider co-signs)")
+    credits_options(s, "a channel opened with credits: the rest comes back as the user's credits")
+    s.set_defaults(func=cmd_coop_close)
     s = cs.add_parser("finish", parents=[common], help="refund the rest once the dispute window is over (anyone)")
     s.add_argument("channel", type=parse_pubkey, help="the channel address")
+    credits_options(s, "a channel opened with credits: the rest comes back as credits of the signer or --for USER")
     s.set_defaults(func=cmd_finish)
     s = cs.add_parser("show", parents=[common], help="a channel's state")
     s.add_argument("channel", type=parse_pubkey, help="the channel address")

@@ -13,6 +13,14 @@ user's customer PDA (:meth:`IosdCredits.user_addresses`): workers accept and
 the keeper settles it like any other job (``EscrowClient.accept/settle``);
 ending, cancelling and closing go through this client so refunds come back
 as credits.
+
+An inference channel paid with credits is an ordinary inference_pay channel
+whose payer is the user's customer PDA and whose ``refund_to`` is the user's
+refund account: vouchers are signed by the ``voucher_signer`` key given at
+open (the user's or its delegate's wallet) with the usual
+:class:`iopay.inference.vouchers.VoucherSigner`, and the provider's
+:class:`iopay.inference.settler.Settler` settles them unchanged; top-ups and
+closes go through this client, so every refund comes back as credits.
 """
 
 from __future__ import annotations
@@ -32,9 +40,13 @@ from iopay.core.events import DecodedEvent
 from iopay.core.idl import ProgramIdl
 from iopay.credits.program import (DAY, IDL_NAME, MAX_PERIOD_SECS, MIN_PERIOD_SECS, IosdCredits, UserAddresses,
                                    _check_key, check_amount)
-from iopay.credits.state import ConfigView, CreditAccountView, DelegationView, InferenceAllowanceView
+from iopay.credits.state import ConfigView, CreditAccountView, DelegationView
 from iopay.escrow.program import DEFAULT_ACCEPT_WINDOW, IDL_NAME as ESCROW_IDL, JobEscrow, WorkerTerms, booking_cost
 from iopay.escrow.state import DEFAULT_MAX_PAYEES, JobView, MarketView, is_closable
+from iopay.inference.program import (IDL_NAME as INFERENCE_IDL, MAX_CHANNEL_LIFE, MAX_DISPUTE_WINDOW,
+                                     MIN_DISPUTE_WINDOW, InferencePay)
+from iopay.inference.state import ChannelView
+from iopay.inference.vouchers import VoucherSigner
 
 Worker = Union[WorkerTerms, Tuple[Pubkey, int]]
 
@@ -49,29 +61,51 @@ class CreditJob:
     sent: Sent
 
 
+@dataclass
+class CreditChannel:
+    """An inference channel opened with credits (:meth:`CreditsClient.open_channel_with_credits`)."""
+    channel: Pubkey
+    channel_id: int
+    view: ChannelView
+    #: signs the vouchers when the client was given the voucher signer's keypair
+    signer: Optional[VoucherSigner]
+    sent: Sent
+
+
 class CreditsClient:
+    """Async client of the IOSD credits for one fee payer: amounts in micro-USD base units, reads return
+    :mod:`iopay.credits.state` views, writes a :class:`Sent`, program failures named errors."""
+
     def __init__(self, chain: Chain, payer: Keypair, program: Optional[ProgramIdl] = None,
-                 escrow_program: Optional[ProgramIdl] = None) -> None:
+                 escrow_program: Optional[ProgramIdl] = None, inference_program: Optional[ProgramIdl] = None) -> None:
         self.chain = chain
         self.payer = payer
         self.program = program or ProgramIdl.load(IDL_NAME)
         self.escrow_program = escrow_program or ProgramIdl.load(ESCROW_IDL)
+        self.inference_program = inference_program or ProgramIdl.load(INFERENCE_IDL)
         self.esc = JobEscrow(self.escrow_program)
-        self.cr = IosdCredits(self.program, self.esc)
+        self.pay = InferencePay(self.inference_program)
+        self.cr = IosdCredits(self.program, self.esc, inference=self.pay)
 
     @classmethod
     def for_harness(cls, harness: Any, payer: Optional[Keypair] = None, **kw: Any) -> "CreditsClient":
+        """A client over an in-process LiteSVM :class:`~iopay.core.harness.Harness` (tests, benches); ``payer``
+        defaults to the harness's payer."""
         return cls(LiteSvmChain(harness), payer or harness.payer, **kw)
 
     @classmethod
     def connect(cls, url: str, payer: Keypair, *, send_config: Optional[Any] = None,
                 commitment: str = "confirmed") -> "CreditsClient":
+        """A client over JSON-RPC at ``url``, ``payer`` paying fees and rent. Raises ``TypeError`` if ``payer``
+        is not a solders ``Keypair``. Close it with :meth:`close` or ``async with``."""
         if not isinstance(payer, Keypair):
             raise TypeError(f"payer must be a solders Keypair, got {type(payer).__name__}")
-        prog, esc = ProgramIdl.load(IDL_NAME), ProgramIdl.load(ESCROW_IDL)
-        return cls(rpc_chain(url, [prog, esc], send_config=send_config, commitment=commitment), payer, prog, esc)
+        prog, esc, pay = ProgramIdl.load(IDL_NAME), ProgramIdl.load(ESCROW_IDL), ProgramIdl.load(INFERENCE_IDL)
+        return cls(rpc_chain(url, [prog, esc, pay], send_config=send_config, commitment=commitment), payer, prog, esc,
+                   pay)
 
     async def close(self) -> None:
+        """Close the RPC connection (nothing to do in process)."""
         closer = getattr(self.chain, "close", None)
         if closer is not None:
             await closer()
@@ -93,6 +127,8 @@ class CreditsClient:
         return acc[1]
 
     async def config(self, mint: Pubkey) -> ConfigView:
+        """The reserve's :class:`ConfigView` for ``mint``; ``LookupError`` if no reserve was initialized for it,
+        ``ValueError`` if the address is owned by another program."""
         addr = self.cr.config_address(_check_key(mint, "mint"))
         data = await self._data(addr, "config")
         if data is None:
@@ -100,6 +136,7 @@ class CreditsClient:
         return ConfigView.decode(self.program, addr, data)
 
     async def account(self, mint: Pubkey, user: Pubkey) -> Optional[CreditAccountView]:
+        """``user``'s :class:`CreditAccountView` (balances in micro-USD), or None without an account."""
         addr = self.cr.credit_address(mint, _check_key(user, "user"))
         data = await self._data(addr, "credit account")
         return None if data is None else CreditAccountView.decode(self.program, addr, data)
@@ -110,26 +147,42 @@ class CreditsClient:
         return 0 if acc is None else acc.balance
 
     async def delegation(self, mint: Pubkey, user: Pubkey, delegate: Pubkey) -> Optional[DelegationView]:
+        """The :class:`DelegationView` ``user`` granted ``delegate``, or None."""
         addr = self.cr.delegation_address(self.cr.credit_address(mint, user), _check_key(delegate, "delegate"))
         data = await self._data(addr, "delegation")
         return None if data is None else DelegationView.decode(self.program, addr, data)
 
-    async def allowance(self, mint: Pubkey, user: Pubkey, provider_token: Pubkey) -> Optional[InferenceAllowanceView]:
-        addr = self.cr.allowance_address(self.cr.credit_address(mint, user), provider_token)
-        data = await self._data(addr, "inference allowance")
-        return None if data is None else InferenceAllowanceView.decode(self.program, addr, data)
+    async def channel(self, channel: Pubkey) -> ChannelView:
+        """The inference_pay channel at ``channel`` (LookupError when closed or absent)."""
+        data = await self._data(_check_key(channel, "channel"), "channel", self.pay.program_id)
+        if data is None:
+            raise LookupError(f"channel {channel} does not exist (closed?)")
+        return ChannelView.decode(self.inference_program, channel, data)
+
+    async def _credit_channel(self, mint: Pubkey, user: Pubkey, channel: Pubkey) -> ChannelView:
+        """The channel, checked to be one of ``user``'s credits-paid channels
+        (what the program would refuse, refused before sending)."""
+        view = await self.channel(channel)
+        u = self.cr.user_addresses(mint, user)
+        if view.payer != u.customer or view.mint != mint:
+            raise ValueError(f"channel {channel} was not opened with {user}'s credits of mint {mint}")
+        return view
 
     async def reserve_balance(self, mint: Pubkey) -> int:
+        """The reserve vault's token balance (base units; equals the config's ``outstanding``), 0 if absent."""
         acc = await self.chain.get_account(self.cr.reserve_address(mint))
         return 0 if acc is None else spl.TokenAccount.decode(acc[1]).amount
 
     async def now(self) -> int:
+        """The cluster's unix time (Clock sysvar), the clock delegate periods run on. ``LookupError`` if
+        unreadable."""
         acc = await self.chain.get_account(CLOCK_SYSVAR)
         if acc is None:
             raise LookupError("Clock sysvar not readable")
         return struct.unpack_from("<q", acc[1], CLOCK_UNIX_TS_OFFSET)[0]
 
     async def market(self, mint: Pubkey) -> MarketView:
+        """job_escrow's :class:`MarketView` for ``mint``; ``LookupError`` if there is none."""
         addr = self.esc.market_address(mint)
         data = await self._data(addr, "market", self.esc.program_id)
         if data is None:
@@ -137,6 +190,7 @@ class CreditsClient:
         return MarketView.decode(self.escrow_program, addr, data)
 
     async def job(self, job: Pubkey) -> JobView:
+        """The job_escrow :class:`JobView` at ``job``; ``LookupError`` if it does not exist."""
         data = await self._data(job, "job", self.esc.program_id)
         if data is None:
             raise LookupError(f"job {job} does not exist")
@@ -149,6 +203,7 @@ class CreditsClient:
         return principal + fee
 
     def user_addresses(self, mint: Pubkey, user: Pubkey) -> UserAddresses:
+        """``user``'s credit account, customer PDA and refund account for ``mint`` (pure, no RPC)."""
         return self.cr.user_addresses(mint, user)
 
     # -- writes -----------------------------------------------------------------
@@ -157,26 +212,34 @@ class CreditsClient:
         return await self.chain.send(list(ixs), list(signers), self.payer)
 
     async def init_config(self, upgrade_authority: Keypair, mint: Pubkey, *, authority: Pubkey, cap: int) -> Sent:
+        """Create the reserve for ``mint`` (a 6-decimal SPL stablecoin) with ``authority`` and a ``cap`` on
+        outstanding credits (micro-USD). Signed by the credits program's upgrade authority."""
         return await self._send([self.cr.init_config(payer=self.payer.pubkey(),
                                                      upgrade_authority=upgrade_authority.pubkey(),
                                                      authority=authority, mint=mint, cap=cap)], [upgrade_authority])
 
     async def set_paused(self, authority: Keypair, mint: Pubkey, paused: bool) -> Sent:
+        """Pause or resume buying and spending (refunds and redemption still work). Config authority only."""
         return await self._send([self.cr.set_paused(authority=authority.pubkey(), mint=mint, paused=paused)],
                                 [authority])
 
     async def set_cap(self, authority: Keypair, mint: Pubkey, cap: int) -> Sent:
+        """Set the cap on outstanding credits (micro-USD). Config authority only."""
         return await self._send([self.cr.set_cap(authority=authority.pubkey(), mint=mint, cap=cap)], [authority])
 
     async def propose_authority(self, authority: Keypair, mint: Pubkey, new_authority: Pubkey) -> Sent:
+        """First step of handing the reserve over: ``new_authority`` becomes pending until it accepts."""
         return await self._send([self.cr.propose_authority(authority=authority.pubkey(), mint=mint,
                                                            new_authority=new_authority)], [authority])
 
     async def accept_authority(self, new_authority: Keypair, mint: Pubkey) -> Sent:
+        """Second step: the pending authority signs to take the reserve over (``NotPendingAuthority``
+        otherwise)."""
         return await self._send([self.cr.accept_authority(new_authority=new_authority.pubkey(), mint=mint)],
                                 [new_authority])
 
     async def open_account(self, user: Keypair, mint: Pubkey) -> Sent:
+        """Open ``user``'s credit account (and its customer PDA and refund account); ``user`` pays the rent."""
         return await self._send([self.cr.open_account(user=user.pubkey(), mint=mint)], [user])
 
     async def buy(self, user: Keypair, mint: Pubkey, amount: int, *, user_token: Optional[Pubkey] = None) -> Sent:
@@ -192,6 +255,8 @@ class CreditsClient:
         return await self._send(ixs, [user])
 
     async def redeem(self, user: Keypair, mint: Pubkey, amount: int, *, user_token: Optional[Pubkey] = None) -> Sent:
+        """Burn ``amount`` credits (micro-USD) for as many stablecoin base units, paid to the user's token
+        account (default: its associated account). ``InsufficientCredits`` if the balance is short."""
         check_amount(amount)
         tok = user_token or spl.associated_token_address(user.pubkey(), mint)
         return await self._send([self.cr.redeem(user=user.pubkey(), mint=mint, user_token=tok, amount=amount)],
@@ -199,6 +264,9 @@ class CreditsClient:
 
     async def set_delegate(self, user: Keypair, mint: Pubkey, delegate: Pubkey, allowance: int,
                            period_secs: int = DAY) -> Sent:
+        """Let ``delegate`` spend up to ``allowance`` micro-USD of ``user``'s credits per ``period_secs`` (60 s
+        .. 366 days; default a day); replaces an earlier grant. Bad arguments raise ``ValueError`` before
+        sending."""
         _check_key(delegate, "delegate")
         if isinstance(allowance, bool) or not isinstance(allowance, int) or allowance < 0:
             raise ValueError("allowance must be a non-negative int (micro-USD per period)")
@@ -208,10 +276,13 @@ class CreditsClient:
                                                       allowance=allowance, period_secs=period_secs)], [user])
 
     async def revoke_delegate(self, user: Keypair, mint: Pubkey, delegate: Pubkey) -> Sent:
+        """Withdraw ``delegate``'s grant; the delegation's rent goes back to ``user``."""
         return await self._send([self.cr.revoke_delegate(user=user.pubkey(), mint=mint,
                                                          delegate=_check_key(delegate, "delegate"))], [user])
 
     async def withdraw_rent(self, user: Keypair, mint: Pubkey) -> Sent:
+        """Take back the lamports the user's customer PDA holds above rent exemption (job rent returned by
+        cancel/close). User only; ``ZeroAmount`` when there is none."""
         return await self._send([self.cr.withdraw_rent(user=user.pubkey(), mint=mint)], [user])
 
     async def open_job_with_credits(self, authority: Keypair, mint: Pubkey, workers: Sequence[Worker], hours: int, *,
@@ -264,12 +335,15 @@ class CreditsClient:
         return await self._send(ixs, [authority])
 
     async def market_at(self, address: Pubkey) -> MarketView:
+        """The job_escrow :class:`MarketView` at ``address``; ``LookupError`` if it does not exist."""
         data = await self._data(address, "market", self.esc.program_id)
         if data is None:
             raise LookupError(f"market {address} does not exist")
         return MarketView.decode(self.escrow_program, address, data)
 
     async def cancel_job(self, authority: Keypair, job: Pubkey, *, user: Optional[Pubkey] = None) -> Sent:
+        """Cancel a credits-paid job no worker accepted yet: the whole amount comes back as credits. Signed by
+        the user or (with ``user``) a delegate."""
         view = await self.job(job)
         market = await self.market_at(view.market)
         owner = user or authority.pubkey()
@@ -278,6 +352,8 @@ class CreditsClient:
                                                                  delegate=owner != authority.pubkey())], [authority])
 
     async def close_job(self, authority: Keypair, job: Pubkey, *, user: Optional[Pubkey] = None) -> Sent:
+        """Close a credits-paid job that owes nothing: the remainder comes back as credits, the fee to the
+        market. ``ValueError`` if the job still owes workers."""
         view = await self.job(job)
         if not is_closable(view):
             raise ValueError("the job still owes workers: settle or end it first")
@@ -292,28 +368,107 @@ class CreditsClient:
         worker quit). Anyone may send it; the client's payer signs."""
         return await self._send([self.cr.reclaim(user=user, mint=mint, source=source)])
 
-    async def fund_inference(self, authority: Keypair, mint: Pubkey, provider_token: Pubkey, amount: int, *,
-                             user: Optional[Pubkey] = None) -> Sent:
-        check_amount(amount)
-        owner = user or authority.pubkey()
-        return await self._send([self.cr.fund_inference(authority=authority.pubkey(), user=owner, mint=mint,
-                                                        provider_token=provider_token, amount=amount,
-                                                        delegate=owner != authority.pubkey())], [authority])
+    # -- inference channels ---------------------------------------------------------
 
-    async def pay_inference(self, authority: Keypair, mint: Pubkey, provider_token: Pubkey, amount: int, *,
-                            user: Optional[Pubkey] = None) -> Sent:
-        check_amount(amount)
-        owner = user or authority.pubkey()
-        return await self._send([self.cr.pay_inference(authority=authority.pubkey(), user=owner, mint=mint,
-                                                       provider_token=provider_token, amount=amount,
-                                                       delegate=owner != authority.pubkey())], [authority])
+    async def open_channel_with_credits(
+        self, authority: Keypair, mint: Pubkey, provider: Pubkey, deposit: int, *, life: int,
+        dispute_window: int = 3_600, user: Optional[Pubkey] = None, channel_id: Optional[int] = None,
+        voucher_signer: Optional[Union[Keypair, Pubkey]] = None,
+    ) -> CreditChannel:
+        """Open an inference_pay channel to ``provider`` with ``deposit``
+        micro-USD of ``user``'s credits (default: the signer's own; a signer
+        other than ``user`` spends as its delegate, within its allowance).
+        The channel expires ``life`` seconds from now; after that the
+        unilateral close has a ``dispute_window``. Vouchers are signed by
+        ``voucher_signer`` (default: ``authority``; a Keypair gives the
+        returned ``signer``). The client's payer pays the channel's rent and
+        gets it back at close. ``channel_id`` defaults to a random 63-bit id."""
+        if not isinstance(authority, Keypair):
+            raise TypeError(f"authority must be a Keypair, got {type(authority).__name__}")
+        _check_key(provider, "provider")
+        check_amount(deposit, "deposit")
+        if isinstance(life, bool) or not isinstance(life, int) or not 0 < life <= MAX_CHANNEL_LIFE:
+            raise ValueError(f"life must be 1..{MAX_CHANNEL_LIFE} seconds (366 days), got {life!r}")
+        if isinstance(dispute_window, bool) or not isinstance(dispute_window, int) \
+                or not MIN_DISPUTE_WINDOW <= dispute_window <= MAX_DISPUTE_WINDOW:
+            raise ValueError(f"dispute_window must be {MIN_DISPUTE_WINDOW}..{MAX_DISPUTE_WINDOW} seconds, "
+                             f"got {dispute_window!r}")
+        if channel_id is not None and (isinstance(channel_id, bool) or not isinstance(channel_id, int)
+                                       or not 0 <= channel_id < 2**64):
+            raise ValueError(f"channel_id must be a u64, got {channel_id!r}")
+        signer_kp = voucher_signer if isinstance(voucher_signer, Keypair) else None
+        if voucher_signer is None:
+            signer_kp = authority
+        signer_key = signer_kp.pubkey() if signer_kp is not None else _check_key(voucher_signer, "voucher_signer")
+        owner = _check_key(user, "user") if user is not None else authority.pubkey()
+        if provider == self.cr.user_addresses(mint, owner).customer:
+            raise ValueError("provider must not be the user's customer PDA")
+        cid = secrets.randbits(63) if channel_id is None else channel_id
+        ix = self.cr.open_channel_with_credits(
+            authority=authority.pubkey(), user=owner, mint=mint, provider=provider, channel_id=cid, deposit=deposit,
+            expires_at=await self.now() + life, dispute_window=dispute_window, voucher_signer=signer_key,
+            payer=self.payer.pubkey(), delegate=owner != authority.pubkey())
+        sent = await self._send([ix], [authority])
+        ch = self.cr.channel_address(mint, owner, provider, cid)
+        view = await self.channel(ch)
+        signer = None if signer_kp is None else VoucherSigner(signer_kp, self.pay.program_id, ch, view.open_slot,
+                                                              view.deposit)
+        return CreditChannel(ch, cid, view, signer, sent)
 
-    async def close_inference(self, authority: Keypair, mint: Pubkey, provider_token: Pubkey, *,
-                              user: Optional[Pubkey] = None) -> Sent:
+    async def top_up_channel(self, authority: Keypair, mint: Pubkey, channel: Pubkey, amount: int = 0, *,
+                             extend: int = 0, user: Optional[Pubkey] = None) -> Sent:
+        """Add ``amount`` micro-USD of credits to a credits-paid channel and/or
+        move its expiry ``extend`` seconds later (user or delegate; at least
+        one of the two must be non-zero)."""
+        for name, v, hi in (("amount", amount, 2**64 - 1), ("extend", extend, MAX_CHANNEL_LIFE)):
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise TypeError(f"{name} must be an int, got {type(v).__name__}")
+            if not 0 <= v <= hi:
+                raise ValueError(f"{name} must be 0..{hi}, got {v}")
+        if amount == 0 and extend == 0:
+            raise ValueError("nothing to do: give an amount and/or extend")
         owner = user or authority.pubkey()
-        return await self._send([self.cr.close_inference(authority=authority.pubkey(), user=owner, mint=mint,
-                                                         provider_token=provider_token,
-                                                         delegate=owner != authority.pubkey())], [authority])
+        view = await self._credit_channel(mint, owner, channel)
+        return await self._send([self.cr.top_up_channel_with_credits(
+            authority=authority.pubkey(), user=owner, mint=mint, channel=channel, amount=amount,
+            expires_at=view.expires_at + extend, delegate=owner != authority.pubkey())], [authority])
+
+    async def start_close_channel(self, authority: Keypair, mint: Pubkey, channel: Pubkey, *,
+                                  user: Optional[Pubkey] = None) -> Sent:
+        """Start the unilateral close of an expired credits-paid channel (user
+        or delegate); :meth:`finish_close_channel` after the dispute window."""
+        owner = user or authority.pubkey()
+        view = await self._credit_channel(mint, owner, channel)
+        if view.state != "Open":
+            raise ValueError(f"channel {channel} is already closing")
+        if await self.now() < view.expires_at:
+            raise ValueError(f"channel {channel} expires at {view.expires_at}: close it cooperatively before that")
+        return await self._send([self.cr.start_close_channel_with_credits(
+            authority=authority.pubkey(), user=owner, mint=mint, channel=channel,
+            delegate=owner != authority.pubkey())], [authority])
+
+    async def coop_close_channel(self, authority: Keypair, provider: Keypair, mint: Pubkey, channel: Pubkey, *,
+                                 user: Optional[Pubkey] = None) -> Sent:
+        """Close a credits-paid channel now, co-signed by its provider: the
+        unsettled rest comes back as credits in the same instruction."""
+        owner = user or authority.pubkey()
+        view = await self._credit_channel(mint, owner, channel)
+        if view.provider != provider.pubkey():
+            raise ValueError(f"{provider.pubkey()} is not the provider of channel {channel}")
+        return await self._send([self.cr.coop_close_channel_with_credits(
+            authority=authority.pubkey(), user=owner, mint=mint, provider=provider.pubkey(), channel=channel,
+            rent_payer=view.rent_payer, delegate=owner != authority.pubkey())], [authority, provider])
+
+    async def finish_close_channel(self, mint: Pubkey, user: Pubkey, channel: Pubkey) -> Sent:
+        """After the dispute window: close the channel and credit its rest to
+        ``user``. Anyone may send it (the client's payer pays the fee)."""
+        view = await self._credit_channel(mint, _check_key(user, "user"), channel)
+        if view.state != "Closing":
+            raise ValueError(f"channel {channel} is not closing: start the close first")
+        if await self.now() < view.close_at:
+            raise ValueError(f"the dispute window of channel {channel} is open until {view.close_at}")
+        return await self._send([self.cr.finish_close_channel_with_credits(
+            user=user, mint=mint, channel=channel, rent_payer=view.rent_payer)])
 
     async def history(self, mint: Pubkey, user: Pubkey, limit: int = 50) -> List[DecodedEvent]:
         """Credits events of ``user``'s account, newest first (JSON-RPC only:

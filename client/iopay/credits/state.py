@@ -4,7 +4,7 @@ mirrored as pure functions (no I/O).
 Invariants the tests check after every step:
 
 * the reserve vault's token balance equals ``ConfigView.outstanding``
-  (= every user's balance + every unpaid inference allowance);
+  (= every user's balance);
 * a delegate's spending in its current period never exceeds its allowance
   (:func:`delegate_window`, the mirror of ``math::delegate_spend``).
 """
@@ -33,6 +33,7 @@ class ConfigView:
 
     @classmethod
     def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "ConfigView":
+        """Decode a ``Config`` account's bytes (``ValueError`` on another account type)."""
         c = program.decode_account_as("Config", data)
         return cls(address, c.authority, None if c.pending_authority == Pubkey.default() else c.pending_authority,
                    c.mint, c.reserve_vault, c.outstanding, c.cap, c.paused, c.accounts)
@@ -57,12 +58,15 @@ class CreditAccountView:
     jobs_opened: int
     customer: Pubkey
     refund_account: Pubkey
+    #: inference channels opened with credits
+    channels_opened: int = 0
 
     @classmethod
     def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "CreditAccountView":
+        """Decode a ``CreditAccount`` account's bytes (``ValueError`` on another account type)."""
         a = program.decode_account_as("CreditAccount", data)
         return cls(address, a.config, a.user, a.balance, a.deposited, a.redeemed, a.spent, a.refunded, a.in_flight,
-                   a.jobs_opened, a.customer, a.refund_account)
+                   a.jobs_opened, a.customer, a.refund_account, a.channels_opened)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class DelegationView:
 
     @classmethod
     def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "DelegationView":
+        """Decode a ``Delegation`` account's bytes (``ValueError`` on another account type)."""
         d = program.decode_account_as("Delegation", data)
         return cls(address, d.credit_account, d.delegate, d.allowance, d.period_secs, d.period_start,
                    d.spent_in_period)
@@ -85,24 +90,6 @@ class DelegationView:
         """What the delegate may still spend in the period containing ``now_ts``."""
         _, spent = delegate_window(self.period_start, self.period_secs, self.spent_in_period, now_ts)
         return max(0, self.allowance - spent)
-
-
-@dataclass(frozen=True)
-class InferenceAllowanceView:
-    address: Pubkey
-    credit_account: Pubkey
-    provider_token: Pubkey
-    amount: int
-    paid: int
-
-    @classmethod
-    def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "InferenceAllowanceView":
-        a = program.decode_account_as("InferenceAllowance", data)
-        return cls(address, a.credit_account, a.provider_token, a.amount, a.paid)
-
-    @property
-    def remaining(self) -> int:
-        return self.amount - self.paid
 
 
 def delegate_window(period_start: int, period_secs: int, spent: int, now_ts: int) -> Tuple[int, int]:
@@ -118,6 +105,5 @@ def delegate_window(period_start: int, period_secs: int, spent: int, now_ts: int
 def decode_any(program: ProgramIdl, address: Pubkey, data: bytes) -> Any:
     """The view of any credits account, by its discriminator."""
     name, _ = program.decode_account(data)
-    views = {"Config": ConfigView, "CreditAccount": CreditAccountView, "Delegation": DelegationView,
-             "InferenceAllowance": InferenceAllowanceView}
+    views = {"Config": ConfigView, "CreditAccount": CreditAccountView, "Delegation": DelegationView}
     return views[name].decode(program, address, data)

@@ -73,6 +73,7 @@ class BookingQuote:
 
     @property
     def total(self) -> int:
+        """Base units ``open_job`` locks: principal plus fee."""
         return self.principal + self.fee
 
     def max_total(self, slippage_bps: int = 0) -> int:
@@ -98,6 +99,7 @@ TokenAccountOf = Callable[[Pubkey, Pubkey], Pubkey]
 
 
 def associated_token_account(wallet: Pubkey, mint: Pubkey) -> Pubkey:
+    """The default :data:`TokenAccountOf`: ``wallet``'s associated token account of ``mint``."""
     return spl.associated_token_address(wallet, mint)
 
 
@@ -201,6 +203,8 @@ class EscrowClient:
     @classmethod
     def for_harness(cls, harness: Any, program: Optional[ProgramIdl] = None, payer: Optional[Keypair] = None,
                     **kw: Any) -> "EscrowClient":
+        """A client over an in-process LiteSVM :class:`~iopay.core.harness.Harness`; ``payer`` defaults to the
+        harness's payer, ``kw`` goes to the constructor (``token_account_of``)."""
         return cls(LiteSvmChain(harness), payer or harness.payer, program, **kw)
 
     # -- reads --------------------------------------------------------------------------
@@ -215,21 +219,28 @@ class EscrowClient:
         return data
 
     async def market(self, mint: Pubkey) -> MarketView:
+        """The :class:`MarketView` of ``mint``'s market; ``LookupError`` if there is none, ``TypeError`` if
+        ``mint`` is not a Pubkey."""
         _pubkey(mint, "mint")
         addr = self.esc.market_address(mint)
         return MarketView.decode(self.program, addr, await self._data(addr, "market"))
 
     async def job(self, job: Pubkey) -> JobView:
+        """The :class:`JobView` at ``job``; ``LookupError`` if it does not exist, ``ValueError`` if the escrow
+        program does not own it."""
         _pubkey(job, "job")
         return JobView.decode(self.program, job, await self._data(job, "job"))
 
     async def price_feed(self, mint: Pubkey) -> Optional[PriceFeedView]:
+        """The USD :class:`PriceFeedView` of ``mint``'s market, or None without one."""
         addr = self.esc.price_feed_address(mint)
         acc = await self.chain.get_account(addr)
         return None if acc is None else PriceFeedView.decode(self.program, addr, acc[1])
 
     async def jobs(self, mint: Optional[Pubkey] = None, *, state: Optional[str] = "Open",
                    customer: Optional[Pubkey] = None) -> List[JobView]:
+        """Jobs in one getProgramAccounts, filtered by ``mint``'s market, ``state`` (``"Open"`` by default, None
+        for all) and ``customer``."""
         market = self.esc.market_address(mint) if mint is not None else None
         rows = await self.chain.get_program_accounts(
             self.program.program_id, job_filters(self.program, market, state, customer))
@@ -247,10 +258,13 @@ class EscrowClient:
         return struct.unpack_from("<q", acc[1], CLOCK_UNIX_TS_OFFSET)[0]
 
     async def due(self, job: Union[Pubkey, JobView], now: Optional[int] = None) -> List[SlotDue]:
+        """What ``settle`` would pay each slot of ``job`` at ``now`` (default: the cluster clock), as
+        :class:`SlotDue` rows; empty when nothing is due."""
         view = job if isinstance(job, JobView) else await self.job(job)
         return due_slots(view, await self.now() if now is None else now)
 
     async def mint_decimals(self, mint: Pubkey) -> int:
+        """Decimals of ``mint`` (``LookupError`` if it does not exist)."""
         acc = await self.chain.get_account(mint)
         if acc is None:
             raise LookupError(f"mint {mint} does not exist")
@@ -323,6 +337,8 @@ class EscrowClient:
         return OpenedJob(a.job, a.vault, jid, sent)
 
     async def accept(self, worker: Keypair, job: Pubkey) -> Sent:
+        """A booked worker accepts ``job``: its clock starts now (``AcceptDeadlinePassed`` after the job's
+        accept deadline)."""
         _keypair(worker, "worker")
         _pubkey(job, "job")
         return await self._send([self.esc.accept(worker=worker.pubkey(), job=job)], [worker])
@@ -377,6 +393,9 @@ class EscrowClient:
                                                  customer_token=ctok, hours=hours, slots=slots)], [customer])
 
     async def quit(self, worker: Keypair, job: Pubkey, worker_token: Optional[Pubkey] = None) -> Sent:
+        """The worker leaves ``job``: it is paid what it earned (whole hours plus the hour in progress pro rata,
+        rounded down) into ``worker_token`` (default: its ATA); the unearned rest goes back to the customer's
+        ATA."""
         _keypair(worker, "worker")
         view = await self.job(job)
         market = await self._market_at(view.market)
@@ -425,6 +444,8 @@ class EscrowClient:
         return await self._send(ixs, [customer])
 
     async def cancel(self, customer: Keypair, job: Pubkey, customer_token: Optional[Pubkey] = None) -> Sent:
+        """Cancel a job no worker accepted yet: everything goes back to the customer's token account (default:
+        ATA), job and vault closed."""
         _keypair(customer, "customer")
         view = await self.job(job)
         market = await self._market_at(view.market)
@@ -433,6 +454,8 @@ class EscrowClient:
                                 [customer])
 
     async def close_job(self, customer: Keypair, job: Pubkey, customer_token: Optional[Pubkey] = None) -> Sent:
+        """Close a job that owes nothing (rent and stray tokens back, fees to the fee vault). Raises
+        ``OutstandingPayments`` client-side, before sending, while any slot is owed."""
         _keypair(customer, "customer")
         view = await self.job(job)
         if not is_closable(view):
@@ -460,17 +483,22 @@ class EscrowClient:
 
     async def init_market(self, upgrade_authority: Keypair, mint: Pubkey, treasury: Pubkey, *, authority: Pubkey,
                           fee_bps: int, max_workers: int, max_hours: int) -> Sent:
+        """Create ``mint``'s market (fee in basis points, worker and hour limits, ``treasury`` token account,
+        ``authority``). Signed by the program's upgrade authority."""
         return await self._send([self.esc.init_market(
             payer=self.payer.pubkey(), upgrade_authority=upgrade_authority.pubkey(), authority=authority,
             mint=mint, treasury=treasury, fee_bps=fee_bps, max_workers=max_workers, max_hours=max_hours)],
             [upgrade_authority])
 
     async def set_market_paused(self, authority: Keypair, mint: Pubkey, paused: bool) -> Sent:
+        """Pause or resume opening jobs on ``mint``'s market (market authority); running jobs keep paying."""
         return await self._send([self.esc.set_market_paused(authority=authority.pubkey(), mint=mint,
                                                              paused=paused)], [authority])
 
     async def update_market(self, authority: Keypair, mint: Pubkey, *, treasury: Pubkey, fee_bps: int,
                             max_workers: int, max_hours: int) -> Sent:
+        """Change fee (bps), limits and treasury (market authority); open jobs keep the fee they were opened
+        with."""
         return await self._send([self.esc.update_market(
             authority=authority.pubkey(), mint=mint, treasury=treasury, fee_bps=fee_bps, max_workers=max_workers,
             max_hours=max_hours)], [authority])
@@ -489,18 +517,23 @@ class EscrowClient:
 
     async def init_price_feed(self, authority: Keypair, mint: Pubkey, *, max_staleness: int,
                               max_conf_bps: int) -> Sent:
+        """Give ``mint``'s market a USD price feed with staleness (seconds) and confidence (bps) limits,
+        enabling USD-priced jobs (market authority)."""
         return await self._send([self.esc.init_price_feed(
             payer=self.payer.pubkey(), authority=authority.pubkey(), mint=mint, max_staleness=max_staleness,
             max_conf_bps=max_conf_bps)], [authority])
 
     async def set_oracle_limits(self, authority: Keypair, mint: Pubkey, *, max_staleness: int,
                                 max_conf_bps: int) -> Sent:
+        """Change the feed's staleness (seconds) and confidence (bps) limits (market authority)."""
         return await self._send([self.esc.set_oracle_limits(
             authority=authority.pubkey(), mint=mint, max_staleness=max_staleness, max_conf_bps=max_conf_bps)],
             [authority])
 
     async def set_price(self, authority: Keypair, mint: Pubkey, *, price: int, conf: int, expo: int,
                         publish_time: Optional[int] = None) -> Sent:
+        """Publish a USD price of the mint, Pyth style: one token = ``price * 10^expo`` USD +- ``conf *
+        10^expo``, at ``publish_time`` (default: the cluster clock). Market authority."""
         ts = await self.now() if publish_time is None else publish_time
         return await self._send([self.esc.set_price(authority=authority.pubkey(), mint=mint, price=price,
                                                     conf=conf, expo=expo, publish_time=ts)], [authority])

@@ -62,6 +62,8 @@ class PriceBook:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "PriceBook":
+        """A price book from its JSON form: ``base_usd_micro`` per GPU model is required, every adjustment
+        (bandwidth, location, peak, commitment, utilization, competitor; in bps) is optional."""
         return cls(
             base_usd_micro=dict(d["base_usd_micro"]),
             bandwidth_bps=dict(d.get("bandwidth_bps", {})),
@@ -106,6 +108,7 @@ class Quote:
 
     @property
     def usd_per_hour(self) -> str:
+        """The hourly USD rate as a decimal string (``"2.500000"``)."""
         return f"{self.usd_micro_per_hour // MICRO_USD}.{self.usd_micro_per_hour % MICRO_USD:06d}"
 
 

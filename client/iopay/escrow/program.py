@@ -106,6 +106,7 @@ def booking_cost(rates: Union[int, Iterable[int]], hours: int, fee_bps: int) -> 
 
 
 def elapsed_hours(start_ts: int, now_ts: int) -> int:
+    """Whole hours from ``start_ts`` to ``now_ts`` (0 before the start)."""
     return 0 if now_ts <= start_ts else (now_ts - start_ts) // SECONDS_PER_HOUR
 
 
@@ -132,6 +133,8 @@ class PriceRejected(ValueError):
 
 def check_price(price: int, conf: int, expo: int, publish_time: int, now_ts: int,
                 max_staleness: int, max_conf_bps: int) -> None:
+    """Raise :class:`PriceRejected` (``InvalidPrice``, ``StalePrice``, ``PriceTooUncertain``) when the program
+    would refuse this feed price at ``now_ts``; mirror of ``math::check_price``."""
     if price <= 0 or not -MAX_ABS_EXPO <= expo <= MAX_ABS_EXPO:
         raise PriceRejected("InvalidPrice", f"price {price} expo {expo}")
     if now_ts - publish_time > max_staleness:
@@ -190,15 +193,19 @@ class JobEscrow:
     # -- addresses --
 
     def market_address(self, mint: Pubkey) -> Pubkey:
+        """The market PDA of ``mint``."""
         return pda.market_pda(self.program_id, mint)[0]
 
     def price_feed_address(self, mint: Pubkey) -> Pubkey:
+        """The USD price feed PDA of ``mint``'s market."""
         return pda.price_feed_pda(self.program_id, self.market_address(mint))[0]
 
     def vault_address(self, job: Pubkey) -> Pubkey:
+        """The job's vault (token account PDA)."""
         return pda.vault_pda(self.program_id, job)[0]
 
     def job_addresses(self, mint: Pubkey, customer: Pubkey, job_id: int) -> JobAddresses:
+        """Market, job and vault addresses of ``customer``'s job ``job_id`` on ``mint``."""
         market = self.market_address(mint)
         job = pda.job_pda(self.program_id, market, customer, job_id)[0]
         return JobAddresses(market, job, self.vault_address(job))
@@ -216,6 +223,7 @@ class JobEscrow:
     # -- market administration --
 
     def fee_vault_address(self, mint: Pubkey) -> Pubkey:
+        """The market's fee vault (token account PDA), where closed jobs' fees wait for ``sweep_fees``."""
         return pda.fee_vault_pda(self.program_id, self.market_address(mint))[0]
 
     def init_market(
@@ -223,6 +231,8 @@ class JobEscrow:
         treasury: Pubkey, fee_bps: int, max_workers: int, max_hours: int,
         overrides: Optional[dict[str, Pubkey]] = None,
     ) -> Instruction:
+        """``init_market``: fee (bps), worker and hour limits, treasury; signed by ``payer`` and the program's
+        ``upgrade_authority``."""
         market = self.market_address(mint)
         return self._ix(
             "init_market",
@@ -234,12 +244,14 @@ class JobEscrow:
 
     def set_market_paused(self, *, authority: Pubkey, mint: Pubkey, paused: bool,
                           overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``set_market_paused`` (market authority)."""
         return self._ix("set_market_paused", {"paused": paused},
                         {"authority": authority, "market": self.market_address(mint)}, overrides)
 
     def update_market(self, *, authority: Pubkey, mint: Pubkey, treasury: Pubkey, fee_bps: int,
                       max_workers: int, max_hours: int,
                       overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``update_market``: treasury, fee (bps) and limits (market authority)."""
         return self._ix(
             "update_market",
             {"fee_bps": fee_bps, "max_workers": max_workers, "max_hours": max_hours},
@@ -256,6 +268,8 @@ class JobEscrow:
 
     def accept_market_authority(self, *, new_authority: Pubkey, mint: Pubkey,
                                 overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``accept_market_authority``: the proposed authority takes the market (a governance PDA may sign it
+        through ``invoke_signed``)."""
         return self._ix("accept_market_authority", {},
                         {"new_authority": new_authority, "market": self.market_address(mint)}, overrides)
 
@@ -271,6 +285,7 @@ class JobEscrow:
 
     def init_price_feed(self, *, payer: Pubkey, authority: Pubkey, mint: Pubkey, max_staleness: int,
                         max_conf_bps: int, overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``init_price_feed``: the market's USD feed with ``max_staleness`` (seconds) and ``max_conf_bps``."""
         market = self.market_address(mint)
         return self._ix("init_price_feed", {"max_staleness": max_staleness, "max_conf_bps": max_conf_bps},
                         {"payer": payer, "authority": authority, "market": market,
@@ -278,11 +293,14 @@ class JobEscrow:
 
     def set_oracle_limits(self, *, authority: Pubkey, mint: Pubkey, max_staleness: int, max_conf_bps: int,
                           overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``set_oracle_limits``: new staleness and confidence limits."""
         return self._ix("set_oracle_limits", {"max_staleness": max_staleness, "max_conf_bps": max_conf_bps},
                         {"authority": authority, "market": self.market_address(mint)}, overrides)
 
     def set_price(self, *, authority: Pubkey, mint: Pubkey, price: int, conf: int, expo: int,
                   publish_time: int, overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``set_price``: one token = ``price * 10^expo`` USD +- ``conf * 10^expo`` at ``publish_time`` (unix
+        seconds)."""
         market = self.market_address(mint)
         return self._ix("set_price", {"price": price, "conf": conf, "expo": expo, "publish_time": publish_time},
                         {"authority": authority, "market": market,
@@ -319,6 +337,7 @@ class JobEscrow:
         )
 
     def accept(self, *, worker: Pubkey, job: Pubkey, overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``accept``: ``worker`` starts its booked slot of ``job``."""
         return self._ix("accept", {}, {"worker": worker, "job": job}, overrides)
 
     def settle(self, *, job: Pubkey, payees: Sequence[Payee],
@@ -341,6 +360,8 @@ class JobEscrow:
 
     def quit(self, *, worker: Pubkey, job: Pubkey, worker_token: Pubkey, customer_token: Pubkey,
              overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``quit``: ``worker`` is paid what it earned into ``worker_token``, the unearned rest refunded to
+        ``customer_token``."""
         return self._ix(
             "quit", {},
             {"worker": worker, "job": job, "vault": self.vault_address(job),
@@ -361,6 +382,8 @@ class JobEscrow:
 
     def end_job(self, *, customer: Pubkey, job: Pubkey, customer_token: Pubkey,
                 payees: Sequence[Payee] = (), overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``end_job``: cut every running slot, refund the unearned rest to ``customer_token`` and pay
+        ``payees`` (slot, worker token account) their due in the same instruction."""
         slots, remaining = self._payees(payees)
         return self._ix(
             "end_job", {"slots": slots},
@@ -370,6 +393,7 @@ class JobEscrow:
 
     def cancel(self, *, customer: Pubkey, job: Pubkey, customer_token: Pubkey,
                overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``cancel``: before any worker accepted, refund everything and close the job."""
         return self._ix(
             "cancel", {},
             {"customer": customer, "job": job, "vault": self.vault_address(job), "customer_token": customer_token},
@@ -378,6 +402,7 @@ class JobEscrow:
 
     def close_job(self, *, customer: Pubkey, mint: Pubkey, job: Pubkey, customer_token: Pubkey,
                   overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``close_job``: once nothing is owed; fees to the fee vault, the rest to ``customer_token``."""
         return self._ix(
             "close_job", {},
             {"customer": customer, "job": job, "vault": self.vault_address(job), "customer_token": customer_token,

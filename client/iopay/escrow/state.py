@@ -72,6 +72,7 @@ class SlotView:
 
     @property
     def started(self) -> bool:
+        """The worker accepted (the slot is or was running)."""
         return self.status in ("Active", "Quit", "Released")
 
     def finished(self, job_state: str) -> bool:
@@ -80,14 +81,17 @@ class SlotView:
 
     @property
     def booked_pay(self) -> int:
+        """Base units the slot can earn in all: ``rate * hours`` plus the pro-rata tail of a cut booking."""
         return self.rate_per_hour * self.hours + self.tail_pay
 
     @property
     def paid_pay(self) -> int:
+        """Base units already paid to the worker."""
         return self.rate_per_hour * self.hours_paid + (self.tail_pay if self.tail_paid else 0)
 
     @property
     def fully_paid(self) -> bool:
+        """Every booked hour (and the tail) is paid: the slot owes nothing."""
         return self.hours_paid == self.hours and (self.tail_secs == 0 or self.tail_paid)
 
 
@@ -112,6 +116,7 @@ class JobView:
 
     @classmethod
     def from_decoded(cls, address: Pubkey, j: Any) -> "JobView":
+        """The view of an already decoded ``Job`` (e.g. from an event or anchorpy)."""
         return cls(
             address=address, market=j.market, customer=j.customer, job_id=j.job_id, state=_variant(j.state),
             fee_bps=j.fee_bps, hours=j.hours, created_ts=j.created_ts, ended_ts=j.ended_ts,
@@ -126,9 +131,11 @@ class JobView:
 
     @classmethod
     def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "JobView":
+        """Decode a ``Job`` account's bytes (``ValueError`` on another account type)."""
         return cls.from_decoded(address, program.decode_account_as("Job", data))
 
     def slot_of(self, worker: Pubkey) -> Optional[int]:
+        """The slot index of ``worker``, or None if it is not booked on this job."""
         for s in self.workers:
             if s.worker == worker:
                 return s.index
@@ -154,12 +161,14 @@ class MarketView:
 
     @classmethod
     def from_decoded(cls, address: Pubkey, m: Any) -> "MarketView":
+        """The view of an already decoded ``Market``."""
         return cls(address, m.authority, m.mint, m.treasury, m.fee_bps, m.max_workers, m.max_hours, m.paused,
                    m.job_count, None if m.oracle == Pubkey.default() else m.oracle, m.max_staleness,
                    m.max_conf_bps, None if m.pending_authority == Pubkey.default() else m.pending_authority)
 
     @classmethod
     def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "MarketView":
+        """Decode a ``Market`` account's bytes (``ValueError`` on another account type)."""
         return cls.from_decoded(address, program.decode_account_as("Market", data))
 
 
@@ -174,6 +183,7 @@ class PriceFeedView:
 
     @classmethod
     def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "PriceFeedView":
+        """Decode a ``PriceFeed`` account's bytes (``ValueError`` on another account type)."""
         f = program.decode_account_as("PriceFeed", data)
         return cls(address, f.market, f.price, f.conf, f.expo, f.publish_time)
 
@@ -238,6 +248,7 @@ def due_slots(job: JobView, now_ts: int) -> List[SlotDue]:
 
 
 def due_worker_hours(job: JobView, now_ts: int) -> int:
+    """Whole worker-hours ``settle`` would pay on ``job`` at ``now_ts``."""
     return sum(d.hours for d in due_slots(job, now_ts))
 
 
@@ -293,10 +304,13 @@ def unearned(job: JobView, now_ts: int) -> int:
 
 
 def quit_refund(job: JobView, slot: int, now_ts: int) -> int:
+    """What a quit of ``slot`` at ``now_ts`` refunds to the customer (pay + fee, tail rounded down)."""
     return cut_refund(job, slot, now_ts, False)
 
 
 def release_refund(job: JobView, slot: int, now_ts: int) -> int:
+    """What releasing ``slot`` at ``now_ts`` refunds to the customer (pay + fee, tail rounded up for the
+    worker)."""
     return cut_refund(job, slot, now_ts, True)
 
 
@@ -322,4 +336,6 @@ PayeeResolver = Callable[[Pubkey], Pubkey]
 
 
 def payees_for(dues: Sequence[SlotDue], token_account_of: PayeeResolver) -> List[Tuple[int, Pubkey]]:
+    """``(slot, token account)`` pairs for ``settle``/``end_job`` from due slots, the token account given by
+    ``token_account_of(worker)``."""
     return [(d.slot, token_account_of(d.worker)) for d in dues]

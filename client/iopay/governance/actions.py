@@ -49,6 +49,8 @@ def update_limits(escrow: Any, governance: Pubkey, market: Any, *, max_workers: 
 
 
 def set_paused(escrow: Any, governance: Pubkey, mint: Pubkey, paused: bool) -> Instruction:
+    """job_escrow ``set_market_paused`` for ``mint``'s market, signed by the ``governance`` PDA (its authority)
+    when the proposal executes. ``TypeError`` unless ``paused`` is a bool."""
     if not isinstance(paused, bool):
         raise TypeError("paused must be a bool")
     return escrow.set_market_paused(authority=governance, mint=mint, paused=paused)
@@ -56,6 +58,8 @@ def set_paused(escrow: Any, governance: Pubkey, mint: Pubkey, paused: bool) -> I
 
 def set_oracle_limits(escrow: Any, governance: Pubkey, mint: Pubkey, max_staleness: int,
                       max_conf_bps: int) -> Instruction:
+    """job_escrow ``set_oracle_limits`` (staleness seconds, confidence bps) signed by the ``governance`` PDA;
+    ``ValueError`` on negative or non-int limits."""
     for n, v in (("max_staleness", max_staleness), ("max_conf_bps", max_conf_bps)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise ValueError(f"{n} must be a non-negative int")

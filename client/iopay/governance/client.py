@@ -92,6 +92,7 @@ class TransactionView:
 
     @property
     def executed(self) -> bool:
+        """Whether ExecuteTransaction already ran this transaction."""
         return self.transaction.executed_at is not None
 
 
@@ -111,11 +112,14 @@ class ProposalStatus:
 
     @property
     def time_left(self) -> Optional[int]:
+        """Seconds of voting left (None unless the proposal is Voting with a known end)."""
         if self.proposal.state != ProposalState.Voting or self.voting_ends_at is None:
             return None
         return max(0, self.voting_ends_at - self.now)
 
     def to_dict(self) -> Dict[str, Any]:
+        """A JSON-ready summary (what ``iopay gov show`` prints): counters, threshold, quorum progress, time
+        left, votes and the carried instructions decoded."""
         p, t = self.proposal, self.tally
         return {
             "proposal": str(self.address),
@@ -161,6 +165,8 @@ class GovernanceClient:
 
     @classmethod
     def for_harness(cls, harness: Any, payer: Optional[Keypair] = None, **kw: Any) -> "GovernanceClient":
+        """A client over an in-process LiteSVM :class:`~iopay.core.harness.Harness` (with spl_governance
+        loaded); governance errors are named. ``payer`` defaults to the harness's payer."""
         harness.errors.add(gp.error_table())
         return cls(LiteSvmChain(harness), payer or harness.payer, **kw)
 
@@ -179,6 +185,7 @@ class GovernanceClient:
         return cls(chain, payer)
 
     async def close(self) -> None:
+        """Close the RPC connection (nothing to do in process)."""
         close = getattr(self.chain, "close", None)
         if close is not None:
             await close()
@@ -212,46 +219,59 @@ class GovernanceClient:
         return data
 
     async def now(self) -> int:
+        """The cluster's unix time (Clock sysvar), the clock voting and hold-up run on. ``LookupError`` if
+        unreadable."""
         acc = await self.chain.get_account(CLOCK_SYSVAR)
         if acc is None:
             raise LookupError("Clock sysvar not readable")
         return struct.unpack_from("<q", acc[1], CLOCK_UNIX_TS_OFFSET)[0]
 
     async def mint(self, mint: Pubkey) -> spl.Mint:
+        """The decoded SPL mint (supply, decimals); ``LookupError`` if it does not exist."""
         acc = await self.chain.get_account(mint)
         if acc is None:
             raise LookupError(f"mint {mint} does not exist")
         return spl.Mint.decode(acc[1])
 
     async def realm(self, address: Pubkey) -> RealmView:
+        """The realm at ``address``; ``LookupError`` if absent, ``ValueError`` if spl_governance does not own
+        it, ``TypeError`` if ``address`` is not a Pubkey."""
         return RealmView(address, Realm.decode(await self._data(address, "realm")))
 
     async def realm_by_name(self, name: str) -> RealmView:
+        """The realm named ``name`` (its PDA); ``LookupError`` if none."""
         return await self.realm(self.gov.realm(name))
 
     async def governance(self, address: Pubkey) -> GovernanceView:
+        """The governance at ``address`` (its config: thresholds, voting and hold-up times); errors as
+        :meth:`realm`."""
         return GovernanceView(address, Governance.decode(await self._data(address, "governance")))
 
     async def governances(self, realm: Pubkey) -> List[GovernanceView]:
+        """Every governance of ``realm`` (one getProgramAccounts)."""
         rows = await self.chain.get_program_accounts(
             self.program_id, [Memcmp(0, bytes([AccountType.GovernanceV2])), Memcmp(1, bytes(realm))])
         return [GovernanceView(k, Governance.decode(d)) for k, d in rows]
 
     async def proposal(self, address: Pubkey) -> ProposalView:
+        """The proposal at ``address``; errors as :meth:`realm`."""
         return ProposalView(address, Proposal.decode(await self._data(address, "proposal")))
 
     async def proposals(self, governance: Pubkey) -> List[ProposalView]:
+        """Every proposal of ``governance`` (one getProgramAccounts)."""
         rows = await self.chain.get_program_accounts(
             self.program_id, [Memcmp(0, bytes([AccountType.ProposalV2])), Memcmp(1, bytes(governance))])
         return [ProposalView(k, Proposal.decode(d)) for k, d in rows]
 
     async def realm_proposals(self, realm: Pubkey) -> List[Tuple[GovernanceView, ProposalView]]:
+        """``(governance, proposal)`` for every proposal of every governance of ``realm``."""
         out = []
         for g in await self.governances(realm):
             out += [(g, p) for p in await self.proposals(g.address)]
         return out
 
     async def token_owner_record(self, realm: Pubkey, mint: Pubkey, owner: Pubkey) -> Optional[TokenOwnerRecordView]:
+        """``owner``'s deposit record for ``mint`` in ``realm``, or None without one."""
         addr = self.gov.token_owner_record(realm, mint, owner)
         acc = await self.chain.get_account(addr)
         if acc is None:
@@ -259,16 +279,20 @@ class GovernanceClient:
         return TokenOwnerRecordView(addr, TokenOwnerRecord.decode(acc[1]))
 
     async def vote_records(self, proposal: Pubkey) -> List[VoteRecordView]:
+        """Every vote cast on ``proposal`` (one getProgramAccounts)."""
         rows = await self.chain.get_program_accounts(
             self.program_id, [Memcmp(0, bytes([AccountType.VoteRecordV2])), Memcmp(1, bytes(proposal))])
         return [VoteRecordView(k, VoteRecord.decode(d)) for k, d in rows]
 
     async def vote_record(self, proposal: Pubkey, voter_record: Pubkey) -> Optional[VoteRecordView]:
+        """The vote of the token owner record ``voter_record`` on ``proposal``, or None."""
         addr = self.gov.vote_record(proposal, voter_record)
         acc = await self.chain.get_account(addr)
         return None if acc is None else VoteRecordView(addr, VoteRecord.decode(acc[1]))
 
     async def transactions(self, proposal: Pubkey, p: Optional[Proposal] = None) -> List[TransactionView]:
+        """The proposal's transactions in execution order, each with the time it may execute (``ready_at``) and
+        its instructions described in words."""
         p = p or (await self.proposal(proposal)).proposal
         rows = await self.chain.get_program_accounts(
             self.program_id, [Memcmp(0, bytes([AccountType.ProposalTransactionV2])), Memcmp(1, bytes(proposal))])
@@ -280,6 +304,8 @@ class GovernanceClient:
         return sorted(out, key=lambda x: (x.transaction.option_index, x.transaction.transaction_index))
 
     async def proposal_status(self, proposal: Pubkey) -> ProposalStatus:
+        """What a voter sees: the proposal, its governance config, the tally against the max voter weight (live
+        supply while voting, the captured one after), time left, votes and transactions."""
         pv = await self.proposal(proposal)
         p = pv.proposal
         g = await self.governance(p.governance)
@@ -319,6 +345,9 @@ class GovernanceClient:
 
     async def create_realm(self, authority: Pubkey, name: str, community_mint: Pubkey, *,
                            min_weight_to_create_governance: int = 1, check: bool = True) -> Tuple[Pubkey, Sent]:
+        """Create realm ``name`` over ``community_mint`` with ``authority``; the client's payer pays. With
+        ``check``, raises :class:`GovernanceCheckFailed` (nothing sent) if the realm exists or the mint does
+        not. Returns ``(realm, sent)``."""
         ix = self.gov.create_realm(name=name, authority=authority, community_mint=community_mint,
                                    payer=self.payer.pubkey(),
                                    min_weight_to_create_governance=min_weight_to_create_governance)
@@ -352,6 +381,9 @@ class GovernanceClient:
 
     async def deposit(self, owner: Keypair, realm: Pubkey, amount: int, *, source: Optional[Pubkey] = None,
                       check: bool = True) -> Sent:
+        """Deposit ``amount`` base units of the realm's community mint from ``source`` (default: the owner's
+        ATA) as voting weight. With ``check``, :class:`GovernanceCheckFailed` if the account is missing, of
+        another mint or short."""
         rv = await self.realm(realm)
         mint = rv.realm.community_mint
         src = source or spl.associated_token_address(owner.pubkey(), mint)
@@ -370,6 +402,9 @@ class GovernanceClient:
 
     async def withdraw(self, owner: Keypair, realm: Pubkey, *, destination: Optional[Pubkey] = None,
                        check: bool = True) -> Sent:
+        """Withdraw ``owner``'s whole deposit to ``destination`` (default: its ATA). With ``check``,
+        :class:`GovernanceCheckFailed` if nothing is deposited, a vote is not relinquished, a proposal of its
+        own is open, or the destination is missing."""
         rv = await self.realm(realm)
         mint = rv.realm.community_mint
         dest = destination or spl.associated_token_address(owner.pubkey(), mint)
@@ -441,6 +476,9 @@ class GovernanceClient:
         return p, g, (await self.realm(g.realm)).realm
 
     async def vote(self, voter: Keypair, proposal: Pubkey, yes: bool, *, check: bool = True) -> Sent:
+        """Cast ``voter``'s full deposit yes (``yes=True``) or no on ``proposal``. With ``check``,
+        :class:`GovernanceCheckFailed` unless the proposal is Voting, its time is not over, the voter has a
+        deposit and has not voted yet."""
         if not isinstance(yes, bool):
             raise TypeError("yes must be a bool")
         p, g, realm = await self._context(proposal)
@@ -463,6 +501,9 @@ class GovernanceClient:
         return await self._send([ix], [voter])
 
     async def relinquish(self, voter: Keypair, proposal: Pubkey, *, check: bool = True) -> Sent:
+        """Take ``voter``'s vote back (while Voting: it no longer counts) or release its record after the vote
+        so tokens can be withdrawn. With ``check``, :class:`GovernanceCheckFailed` if there is no vote or it
+        is already relinquished."""
         p, g, _ = await self._context(proposal)
         voter_tor = self.gov.token_owner_record(g.realm, p.governing_token_mint, voter.pubkey())
         if check:
@@ -479,6 +520,8 @@ class GovernanceClient:
         return await self._send([ix], [voter] if voting else [])
 
     async def finalize(self, proposal: Pubkey, *, check: bool = True) -> Sent:
+        """Close the vote once its time is over (anyone): the proposal becomes Succeeded or Defeated. With
+        ``check``, :class:`GovernanceCheckFailed` if it is not Voting or voting is still open."""
         p, g, _ = await self._context(proposal)
         if check:
             if p.state != ProposalState.Voting:
@@ -525,6 +568,7 @@ class GovernanceClient:
         return out
 
     async def cancel(self, owner: Keypair, proposal: Pubkey) -> Sent:
+        """The proposal's owner cancels it (before it is decided)."""
         p, g, _ = await self._context(proposal)
         ix = self.gov.cancel_proposal(realm=g.realm, governance=p.governance, proposal=proposal,
                                       owner_record=p.token_owner_record, authority=owner.pubkey())

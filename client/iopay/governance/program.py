@@ -130,6 +130,7 @@ def load_governance(harness: object) -> Pubkey:
 
 
 def error_code(name: str) -> int:
+    """The numeric code of governance error ``name`` (``KeyError`` if unknown)."""
     for c, n in ERROR_CODES.items():
         if n == name:
             return c
@@ -158,6 +159,7 @@ def _check_realm_name(name: str) -> bytes:
 
 
 def realm_address(name: str, program_id: Pubkey = GOVERNANCE_PROGRAM_ID) -> Pubkey:
+    """The realm PDA ``["governance", name]``; ``ValueError`` unless ``name`` is 1..32 bytes of UTF-8."""
     return _find([AUTHORITY_SEED, _check_realm_name(name)], program_id)
 
 
@@ -167,11 +169,13 @@ def holding_address(realm: Pubkey, mint: Pubkey, program_id: Pubkey = GOVERNANCE
 
 
 def realm_config_address(realm: Pubkey, program_id: Pubkey = GOVERNANCE_PROGRAM_ID) -> Pubkey:
+    """The realm config PDA ``["realm-config", realm]``."""
     return _find([b"realm-config", bytes(realm)], program_id)
 
 
 def token_owner_record_address(realm: Pubkey, mint: Pubkey, owner: Pubkey,
                                program_id: Pubkey = GOVERNANCE_PROGRAM_ID) -> Pubkey:
+    """``owner``'s deposit record PDA ``["governance", realm, mint, owner]``."""
     return _find([AUTHORITY_SEED, bytes(realm), bytes(mint), bytes(owner)], program_id)
 
 
@@ -182,20 +186,25 @@ def governance_address(realm: Pubkey, governed: Pubkey, program_id: Pubkey = GOV
 
 
 def native_treasury_address(governance: Pubkey, program_id: Pubkey = GOVERNANCE_PROGRAM_ID) -> Pubkey:
+    """The governance's native SOL treasury PDA ``["native-treasury", governance]``."""
     return _find([b"native-treasury", bytes(governance)], program_id)
 
 
 def proposal_address(governance: Pubkey, mint: Pubkey, seed: Pubkey,
                      program_id: Pubkey = GOVERNANCE_PROGRAM_ID) -> Pubkey:
+    """The proposal PDA ``["governance", governance, mint, seed]`` (``seed`` any unique key)."""
     return _find([AUTHORITY_SEED, bytes(governance), bytes(mint), bytes(seed)], program_id)
 
 
 def proposal_deposit_address(proposal: Pubkey, payer: Pubkey, program_id: Pubkey = GOVERNANCE_PROGRAM_ID) -> Pubkey:
+    """The PDA holding ``payer``'s proposal deposit ``["proposal-deposit", proposal, payer]``."""
     return _find([b"proposal-deposit", bytes(proposal), bytes(payer)], program_id)
 
 
 def proposal_transaction_address(proposal: Pubkey, option_index: int, index: int,
                                  program_id: Pubkey = GOVERNANCE_PROGRAM_ID) -> Pubkey:
+    """Transaction ``index`` (u16) of option ``option_index`` (u8) of ``proposal``; ``TypeError``/``ValueError``
+    out of range."""
     _u("option_index", option_index, 8)
     _u("index", index, 16)
     return _find([AUTHORITY_SEED, bytes(proposal), bytes([option_index]), index.to_bytes(2, "little")], program_id)
@@ -203,10 +212,12 @@ def proposal_transaction_address(proposal: Pubkey, option_index: int, index: int
 
 def vote_record_address(proposal: Pubkey, token_owner_record: Pubkey,
                         program_id: Pubkey = GOVERNANCE_PROGRAM_ID) -> Pubkey:
+    """The vote record PDA of ``token_owner_record`` on ``proposal``."""
     return _find([AUTHORITY_SEED, bytes(proposal), bytes(token_owner_record)], program_id)
 
 
 def signatory_record_address(proposal: Pubkey, signatory: Pubkey, program_id: Pubkey = GOVERNANCE_PROGRAM_ID) -> Pubkey:
+    """The signatory record PDA of ``signatory`` on ``proposal``."""
     return _find([AUTHORITY_SEED, bytes(proposal), bytes(signatory)], program_id)
 
 
@@ -276,6 +287,7 @@ def _write_config(w: Writer, c: GovernanceConfig) -> None:
 
 
 def encode_config(c: GovernanceConfig) -> bytes:
+    """The Borsh bytes of a :class:`GovernanceConfig`, as ``CreateGovernance`` carries them."""
     w = Writer()
     _write_config(w, c)
     return w.done()
@@ -291,6 +303,7 @@ class ProposalInstruction:
 
     @classmethod
     def of(cls, ix: Instruction) -> "ProposalInstruction":
+        """The proposal form of a solders ``Instruction`` (``TypeError`` otherwise)."""
         if not isinstance(ix, Instruction):
             raise TypeError("expected a solders Instruction")
         return cls(ix.program_id, tuple(ix.accounts), bytes(ix.data))
@@ -324,27 +337,35 @@ class GovernanceProgram:
 
     # addresses bound to this program id
     def realm(self, name: str) -> Pubkey:
+        """:func:`realm_address` under this program id."""
         return realm_address(name, self.program_id)
 
     def holding(self, realm: Pubkey, mint: Pubkey) -> Pubkey:
+        """:func:`holding_address` under this program id."""
         return holding_address(realm, mint, self.program_id)
 
     def realm_config(self, realm: Pubkey) -> Pubkey:
+        """:func:`realm_config_address` under this program id."""
         return realm_config_address(realm, self.program_id)
 
     def token_owner_record(self, realm: Pubkey, mint: Pubkey, owner: Pubkey) -> Pubkey:
+        """:func:`token_owner_record_address` under this program id."""
         return token_owner_record_address(realm, mint, owner, self.program_id)
 
     def governance(self, realm: Pubkey, governed: Pubkey) -> Pubkey:
+        """:func:`governance_address` under this program id."""
         return governance_address(realm, governed, self.program_id)
 
     def proposal(self, governance: Pubkey, mint: Pubkey, seed: Pubkey) -> Pubkey:
+        """:func:`proposal_address` under this program id."""
         return proposal_address(governance, mint, seed, self.program_id)
 
     def proposal_transaction(self, proposal: Pubkey, option_index: int, index: int) -> Pubkey:
+        """:func:`proposal_transaction_address` under this program id."""
         return proposal_transaction_address(proposal, option_index, index, self.program_id)
 
     def vote_record(self, proposal: Pubkey, token_owner_record: Pubkey) -> Pubkey:
+        """:func:`vote_record_address` under this program id."""
         return vote_record_address(proposal, token_owner_record, self.program_id)
 
     # instructions
@@ -371,6 +392,9 @@ class GovernanceProgram:
 
     def deposit(self, *, realm: Pubkey, mint: Pubkey, source: Pubkey, owner: Pubkey, amount: int,
                 payer: Pubkey, source_authority: Optional[Pubkey] = None) -> Instruction:
+        """``DepositGoverningTokens``: ``amount`` (> 0, u64) base units from ``source`` into the realm's
+        holding, credited to ``owner``'s record (created, rent from ``payer``). ``source_authority`` defaults
+        to ``owner``."""
         _pk("realm", realm), _pk("mint", mint), _pk("source", source), _pk("owner", owner), _pk("payer", payer)
         if _u("amount", amount, 64) == 0:
             raise ValueError("amount must be positive")
@@ -382,6 +406,8 @@ class GovernanceProgram:
         return _ix(self.program_id, accounts, Writer().u8(Ix.DepositGoverningTokens).u64(amount).done())
 
     def withdraw(self, *, realm: Pubkey, mint: Pubkey, destination: Pubkey, owner: Pubkey) -> Instruction:
+        """``WithdrawGoverningTokens``: ``owner``'s whole deposit back to ``destination`` (refused while it has
+        unrelinquished votes or open proposals)."""
         _pk("realm", realm), _pk("mint", mint), _pk("destination", destination), _pk("owner", owner)
         accounts = [
             _ro(realm), _rw(self.holding(realm, mint)), _rw(destination), _ro(owner, True),
@@ -391,6 +417,8 @@ class GovernanceProgram:
 
     def create_governance(self, *, realm: Pubkey, governed: Pubkey, token_owner_record: Pubkey, payer: Pubkey,
                           create_authority: Pubkey, config: GovernanceConfig) -> Instruction:
+        """``CreateGovernance`` over ``governed`` with ``config``, signed by ``create_authority`` (the realm
+        authority, or a holder whose ``token_owner_record`` has enough weight)."""
         _pk("realm", realm), _pk("governed", governed), _pk("token_owner_record", token_owner_record)
         _pk("payer", payer), _pk("create_authority", create_authority)
         accounts = [
@@ -433,6 +461,8 @@ class GovernanceProgram:
     def insert_transaction(self, *, governance: Pubkey, proposal: Pubkey, token_owner_record: Pubkey,
                            authority: Pubkey, payer: Pubkey, index: int, instructions: Sequence[Instruction],
                            hold_up_time: int, option_index: int = 0) -> Instruction:
+        """``InsertTransaction``: ``instructions`` as transaction ``index`` of option ``option_index``,
+        executable ``hold_up_time`` seconds after the vote succeeds."""
         _u("option_index", option_index, 8), _u("index", index, 16), _u("hold_up_time", hold_up_time, 32)
         ixs = [ProposalInstruction.of(i) for i in instructions]
         if not ixs:
@@ -471,6 +501,7 @@ class GovernanceProgram:
 
     def finalize_vote(self, *, realm: Pubkey, governance: Pubkey, proposal: Pubkey, owner_record: Pubkey,
                       mint: Pubkey) -> Instruction:
+        """``FinalizeVote`` (anyone, after the voting time): Succeeded or Defeated."""
         accounts = [_ro(realm), _rw(governance), _rw(proposal), _rw(owner_record), _ro(mint),
                     _ro(self.realm_config(realm))]
         return _ix(self.program_id, accounts, bytes([Ix.FinalizeVote]))
@@ -506,9 +537,12 @@ class GovernanceProgram:
 
     def cancel_proposal(self, *, realm: Pubkey, governance: Pubkey, proposal: Pubkey, owner_record: Pubkey,
                         authority: Pubkey) -> Instruction:
+        """``CancelProposal``, signed by the owner record's ``authority``."""
         accounts = [_ro(realm), _rw(governance), _rw(proposal), _rw(owner_record), _ro(authority, True)]
         return _ix(self.program_id, accounts, bytes([Ix.CancelProposal]))
 
     def refund_proposal_deposit(self, *, proposal: Pubkey, payer: Pubkey) -> Instruction:
+        """``RefundProposalDeposit``: the proposal deposit back to ``payer`` once the proposal is no longer
+        draft or voting."""
         accounts = [_ro(proposal), _rw(proposal_deposit_address(proposal, payer, self.program_id)), _rw(payer)]
         return _ix(self.program_id, accounts, bytes([Ix.RefundProposalDeposit]))

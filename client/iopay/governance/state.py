@@ -116,6 +116,8 @@ class VoteThreshold:
 
     @classmethod
     def yes_percent(cls, p: int) -> "VoteThreshold":
+        """``YesVotePercentage(p)``: a proposal passes with yes >= ``p`` % of the max voter weight (``p``
+        1..100; ``TypeError``/``ValueError`` otherwise)."""
         if isinstance(p, bool) or not isinstance(p, int):
             raise TypeError("threshold percentage must be an int")
         if not 1 <= p <= 100:
@@ -124,13 +126,16 @@ class VoteThreshold:
 
     @classmethod
     def disabled(cls) -> "VoteThreshold":
+        """``Disabled``: this kind of vote cannot pass (e.g. no council)."""
         return cls(2, None)
 
     @property
     def is_disabled(self) -> bool:
+        """Whether the threshold is ``Disabled``."""
         return self.kind == 2
 
     def describe(self) -> str:
+        """Human-readable form (``"yes >= 25%"``)."""
         return {0: f"yes >= {self.percent}%", 1: f"quorum {self.percent}%"}.get(self.kind, "disabled")
 
 
@@ -152,6 +157,7 @@ class MaxVoterWeightSource:
 
     @classmethod
     def full_supply(cls) -> "MaxVoterWeightSource":
+        """The whole mint supply counts as the max voter weight."""
         return cls(0, SUPPLY_FRACTION_BASE)
 
 
@@ -174,6 +180,7 @@ def _account_type(r: Reader, *expected: AccountType) -> AccountType:
 
 
 def account_type_of(data: bytes) -> Optional[AccountType]:
+    """The governance account type of ``data`` (its first byte), None if empty or unknown."""
     if not data:
         return None
     try:
@@ -195,6 +202,7 @@ class Realm:
 
     @classmethod
     def decode(cls, data: bytes) -> "Realm":
+        """Decode a ``RealmV2`` account (:class:`BorshError`, a ``ValueError``, on other bytes)."""
         r = Reader(data)
         _account_type(r, AccountType.RealmV2)
         community_mint = r.pubkey()
@@ -223,6 +231,7 @@ class RealmConfigAccount:
 
     @classmethod
     def decode(cls, data: bytes) -> "RealmConfigAccount":
+        """Decode a ``RealmConfig`` account (:class:`BorshError` on other bytes)."""
         r = Reader(data)
         _account_type(r, AccountType.RealmConfig)
         realm = r.pubkey()
@@ -255,6 +264,7 @@ class GovernanceConfig:
 
     @classmethod
     def read(cls, r: Reader) -> "GovernanceConfig":
+        """Read a config from a Borsh :class:`Reader` positioned at it."""
         return cls(
             community_vote_threshold=_threshold(r),
             min_community_weight_to_create_proposal=r.u64(),
@@ -287,6 +297,7 @@ class Governance:
 
     @classmethod
     def decode(cls, data: bytes) -> "Governance":
+        """Decode a ``GovernanceV2`` account (:class:`BorshError` on other bytes)."""
         r = Reader(data)
         at = _account_type(r, *GOVERNANCE_V2_TYPES)
         realm, governed = r.pubkey(), r.pubkey()
@@ -311,6 +322,7 @@ class TokenOwnerRecord:
 
     @classmethod
     def decode(cls, data: bytes) -> "TokenOwnerRecord":
+        """Decode a ``TokenOwnerRecordV2`` account (:class:`BorshError` on other bytes)."""
         r = Reader(data)
         _account_type(r, AccountType.TokenOwnerRecordV2)
         realm, mint, owner = r.pubkey(), r.pubkey(), r.pubkey()
@@ -372,6 +384,7 @@ class Proposal:
 
     @classmethod
     def decode(cls, data: bytes) -> "Proposal":
+        """Decode a ``ProposalV2`` account (:class:`BorshError` on other bytes)."""
         r = Reader(data)
         _account_type(r, AccountType.ProposalV2)
         governance, mint = r.pubkey(), r.pubkey()
@@ -419,10 +432,12 @@ class Proposal:
 
     @property
     def no_vote_weight(self) -> int:
+        """Weight on deny (the "no" of a single-choice proposal)."""
         return self.deny_vote_weight or 0
 
     @property
     def is_voting(self) -> bool:
+        """Whether the proposal is in the Voting state."""
         return self.state == ProposalState.Voting
 
     def voting_ends_at(self, config: GovernanceConfig) -> Optional[int]:
@@ -449,6 +464,7 @@ class VoteRecord:
 
     @classmethod
     def decode(cls, data: bytes) -> "VoteRecord":
+        """Decode a ``VoteRecordV2`` account (:class:`BorshError` on other bytes)."""
         r = Reader(data)
         _account_type(r, AccountType.VoteRecordV2)
         proposal, owner = r.pubkey(), r.pubkey()
@@ -465,10 +481,12 @@ class VoteRecord:
 
     @property
     def is_yes(self) -> bool:
+        """The vote approves (yes)."""
         return self.vote == VoteKind.Approve
 
     @property
     def is_no(self) -> bool:
+        """The vote denies (no)."""
         return self.vote == VoteKind.Deny
 
 
@@ -500,6 +518,7 @@ class ProposalTransaction:
 
     @classmethod
     def decode(cls, data: bytes) -> "ProposalTransaction":
+        """Decode a ``ProposalTransactionV2`` account (:class:`BorshError` on other bytes)."""
         r = Reader(data)
         _account_type(r, AccountType.ProposalTransactionV2)
         proposal, option_index, index, hold_up = r.pubkey(), r.u8(), r.u16(), r.u32()
@@ -590,6 +609,7 @@ class Tally:
 
     @property
     def needed_yes(self) -> int:
+        """Yes weight still missing to reach the threshold (0 once reached)."""
         return max(0, self.threshold_weight - self.yes)
 
 

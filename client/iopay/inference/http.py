@@ -38,7 +38,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional
 import h11
 from solders.pubkey import Pubkey
 
-from iopay.inference.program import DOMAIN, Voucher, price_of
+from iopay.inference.program import DOMAIN, U64_MAX, Voucher, price_of
 from iopay.inference.vouchers import (ChannelInfo, GroupCommitter, VoucherRejected, VoucherSigner, VoucherVerifier)
 
 log = logging.getLogger("iopay.inference.http")
@@ -52,27 +52,38 @@ MAX_BODY = 64 * 1024
 
 
 def b64json(obj: Any) -> str:
+    """Compact JSON of ``obj``, base64-encoded (the x402 header encoding)."""
     return base64.b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode()
 
 
 def unb64json(s: str | bytes) -> Any:
+    """Inverse of :func:`b64json`; ``ValueError`` on bad base64 or JSON."""
     return json.loads(base64.b64decode(s, validate=True))
 
 
 def voucher_payload(v: Voucher, network: str) -> Dict[str, Any]:
+    """The ``X-PAYMENT`` object (x402 v1 shape, scheme ``iopay-channel``) carrying ``v``; encode it with
+    :func:`b64json`."""
     return {"x402Version": X402_VERSION, "scheme": SCHEME, "network": network,
             "payload": {"channel": str(v.channel), "openSlot": v.open_slot, "cumulative": str(v.cumulative),
                         "nonce": str(v.nonce), "signer": str(v.signer), "signature": base64.b64encode(v.signature).decode()}}
 
 
 def parse_payment(header: str) -> Voucher:
+    """The :class:`Voucher` in an ``X-PAYMENT`` header value; :class:`VoucherRejected` (``malformed_payment``)
+    on anything else."""
     try:
         p = unb64json(header)
         if p.get("scheme") != SCHEME:
             raise ValueError(f"scheme {p.get('scheme')!r}")
         x = p["payload"]
-        return Voucher(Pubkey.from_string(x["channel"]), int(x["openSlot"]), int(x["cumulative"]), int(x["nonce"]),
-                       Pubkey.from_string(x["signer"]), base64.b64decode(x["signature"], validate=True))
+        v = Voucher(Pubkey.from_string(x["channel"]), int(x["openSlot"]), int(x["cumulative"]), int(x["nonce"]),
+                    Pubkey.from_string(x["signer"]), base64.b64decode(x["signature"], validate=True))
+        if not all(0 <= n <= U64_MAX for n in (v.open_slot, v.cumulative, v.nonce)):
+            raise ValueError("open slot, amount and nonce must be u64")
+        if len(v.signature) != 64:
+            raise ValueError("signature must be 64 bytes")
+        return v
     except (ValueError, KeyError, TypeError) as e:
         raise VoucherRejected("malformed_payment", str(e)) from None
 
@@ -89,6 +100,8 @@ class ModelOffer:
     network: str = "solana-localnet"
 
     def price_for(self, request: Dict[str, Any]) -> int:
+        """Base units one request costs: the listing price per inference, or per 1,000 of the request's
+        ``max_tokens``."""
         return price_of(self.price, self.unit, int(request.get("max_tokens", 0) or 0))
 
 
@@ -127,15 +140,29 @@ class PaidInferenceServer:
         self.require_payment = require_payment
         self.stats = ServerStats()
         self._server: Optional[asyncio.base_events.Server] = None
+        #: open connections -> whether one is inside a request right now
+        self._conns: Dict[asyncio.Task, bool] = {}
 
     async def start(self) -> int:
+        """Listen on ``host``:``port`` (0 picks a free port); returns the port."""
         self._server = await asyncio.start_server(self._conn, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop listening, let requests in flight finish (up to ``grace`` seconds), close idle keep-alive
+        connections, and stop the group-commit task."""
         if self._server is not None:
             self._server.close()
+        for task, busy in list(self._conns.items()):
+            if not busy:
+                task.cancel()
+        if self._conns:
+            await asyncio.wait(list(self._conns), timeout=grace)
+            for task in list(self._conns):
+                task.cancel()
+            await asyncio.gather(*self._conns, return_exceptions=True)
+        if self._server is not None:
             await self._server.wait_closed()
         if self.committer is not None:
             await self.committer.aclose()
@@ -143,6 +170,9 @@ class PaidInferenceServer:
     # -- protocol --
 
     def requirements(self, resource: str, price: int, error: str, channel: Optional[Pubkey] = None) -> Dict[str, Any]:
+        """The x402 ``402`` body: ``maxAmountRequired`` = ``price`` (base units), ``payTo`` the provider,
+        ``asset`` the mint, ``extra`` the program, voucher domain, price unit and, for a known ``channel``,
+        the best voucher held (so the client can resync)."""
         extra: Dict[str, Any] = {"program": str(self.offer.program_id), "voucherDomain": DOMAIN.decode(),
                                  "priceUnit": self.offer.unit, "unitPrice": str(self.offer.price),
                                  "model": self.offer.model}
@@ -217,6 +247,9 @@ class PaidInferenceServer:
 
     async def _conn(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_BODY)
+        task = asyncio.current_task()
+        assert task is not None
+        self._conns[task] = False
         try:
             while True:
                 req: Optional[h11.Request] = None
@@ -241,6 +274,7 @@ class PaidInferenceServer:
                         return
                 assert req is not None
                 headers = {k.decode().lower(): v.decode() for k, v in req.headers}
+                self._conns[task] = True
                 try:
                     status, hdrs, payload = await self.handle(req.method.decode(), req.target.decode(), headers,
                                                               bytes(body))
@@ -253,6 +287,7 @@ class PaidInferenceServer:
                 writer.write(conn.send(h11.Data(data=payload)))
                 writer.write(conn.send(h11.EndOfMessage()))
                 await writer.drain()
+                self._conns[task] = False
                 if conn.our_state is h11.MUST_CLOSE:
                     return
                 conn.start_next_cycle()
@@ -265,6 +300,7 @@ class PaidInferenceServer:
         except (asyncio.TimeoutError, ConnectionError):
             pass
         finally:
+            self._conns.pop(task, None)
             writer.close()
 
 
@@ -292,6 +328,7 @@ class PayingClient:
         self.http = client or httpx.AsyncClient(timeout=30)
 
     async def aclose(self) -> None:
+        """Close the underlying httpx client."""
         await self.http.aclose()
 
     def _learn(self, body: Dict[str, Any]) -> int:
@@ -302,6 +339,9 @@ class PayingClient:
         return int(acc["maxAmountRequired"])
 
     async def infer(self, prompt: str, **params: Any) -> Dict[str, Any]:
+        """POST ``/v1/infer`` paying with the next voucher; learns the price from a 402 and retries (at most
+        three attempts). Returns the JSON answer; raises :class:`PaymentFailed` on a non-402 error or a
+        payment still refused, :class:`DepositExhausted` when the deposit cannot cover the price."""
         body = {"prompt": prompt, **params}
         url = f"{self.base_url}/v1/infer"
         for attempt in range(3):

@@ -72,6 +72,7 @@ class Voucher:
     signature: bytes
 
     def message(self, program_id: Pubkey) -> bytes:
+        """The exact bytes the signature covers (:func:`voucher_message`) for ``program_id``."""
         return voucher_message(program_id, self.channel, self.open_slot, self.cumulative, self.nonce)
 
 
@@ -134,22 +135,28 @@ class InferencePay:
         self.fetch = fetch
 
     def pool_address(self, mint: Pubkey) -> Pubkey:
+        """The pool PDA ``[b"pool", mint]``."""
         return Pubkey.find_program_address([POOL_SEED, bytes(mint)], self.program_id)[0]
 
     def vault_address(self, mint: Pubkey) -> Pubkey:
+        """The pool's vault, a token account PDA ``[b"pool_vault", mint]``."""
         return Pubkey.find_program_address([POOL_VAULT_SEED, bytes(mint)], self.program_id)[0]
 
     def channel_address(self, payer: Pubkey, provider: Pubkey, mint: Pubkey, channel_id: int) -> Pubkey:
+        """The channel PDA ``[b"channel", payer, provider, mint, id (u64 LE)]``. ``ValueError`` if
+        ``channel_id`` is outside u64."""
         return Pubkey.find_program_address(
             [CHANNEL_SEED, bytes(payer), bytes(provider), bytes(mint), struct.pack("<Q", _u64("id", channel_id))],
             self.program_id)[0]
 
     def listing_address(self, provider: Pubkey, mint: Pubkey, model_id: int) -> Pubkey:
+        """The listing PDA ``[b"listing", provider, mint, model_id (u64 LE)]``."""
         return Pubkey.find_program_address(
             [LISTING_SEED, bytes(provider), bytes(mint), struct.pack("<Q", _u64("model_id", model_id))],
             self.program_id)[0]
 
     def market_address(self, mint: Pubkey, escrow_program_id: Pubkey) -> Pubkey:
+        """job_escrow's market of ``mint`` (the fee policy) under ``escrow_program_id``."""
         return Pubkey.find_program_address([b"market", bytes(mint)], escrow_program_id)[0]
 
     def _ix(self, name: str, args: dict[str, Any], accounts: dict[str, Pubkey],
@@ -161,10 +168,13 @@ class InferencePay:
         return {"pool": self.pool_address(mint), "vault": self.vault_address(mint)}
 
     def init_pool(self, *, payer: Pubkey, mint: Pubkey, overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``init_pool``: the pool and vault of ``mint``, rent paid by ``payer``."""
         return self._ix("init_pool", {}, {"payer": payer, "mint": mint, **self._pool(mint)}, overrides)
 
     def create_listing(self, *, provider: Pubkey, mint: Pubkey, model_id: int, price: int,
                        unit: str = "PerInference", overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``create_listing``: ``price`` base units per ``unit`` (``"PerInference"`` or ``"PerThousandTokens"``;
+        ``ValueError`` otherwise)."""
         return self._ix("create_listing", {"model_id": _u64("model_id", model_id), "price": _u64("price", price),
                                            "unit": _unit(self.program, unit)},
                         {"provider": provider, "mint": mint,
@@ -172,12 +182,14 @@ class InferencePay:
 
     def update_listing(self, *, provider: Pubkey, listing: Pubkey, price: int, unit: str, active: bool,
                        overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``update_listing``: new ``price``/``unit`` and the ``active`` flag."""
         return self._ix("update_listing", {"price": _u64("price", price), "unit": _unit(self.program, unit),
                                            "active": bool(active)},
                         {"provider": provider, "listing": listing}, overrides)
 
     def close_listing(self, *, provider: Pubkey, listing: Pubkey,
                       overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``close_listing``: remove the listing, rent back to ``provider``."""
         return self._ix("close_listing", {}, {"provider": provider, "listing": listing}, overrides)
 
     def open_channel(self, *, payer: Pubkey, provider: Pubkey, mint: Pubkey, market: Pubkey, payer_token: Pubkey,
@@ -200,6 +212,8 @@ class InferencePay:
 
     def top_up(self, *, payer: Pubkey, mint: Pubkey, market: Pubkey, payer_token: Pubkey, channel: Pubkey,
                amount: int, expires_at: int, overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``top_up``: add ``amount`` base units from ``payer_token`` and set ``expires_at`` (unix seconds; the
+        current value keeps it)."""
         return self._ix("top_up", {"amount": _u64("amount", amount), "expires_at": int(expires_at)},
                         {"payer": payer, "market": market, **self._pool(mint), "payer_token": payer_token,
                          "channel": channel}, overrides)
@@ -219,21 +233,26 @@ class InferencePay:
 
     def start_close(self, *, payer: Pubkey, channel: Pubkey,
                     overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``start_close``: the payer's close after expiry, opening the dispute window."""
         return self._ix("start_close", {}, {"payer": payer, "channel": channel}, overrides)
 
     def finish_close(self, *, channel: Pubkey, mint: Pubkey, rent_payer: Pubkey, refund_to: Pubkey,
                      overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``finish_close`` (permissionless, after the window): refund to ``refund_to``, rent to ``rent_payer``
+        (both as fixed at open)."""
         return self._ix("finish_close", {}, {"channel": channel, "rent_payer": rent_payer, "refund_to": refund_to,
                                              **self._pool(mint)}, overrides)
 
     def coop_close(self, *, payer: Pubkey, provider: Pubkey, channel: Pubkey, mint: Pubkey, rent_payer: Pubkey,
                    refund_to: Pubkey, overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``coop_close``: payer and provider sign, the unsettled rest is refunded at once."""
         return self._ix("coop_close", {}, {"payer": payer, "provider": provider, "channel": channel,
                                            "rent_payer": rent_payer, "refund_to": refund_to, **self._pool(mint)},
                         overrides)
 
     def sweep_fees(self, *, mint: Pubkey, market: Pubkey, treasury: Pubkey,
                    overrides: Optional[dict[str, Pubkey]] = None) -> Instruction:
+        """``sweep_fees`` (permissionless): the pool's accrued fees to the market's ``treasury``."""
         return self._ix("sweep_fees", {}, {"market": market, **self._pool(mint), "treasury": treasury}, overrides)
 
 

@@ -40,6 +40,7 @@ class ChannelView:
 
     @classmethod
     def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "ChannelView":
+        """Decode a ``Channel`` account's bytes (``ValueError`` on another account type)."""
         c = program.decode_account_as("Channel", data)
         return cls(address=address, payer=c.payer, provider=c.provider, mint=c.mint, voucher_signer=c.voucher_signer,
                    refund_to=c.refund_to, rent_payer=c.rent_payer, id=c.id, open_slot=c.open_slot, deposit=c.deposit,
@@ -48,6 +49,7 @@ class ChannelView:
 
     @property
     def remaining(self) -> int:
+        """Base units of the deposit not settled yet."""
         return self.deposit - self.settled
 
     def settle_deadline(self) -> Optional[int]:
@@ -67,6 +69,7 @@ class ListingView:
 
     @classmethod
     def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "ListingView":
+        """Decode a ``Listing`` account's bytes (``ValueError`` on another account type)."""
         x = program.decode_account_as("Listing", data)
         return cls(address, x.provider, x.mint, x.model_id, x.price, _variant(x.unit), x.active)
 
@@ -82,6 +85,7 @@ class PoolView:
 
     @classmethod
     def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "PoolView":
+        """Decode a ``Pool`` account's bytes (``ValueError`` on another account type)."""
         x = program.decode_account_as("Pool", data)
         return cls(address, x.mint, x.vault, x.fees_accrued, x.fees_swept, x.channels_opened)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import struct
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -25,7 +26,10 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
-from iopay.inference.program import Voucher, voucher_message
+from iopay.inference.program import DOMAIN, Voucher, voucher_message
+
+#: open_slot | cumulative | nonce, the tail of the voucher message (:func:`voucher_message`)
+_PACK_TAIL = struct.Struct("<QQQ").pack
 
 
 class VoucherRejected(ValueError):
@@ -76,6 +80,8 @@ class VoucherSigner:
         return Voucher(self.channel, self.open_slot, cumulative, nonce, self.keypair.pubkey(), sig)
 
     def topped_up(self, deposit: int) -> None:
+        """Raise the deposit the signer may sign up to after a top-up (``ValueError`` if ``deposit`` is lower
+        than the known one)."""
         if deposit < self.deposit:
             raise ValueError("deposit only grows")
         self.deposit = deposit
@@ -121,9 +127,12 @@ class VoucherStore:
         self._lock = threading.Lock()
 
     def close(self) -> None:
+        """Close the SQLite connection."""
         self.db.close()
 
     def save_many(self, vouchers: Iterable[Voucher]) -> None:
+        """Commit ``vouchers`` in one transaction (one fsync); a row only moves forward (higher nonce,
+        cumulative not lower), so a stale write never replaces a better voucher."""
         rows = [(str(v.channel), v.open_slot, v.cumulative, v.nonce, str(v.signer), v.signature, time.time())
                 for v in vouchers]
         if not rows:
@@ -144,14 +153,17 @@ class VoucherStore:
                 raise
 
     def save(self, voucher: Voucher) -> None:
+        """Commit one voucher (see :meth:`save_many`); durable when it returns."""
         self.save_many([voucher])
 
     def mark_settled(self, channel: Pubkey, cumulative: int, nonce: int) -> None:
+        """Record that ``channel`` is settled on chain up to ``cumulative``/``nonce`` (only ever raised)."""
         with self._lock:
             self.db.execute("UPDATE vouchers SET settled_cumulative=MAX(settled_cumulative, ?), "
                             "settled_nonce=MAX(settled_nonce, ?) WHERE channel=?", (cumulative, nonce, str(channel)))
 
     def forget(self, channel: Pubkey) -> None:
+        """Drop ``channel``'s row (a closed channel)."""
         with self._lock:
             self.db.execute("DELETE FROM vouchers WHERE channel=?", (str(channel),))
 
@@ -160,6 +172,7 @@ class VoucherStore:
         return Voucher(Pubkey.from_string(row[0]), row[1], row[2], row[3], Pubkey.from_string(row[4]), bytes(row[5]))
 
     def best(self, channel: Pubkey) -> Optional[Voucher]:
+        """The best voucher held for ``channel``, or None."""
         with self._lock:
             row = self.db.execute("SELECT channel, open_slot, cumulative, nonce, signer, signature FROM vouchers "
                                   "WHERE channel=?", (str(channel),)).fetchone()
@@ -175,6 +188,7 @@ class VoucherStore:
         return [(self._voucher(r[:6]), r[6]) for r in rows]
 
     def all(self) -> List[Voucher]:
+        """The best voucher of every channel in the store."""
         with self._lock:
             rows = self.db.execute("SELECT channel, open_slot, cumulative, nonce, signer, signature FROM vouchers").fetchall()
         return [self._voucher(r) for r in rows]
@@ -192,6 +206,8 @@ class GroupCommitter:
         self._wake: Optional[asyncio.Event] = None
 
     async def save(self, voucher: Voucher) -> None:
+        """Queue ``voucher`` for the next group commit and return once it is committed (re-raises the store's
+        error)."""
         loop = asyncio.get_running_loop()
         if self._task is None:
             self._wake = asyncio.Event()
@@ -222,6 +238,7 @@ class GroupCommitter:
                     f.set_result(None)
 
     async def aclose(self) -> None:
+        """Stop the commit task (pending waiters are not committed)."""
         if self._task is not None:
             self._task.cancel()
             try:
@@ -248,16 +265,23 @@ class VoucherVerifier:
         self.margin = margin
         self.clock = clock
         self.channels: Dict[Pubkey, ChannelInfo] = {}
+        #: per channel, the first 80 bytes of its voucher message (domain | program | channel)
+        self._prefix: Dict[Pubkey, bytes] = {}
         self.best: Dict[Pubkey, Tuple[int, int]] = {v.channel: (v.cumulative, v.nonce) for v in store.all()}
 
     def update(self, info: ChannelInfo) -> None:
+        """Cache ``info`` (from the chain) for its channel: a new channel, a top-up or a settlement."""
         self.channels[info.address] = info
+        if info.address not in self._prefix:
+            self._prefix[info.address] = DOMAIN + bytes(self.program_id) + bytes(info.address)
         cum, nonce = self.best.get(info.address, (0, 0))
         if info.nonce > nonce:
             self.best[info.address] = (info.settled, info.nonce)
 
     def remove(self, channel: Pubkey) -> None:
+        """Forget a closed channel (its vouchers are refused as ``unknown_channel``)."""
         self.channels.pop(channel, None)
+        self._prefix.pop(channel, None)
         self.best.pop(channel, None)
 
     def check(self, v: Voucher, price: int) -> ChannelInfo:
@@ -281,8 +305,15 @@ class VoucherVerifier:
             raise VoucherRejected("underpaid", f"pays {v.cumulative - cum}, price {price}")
         if v.cumulative > info.deposit:
             raise VoucherRejected("exceeds_deposit", f"{v.cumulative} > deposit {info.deposit}")
-        msg = voucher_message(self.program_id, v.channel, v.open_slot, v.cumulative, v.nonce)
-        if not Signature.from_bytes(v.signature).verify(v.signer, msg):
+        # voucher_message's bytes, its constant 80-byte head cached per channel
+        prefix = self._prefix.get(v.channel)
+        if prefix is None:
+            prefix = self._prefix[v.channel] = DOMAIN + bytes(self.program_id) + bytes(v.channel)
+        try:
+            msg = prefix + _PACK_TAIL(v.open_slot, v.cumulative, v.nonce)
+        except struct.error:
+            raise VoucherRejected("malformed_payment", "open slot, amount and nonce must be u64") from None
+        if len(v.signature) != 64 or not Signature.from_bytes(v.signature).verify(v.signer, msg):
             raise VoucherRejected("bad_signature", "signature does not verify")
         return info
 
@@ -311,6 +342,7 @@ class VoucherVerifier:
 
 
 def info_from_view(view) -> ChannelInfo:  # ChannelView -> ChannelInfo
+    """The :class:`ChannelInfo` the verifier caches, from a decoded :class:`~iopay.inference.state.ChannelView`."""
     return ChannelInfo(view.address, view.provider, view.mint, view.voucher_signer, view.open_slot, view.deposit,
                        view.settled, view.nonce, view.fee_bps, view.expires_at, view.state, view.close_at)
 

@@ -26,6 +26,8 @@ from iopay.rewards.state import DistributorView, claimed_bits
 # Rent-exempt minimum of the default rent (3480 lamports/byte-year, 2 years,
 # 128 bytes of account overhead), the same on every public cluster.
 def rent_exempt(space: int) -> int:
+    """Rent-exempt minimum in lamports for an account of ``space`` bytes (the default rent of every public
+    cluster), computed locally."""
     return (128 + space) * 3480 * 2
 
 
@@ -46,10 +48,14 @@ class ClaimStatus:
 
     @property
     def seconds_left(self) -> int:
+        """Seconds until the claim deadline (0 once passed or clawed back)."""
         return max(0, self.distributor.claim_deadline - self.now) if not self.distributor.clawed_back else 0
 
 
 class RewardsClient:
+    """Async client of the rewards distributor for one fee payer: publish an epoch, claim, claw back,
+    hand the admin over."""
+
     def __init__(self, chain: Chain, payer: Keypair, program: Optional[ProgramIdl] = None) -> None:
         self.chain = chain
         self.payer = payer
@@ -59,6 +65,8 @@ class RewardsClient:
     @classmethod
     def connect(cls, url: str, payer: Keypair, *, program: Optional[ProgramIdl] = None,
                 send_config: Optional[Any] = None, commitment: str = "confirmed") -> "RewardsClient":
+        """A client over JSON-RPC at ``url``, ``payer`` paying fees. ``TypeError`` if ``payer`` is not a solders
+        ``Keypair``. Close it with :meth:`close` or ``async with``."""
         if not isinstance(payer, Keypair):
             raise TypeError(f"payer must be a solders Keypair, got {type(payer).__name__}")
         prog = program or ProgramIdl.load(IDL_NAME)
@@ -66,9 +74,12 @@ class RewardsClient:
 
     @classmethod
     def for_harness(cls, harness: Any, payer: Optional[Keypair] = None) -> "RewardsClient":
+        """A client over an in-process LiteSVM :class:`~iopay.core.harness.Harness`; ``payer`` defaults to the
+        harness's payer."""
         return cls(LiteSvmChain(harness), payer or harness.payer)
 
     async def close(self) -> None:
+        """Close the RPC connection (nothing to do in process)."""
         close = getattr(self.chain, "close", None)
         if close is not None:
             await close()
@@ -82,12 +93,16 @@ class RewardsClient:
     # -- reads --
 
     async def now(self) -> int:
+        """The cluster's unix time (Clock sysvar), the clock claim deadlines run on. ``LookupError`` if
+        unreadable."""
         acc = await self.chain.get_account(CLOCK_SYSVAR)
         if acc is None:
             raise LookupError("Clock sysvar not readable")
         return struct.unpack_from("<q", acc[1], CLOCK_UNIX_TS_OFFSET)[0]
 
     async def distributor(self, address: Pubkey) -> DistributorView:
+        """The :class:`DistributorView` at ``address`` (amounts in base units of its mint); ``LookupError`` if
+        absent, ``ValueError`` if the rewards program does not own it."""
         acc = await self.chain.get_account(address)
         if acc is None:
             raise LookupError(f"distributor {address} does not exist")
@@ -96,6 +111,8 @@ class RewardsClient:
         return DistributorView.decode(self.program, address, acc[1])
 
     async def is_claimed(self, d: DistributorView, index: int) -> bool:
+        """Whether leaf ``index`` of ``d`` is claimed (reads its claim bitmap; ``LookupError`` if the bitmap is
+        gone)."""
         acc = await self.chain.get_account(d.claims)
         if acc is None:
             raise LookupError(f"claim bitmap {d.claims} does not exist")
@@ -103,6 +120,8 @@ class RewardsClient:
 
     async def status(self, distributor: Pubkey, wallet: Optional[Pubkey] = None,
                      rewards: Optional[EpochRewards] = None) -> ClaimStatus:
+        """The distributor, the cluster time and, given ``wallet`` and the epoch's ``rewards`` file, that
+        wallet's leaf and whether it is claimed (``leaf`` None if the wallet earned nothing)."""
         d = await self.distributor(distributor)
         now = await self.now()
         if wallet is None or rewards is None:
@@ -114,6 +133,7 @@ class RewardsClient:
         return ClaimStatus(d, now, leaf, await self.is_claimed(d, leaf.index))
 
     async def mint_decimals(self, mint: Pubkey) -> int:
+        """Decimals of ``mint`` (``LookupError`` if it does not exist)."""
         acc = await self.chain.get_account(mint)
         if acc is None:
             raise LookupError(f"mint {mint} does not exist")
@@ -163,19 +183,26 @@ class RewardsClient:
         return await self.chain.send(ixs, signers, self.payer)
 
     async def clawback(self, distributor: Pubkey) -> Sent:
+        """After the claim deadline (anyone may send it): everything left in the vault goes to the distributor's
+        treasury, once (``ClawbackTooEarly``, ``AlreadyClawedBack``)."""
         d = await self.distributor(distributor)
         return await self.chain.send([self.rw.clawback(distributor=distributor, treasury=d.treasury)], [],
                                      self.payer)
 
     async def propose_admin(self, admin: Keypair, distributor: Pubkey, new_admin: Pubkey) -> Sent:
+        """Step one of an admin hand-over: ``new_admin`` becomes admin when it accepts (the default key
+        withdraws a proposal). Signed by the admin."""
         return await self._signed(admin, self.rw.propose_admin(admin=admin.pubkey(), distributor=distributor,
                                                               new_admin=new_admin))
 
     async def accept_admin(self, new_admin: Keypair, distributor: Pubkey) -> Sent:
+        """Step two: the proposed admin signs to take the distributor over."""
         return await self._signed(new_admin, self.rw.accept_admin(new_admin=new_admin.pubkey(),
                                                                  distributor=distributor))
 
     async def extend_deadline(self, admin: Keypair, distributor: Pubkey, new_deadline: int) -> Sent:
+        """Move the claim deadline later to ``new_deadline`` (unix seconds) while claims are open; never earlier
+        (``DeadlineNotLater``). Signed by the admin."""
         return await self._signed(admin, self.rw.extend_deadline(admin=admin.pubkey(), distributor=distributor,
                                                                 new_deadline=new_deadline))
 

@@ -34,6 +34,7 @@ class Leaf:
     amount: int
 
     def hash(self, epoch: int) -> bytes:
+        """The leaf's hash for ``epoch``, byte for byte as the program hashes it."""
         return merkle.leaf_hash(epoch, self.index, bytes(self.wallet), self.amount)
 
 
@@ -51,30 +52,36 @@ class EpochRewards:
 
     @property
     def root(self) -> bytes:
+        """The Merkle root the distributor is published with (32 bytes)."""
         return self.tree.root
 
     @property
     def total_points(self) -> int:
+        """Sum of every worker's points this epoch."""
         return sum(p.points for p in self.workers)
 
     def leaf_of(self, wallet: Pubkey) -> Leaf:
+        """``wallet``'s leaf (index, amount in base units); ``LookupError`` if it earned nothing."""
         for leaf in self.leaves:
             if leaf.wallet == wallet:
                 return leaf
         raise LookupError(f"wallet {wallet} has no reward in epoch {self.epoch}")
 
     def points_of(self, wallet: Pubkey) -> Points:
+        """``wallet``'s points breakdown; ``LookupError`` if it is not in the epoch."""
         for p in self.workers:
             if p.wallet == wallet:
                 return p
         raise LookupError(f"wallet {wallet} is not in epoch {self.epoch}")
 
     def proof(self, index: int) -> List[bytes]:
+        """The Merkle proof of leaf ``index`` (``IndexError`` out of range)."""
         return self.tree.proof(index)
 
     # -- file ---------------------------------------------------------------------------
 
     def to_dict(self) -> Dict[str, Any]:
+        """The epoch file as a JSON-ready dict (versioned)."""
         return {
             "version": FILE_VERSION,
             "epoch": self.epoch,
@@ -96,13 +103,17 @@ class EpochRewards:
         }
 
     def to_json(self) -> str:
+        """The epoch file's canonical JSON text (sorted keys, compact, newline-terminated)."""
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")) + "\n"
 
     def write(self, path: str | Path) -> None:
+        """Write :meth:`to_json` to ``path``."""
         Path(path).write_text(self.to_json())
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "EpochRewards":
+        """Load an epoch file dict; ``ValueError`` on an unknown version, leaves out of order, or leaves that do
+        not hash to the stated root."""
         if d.get("version") != FILE_VERSION:
             raise ValueError(f"unsupported rewards file version {d.get('version')!r}")
         config = RewardsConfig.from_dict(d["config"])
@@ -124,10 +135,12 @@ class EpochRewards:
 
     @classmethod
     def from_json(cls, text: str) -> "EpochRewards":
+        """:meth:`from_dict` of JSON text."""
         return cls.from_dict(json.loads(text))
 
     @classmethod
     def read(cls, path: str | Path) -> "EpochRewards":
+        """:meth:`from_json` of the file at ``path``."""
         return cls.from_json(Path(path).read_text())
 
 

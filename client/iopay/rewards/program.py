@@ -30,6 +30,7 @@ CLAIMS_HEADER = 32
 
 
 def claims_space(num_leaves: int) -> int:
+    """Bytes of the claim bitmap account for ``num_leaves`` leaves: a 32-byte header plus one bit per leaf."""
     return CLAIMS_HEADER + merkle.bitmap_len(num_leaves)
 
 
@@ -44,10 +45,12 @@ class Rewards:
     # -- addresses --
 
     def distributor_address(self, creator: Pubkey, mint: Pubkey, epoch: int) -> Pubkey:
+        """The distributor PDA ``["distributor", creator, mint, epoch u64 LE]``."""
         return Pubkey.find_program_address(
             [DISTRIBUTOR_SEED, bytes(creator), bytes(mint), struct.pack("<Q", epoch)], self.program_id)[0]
 
     def vault_address(self, distributor: Pubkey) -> Pubkey:
+        """The distributor's vault, a token account PDA ``["vault", distributor]``."""
         return Pubkey.find_program_address([VAULT_SEED, bytes(distributor)], self.program_id)[0]
 
     def _ix(self, name: str, args: Dict[str, Any], accounts: Dict[str, Pubkey],
@@ -65,6 +68,10 @@ class Rewards:
                         claims: Pubkey, creator_token: Pubkey, epoch: int, root: bytes, num_leaves: int,
                         total: int, claim_deadline: int,
                         overrides: Optional[Dict[str, Pubkey]] = None) -> Instruction:
+        """``new_distributor``: epoch ``epoch``'s distributor with Merkle ``root`` (32 bytes; ``ValueError``
+        otherwise) over ``num_leaves`` leaves, funded with ``total`` base units from ``creator_token`` in the
+        same instruction; claims close at ``claim_deadline`` (unix seconds). Send after :meth:`claims_create`
+        in one transaction."""
         if len(root) != 32:
             raise ValueError("root must be 32 bytes")
         distributor = self.distributor_address(creator, mint, epoch)
@@ -80,6 +87,8 @@ class Rewards:
     def claim(self, *, claimant: Pubkey, distributor: Pubkey, claims: Pubkey, claimant_token: Pubkey,
               index: int, amount: int, proof: Sequence[bytes],
               overrides: Optional[Dict[str, Pubkey]] = None) -> Instruction:
+        """``claim``: leaf ``index`` pays ``amount`` base units to ``claimant_token`` given its Merkle ``proof``
+        (32-byte nodes, leaf to root)."""
         return self._ix(
             "claim", {"index": index, "amount": amount, "proof": [list(p) for p in proof]},
             {"claimant": claimant, "distributor": distributor, "claims": claims,
@@ -89,19 +98,23 @@ class Rewards:
 
     def clawback(self, *, distributor: Pubkey, treasury: Pubkey,
                  overrides: Optional[Dict[str, Pubkey]] = None) -> Instruction:
+        """``clawback`` (permissionless, after the deadline): the vault's rest to ``treasury``."""
         return self._ix("clawback", {}, {"distributor": distributor, "vault": self.vault_address(distributor),
                                          "treasury": treasury}, overrides)
 
     def propose_admin(self, *, admin: Pubkey, distributor: Pubkey, new_admin: Pubkey,
                       overrides: Optional[Dict[str, Pubkey]] = None) -> Instruction:
+        """``propose_admin``: step one of an admin hand-over."""
         return self._ix("propose_admin", {"new_admin": new_admin}, {"admin": admin, "distributor": distributor},
                         overrides)
 
     def accept_admin(self, *, new_admin: Pubkey, distributor: Pubkey,
                      overrides: Optional[Dict[str, Pubkey]] = None) -> Instruction:
+        """``accept_admin``: the proposed admin takes over."""
         return self._ix("accept_admin", {}, {"new_admin": new_admin, "distributor": distributor}, overrides)
 
     def extend_deadline(self, *, admin: Pubkey, distributor: Pubkey, new_deadline: int,
                         overrides: Optional[Dict[str, Pubkey]] = None) -> Instruction:
+        """``extend_deadline``: a later claim deadline (unix seconds)."""
         return self._ix("extend_deadline", {"new_deadline": new_deadline},
                         {"admin": admin, "distributor": distributor}, overrides)

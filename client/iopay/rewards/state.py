@@ -38,6 +38,7 @@ class DistributorView:
 
     @classmethod
     def decode(cls, program: ProgramIdl, address: Pubkey, data: bytes) -> "DistributorView":
+        """Decode a ``Distributor`` account's bytes (``ValueError`` on another account type)."""
         d = program.decode_account_as("Distributor", data)
         return cls(address, d.creator, d.mint, d.epoch, d.admin,
                    None if d.pending_admin == DEFAULT_PUBKEY else d.pending_admin, bytes(d.root), d.num_leaves,
@@ -50,6 +51,7 @@ class DistributorView:
         return 0 if self.clawed_back else self.total - self.claimed
 
     def is_open(self, now: int) -> bool:
+        """Whether claims are accepted at unix time ``now`` (deadline inclusive, not clawed back)."""
         return now <= self.claim_deadline and not self.clawed_back
 
 

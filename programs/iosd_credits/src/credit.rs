@@ -102,6 +102,27 @@ pub fn credit_refund<'info>(
     Ok(amount)
 }
 
+/// `credit_refund` after a channel paid with credits closed. First the
+/// channel's `settled` (paid to the provider, never coming back) leaves
+/// `in_flight`, then what landed in the refund account is credited up to
+/// the rest: stray tokens sent to the refund account cannot be credited
+/// against what the provider was paid. Saturating: `in_flight` is only
+/// ever an upper bound on what may still come back.
+#[allow(clippy::too_many_arguments)]
+pub fn credit_channel_refund<'info>(
+    token_program: &AccountInfo<'info>,
+    refund_account: &AccountInfo<'info>,
+    available: u64,
+    reserve_vault: &AccountInfo<'info>,
+    customer: &AccountInfo<'info>,
+    credit: &mut CreditAccount,
+    config: &mut Config,
+    settled: u64,
+) -> Result<u64> {
+    credit.in_flight = credit.in_flight.saturating_sub(settled);
+    credit_refund(token_program, refund_account, available, reserve_vault, customer, credit, config)
+}
+
 /// A job_escrow job whose customer is `customer` (the account's owner and
 /// the customer field right after the discriminator and the market key).
 pub fn check_job(job: &AccountInfo, customer: &Pubkey) -> Result<()> {

@@ -56,13 +56,16 @@ pub enum CreditsError {
     DepositMismatch,
     #[msg("Nothing to reclaim")]
     NothingToReclaim,
-    #[msg("Provider token account must be a token account of the reserve mint")]
+    // The next four belonged to the inference allowance that the channel
+    // instructions replaced; no instruction returns them any more. They stay
+    // so that the codes after them keep their numbers.
+    #[msg("Retired (inference allowance): provider token account must be of the reserve mint")]
     InvalidProvider,
-    #[msg("Payment goes to a token account other than the allowance's provider")]
+    #[msg("Retired (inference allowance): payment to a token account other than the provider's")]
     WrongProvider,
-    #[msg("Not enough left in the inference allowance")]
+    #[msg("Retired (inference allowance): not enough left in the allowance")]
     AllowanceInsufficient,
-    #[msg("Inference allowance belongs to another credit account")]
+    #[msg("Retired (inference allowance): allowance of another credit account")]
     WrongAllowance,
     #[msg("Only the user can do this, never a delegate")]
     DelegateNotAllowed,
@@ -70,4 +73,8 @@ pub enum CreditsError {
     InvalidTokenAccount,
     #[msg("Market is not a job_escrow market")]
     InvalidMarket,
+    #[msg("Channel is not an inference_pay channel opened with this user's credits")]
+    WrongChannel,
+    #[msg("inference_pay took a different amount than the channel deposit")]
+    ChannelDepositMismatch,
 }

@@ -94,11 +94,12 @@ pub struct JobPaidWithCredits {
     pub outstanding: u64,
 }
 
-/// Refunds (from job_escrow or an inference allowance) credited back.
+/// Refunds (from job_escrow, or from a channel closed outside this
+/// program, through `reclaim`) credited back.
 #[event]
 pub struct CreditsRefunded {
     pub credit_account: Pubkey,
-    /// The token account swept (the refund account), or the allowance.
+    /// The token account swept (a token account of the customer PDA).
     pub source: Pubkey,
     pub amount: u64,
     pub balance: u64,
@@ -112,23 +113,60 @@ pub struct RentWithdrawn {
     pub lamports: u64,
 }
 
+/// An inference_pay channel opened with credits: the user's customer PDA
+/// is its payer and the user's refund account its `refund_to`.
+/// `delegate` is the default key when the user signed itself; otherwise
+/// `spent_in_period` is the delegate's total after it.
 #[event]
-pub struct InferenceFunded {
+pub struct ChannelOpenedWithCredits {
     pub credit_account: Pubkey,
-    pub allowance: Pubkey,
-    pub provider_token: Pubkey,
+    pub channel: Pubkey,
+    pub channel_id: u64,
+    pub provider: Pubkey,
+    pub voucher_signer: Pubkey,
     pub delegate: Pubkey,
     pub amount: u64,
-    pub total: u64,
+    pub spent_in_period: u64,
     pub balance: u64,
+    pub outstanding: u64,
 }
 
+/// A channel paid with credits topped up (`amount` may be 0 when only the
+/// expiry moved).
 #[event]
-pub struct InferencePaid {
+pub struct ChannelToppedUpWithCredits {
     pub credit_account: Pubkey,
-    pub allowance: Pubkey,
-    pub provider_token: Pubkey,
+    pub channel: Pubkey,
+    pub delegate: Pubkey,
     pub amount: u64,
-    pub paid: u64,
+    pub expires_at: i64,
+    pub spent_in_period: u64,
+    pub balance: u64,
+    pub outstanding: u64,
+}
+
+/// The unilateral close of a channel paid with credits started (by the user
+/// or a delegate); inference_pay's `CloseStarted` carries `close_at`.
+#[event]
+pub struct ChannelCloseStartedWithCredits {
+    pub credit_account: Pubkey,
+    pub channel: Pubkey,
+    pub delegate: Pubkey,
+}
+
+/// A channel paid with credits closed (cooperatively, or finished after
+/// the dispute window) and its refund credited. `amount` is what was
+/// credited from the refund account (the channel's unsettled rest, plus any
+/// refund of the user's jobs waiting there); `settled` is what the provider
+/// got (fee included), which never comes back and leaves `in_flight`.
+#[event]
+pub struct ChannelRefunded {
+    pub credit_account: Pubkey,
+    pub channel: Pubkey,
+    pub cooperative: bool,
+    pub settled: u64,
+    pub amount: u64,
+    pub in_flight: u64,
+    pub balance: u64,
     pub outstanding: u64,
 }

@@ -8,13 +8,15 @@
 //! instruction can move them and no instruction of this program moves them
 //! between users. They pay for job_escrow jobs by CPI (the job's customer is
 //! a per-user PDA of this program, so refunds come back as that user's
-//! credits) and for inference through allowances with a fixed provider.
+//! credits) and for inference by CPI into inference_pay (the same PDA is the
+//! channel's payer, the user's refund account its `refund_to`, so channel
+//! refunds come back as that user's credits too).
 //! A user can let delegate keys spend within an allowance per period.
 //!
 //! Handlers live in `instructions/`, one file per instruction; pure
 //! accounting in `math.rs`; authorization, signers and refund crediting in
-//! `credit.rs`; hand-written CPIs into SPL Token (`token.rs`) and job_escrow
-//! (`escrow.rs`).
+//! `credit.rs`; hand-written CPIs into SPL Token (`token.rs`), job_escrow
+//! (`escrow.rs`) and inference_pay (`inference.rs`).
 #![allow(unexpected_cfgs)]
 
 use anchor_lang::prelude::*;
@@ -23,6 +25,7 @@ pub mod credit;
 pub mod errors;
 pub mod escrow;
 pub mod events;
+pub mod inference;
 pub mod instructions;
 pub mod math;
 pub mod state;
@@ -115,17 +118,38 @@ pub mod iosd_credits {
         instructions::reclaim::handler(ctx)
     }
 
-    // -- inference (user or delegate) ------------------------------------------
+    // -- inference channels ------------------------------------------------------
 
-    pub fn fund_inference(ctx: Context<FundInference>, amount: u64) -> Result<()> {
-        instructions::fund_inference::handler(ctx, amount)
+    /// User or delegate (within its allowance); blocked while paused.
+    pub fn open_channel_with_credits(
+        ctx: Context<OpenChannelWithCredits>,
+        channel_id: u64,
+        deposit: u64,
+        expires_at: i64,
+        dispute_window: u32,
+        voucher_signer: Pubkey,
+    ) -> Result<()> {
+        instructions::open_channel::handler(ctx, channel_id, deposit, expires_at, dispute_window, voucher_signer)
     }
 
-    pub fn pay_inference(ctx: Context<PayInference>, amount: u64) -> Result<()> {
-        instructions::pay_inference::handler(ctx, amount)
+    /// User or delegate (within its allowance); blocked while paused.
+    pub fn top_up_channel_with_credits(ctx: Context<TopUpChannelWithCredits>, amount: u64, expires_at: i64)
+        -> Result<()> {
+        instructions::top_up_channel::handler(ctx, amount, expires_at)
     }
 
-    pub fn close_inference(ctx: Context<CloseInference>) -> Result<()> {
-        instructions::close_inference::handler(ctx)
+    /// User or delegate, after the channel's expiry.
+    pub fn start_close_channel_with_credits(ctx: Context<StartCloseChannelWithCredits>) -> Result<()> {
+        instructions::start_close_channel::handler(ctx)
+    }
+
+    /// User or delegate, with the provider's signature.
+    pub fn coop_close_channel_with_credits(ctx: Context<CoopCloseChannelWithCredits>) -> Result<()> {
+        instructions::coop_close_channel::handler(ctx)
+    }
+
+    /// Permissionless, after the dispute window.
+    pub fn finish_close_channel_with_credits(ctx: Context<FinishCloseChannelWithCredits>) -> Result<()> {
+        instructions::finish_close_channel::handler(ctx)
     }
 }

@@ -6,7 +6,6 @@ pub const CREDIT_SEED: &[u8] = b"credit";
 pub const CUSTOMER_SEED: &[u8] = b"customer";
 pub const REFUND_SEED: &[u8] = b"refund";
 pub const DELEGATION_SEED: &[u8] = b"delegation";
-pub const ALLOWANCE_SEED: &[u8] = b"inference";
 
 /// Credits are micro-USD: the reserve stablecoin must have 6 decimals so one
 /// base unit of it is one base unit of credit.
@@ -27,7 +26,7 @@ pub struct Config {
     pub pending_authority: Pubkey,
     pub mint: Pubkey,
     pub reserve_vault: Pubkey,
-    /// Credits in all users' balances and inference allowances.
+    /// Credits in all users' balances (what the reserve owes).
     pub outstanding: u64,
     /// `buy` refuses to raise `outstanding` above this. Refunds are never capped.
     pub cap: u64,
@@ -55,7 +54,7 @@ pub struct CreditAccount {
     pub redeemed: u64,
     pub spent: u64,
     pub refunded: u64,
-    /// Credits out in jobs and inference allowances that can still come
+    /// Credits out in jobs and inference channels that can still come
     /// back: refunds are credited up to this, so tokens sent to the refund
     /// account by anyone else never become credits (no buying into another
     /// user's balance, no way around the cap or the pause).
@@ -63,17 +62,22 @@ pub struct CreditAccount {
     /// Jobs opened with credits (the SDK's default next job id).
     pub jobs_opened: u64,
     /// `["customer", config, user]`: the system-owned PDA that is the
-    /// job_escrow customer of every job this account pays for. Only this
-    /// program can sign for it, so only this program can end, cancel or
-    /// close those jobs, and every refund goes to a token account it owns.
+    /// job_escrow customer of every job and the inference_pay payer of every
+    /// channel this account pays for. Only this program can sign for it, so
+    /// only this program can end, cancel, top up or close them, and every
+    /// refund goes to a token account it owns.
     pub customer: Pubkey,
     /// `["refund", config, user]`: the customer's token account of the
-    /// stablecoin, where job refunds land before they are credited back.
+    /// stablecoin, where job and channel refunds land before they are
+    /// credited back (every channel's `refund_to`).
     pub refund_account: Pubkey,
     pub bump: u8,
     pub customer_bump: u8,
     pub refund_bump: u8,
-    pub reserved: [u8; 32],
+    /// Inference channels opened with credits (statistics). Carved out of
+    /// `reserved`: the account keeps its size.
+    pub channels_opened: u64,
+    pub reserved: [u8; 24],
 }
 
 /// A backend key allowed to spend `allowance` per `period_secs` from one
@@ -88,22 +92,6 @@ pub struct Delegation {
     /// Start of the current period; periods are aligned to it.
     pub period_start: i64,
     pub spent_in_period: u64,
-    pub bump: u8,
-    pub reserved: [u8; 16],
-}
-
-/// Credits set aside for one inference provider: they stay outstanding
-/// (in the reserve) until the user or a delegate pays the provider out of
-/// them, and whatever is left goes back to the balance when it is closed.
-/// The seam for the inference payment channel program (see README).
-#[account]
-#[derive(InitSpace)]
-pub struct InferenceAllowance {
-    pub credit_account: Pubkey,
-    /// Token account (of the reserve mint) payments go to, fixed at funding.
-    pub provider_token: Pubkey,
-    pub amount: u64,
-    pub paid: u64,
     pub bump: u8,
     pub reserved: [u8; 16],
 }

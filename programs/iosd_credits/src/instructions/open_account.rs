@@ -90,7 +90,8 @@ pub fn handler(ctx: Context<OpenAccount>) -> Result<()> {
         bump: ctx.bumps.credit_account,
         customer_bump: ctx.bumps.customer,
         refund_bump: ctx.bumps.refund_account,
-        reserved: [0; 32],
+        channels_opened: 0,
+        reserved: [0; 24],
     });
     let config = &mut ctx.accounts.config;
     config.accounts = config.accounts.checked_add(1).ok_or(CreditsError::MathOverflow)?;
