@@ -11,6 +11,8 @@ for dir in "$repo"/programs/*/; do
   name=$(basename "$dir")
   # Crates with their own [workspace] (official programs built from crates.io) are built below.
   grep -q '^\[workspace\]' "$dir/Cargo.toml" && continue
+  # Libraries shared by the programs (programs/token_cpi) have no cdylib: nothing to deploy.
+  grep -q '^crate-type.*cdylib' "$dir/Cargo.toml" || continue
   lib=${name//-/_}
   cp "$repo/target/sbpf-solana/release/$lib.so" "$repo/target/deploy/$lib.so"
   [ -f "$dir/keypair.json" ] && cp "$dir/keypair.json" "$repo/target/deploy/$lib-keypair.json"

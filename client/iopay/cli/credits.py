@@ -219,7 +219,7 @@ def cmd_history(args: argparse.Namespace) -> int:
                         row[k] = str(v) if isinstance(v, Pubkey) else v
                 rows.append(row)
             lines = [f"{r['event']:<20} " + " ".join(f"{k}={v}" for k, v in r.items()
-                                                      if k in ("amount", "balance", "job", "delegate"))
+                                                      if k in ("amount", "balance", "job", "channel", "delegate"))
                      for r in rows] or ["no credits activity"]
             emit(args, {"user": str(user), "events": rows}, lines)
         return 0
@@ -431,10 +431,11 @@ async def channel_close(args: argparse.Namespace) -> Dict[str, Any]:
 
 async def _closed(c: CreditsCtx, args: argparse.Namespace, view: Any, owner: Pubkey, sent: Any) -> Dict[str, Any]:
     ev = next((e for e in sent.events_named("ChannelRefunded")), None)
-    refunded = ev.amount if ev is not None else 0
+    # The event's figures are those of the close itself (a settlement may have landed since we read).
+    refunded, settled = (ev.amount, ev.settled) if ev is not None else (0, view.settled)
     bal = await c.client.balance(view.mint, owner)
-    return {"channel": str(view.address), "paid_with": "credits", "user": str(owner), "settled": view.settled,
-            "settled_usd": format_usd(view.settled), "refunded": refunded, "refunded_usd": format_usd(refunded),
+    return {"channel": str(view.address), "paid_with": "credits", "user": str(owner), "settled": settled,
+            "settled_usd": format_usd(settled), "refunded": refunded, "refunded_usd": format_usd(refunded),
             "balance": bal, "balance_usd": format_usd(bal), "signature": str(sent.signature)}
 
 

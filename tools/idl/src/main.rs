@@ -21,8 +21,11 @@ fn programs(root: &Path) -> Result<Vec<PathBuf>> {
         let path = entry?.path();
         let manifest = path.join("Cargo.toml");
         // Only Anchor programs have an IDL (programs/spl_governance builds the
-        // crates.io SPL Governance program, a native one).
-        if manifest.is_file() && fs::read_to_string(&manifest)?.contains("anchor-lang") {
+        // crates.io SPL Governance program, a native one; programs/token_cpi is
+        // a library, no cdylib).
+        let text = if manifest.is_file() { fs::read_to_string(&manifest)? } else { String::new() };
+        let cdylib = text.lines().any(|l| l.trim_start().starts_with("crate-type") && l.contains("cdylib"));
+        if text.contains("anchor-lang") && cdylib {
             dirs.push(path);
         }
     }
