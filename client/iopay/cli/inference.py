@@ -148,32 +148,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
             async with await _client(c) as ic:
                 store = VoucherStore(args.store)
                 verifier = VoucherVerifier(ic.pay.program_id, c.payer.pubkey(), store)
-                watch = None
-                if args.discovery == "subscribe":
-                    from iopay.inference.watch import ChannelWatch
-
-                    def follow(address: Pubkey, view) -> None:
-                        # The verifier keeps its own copy: it follows every change the watch sees
-                        # (a top-up, a close started, a channel opened or gone) without an RPC call.
-                        if view is None:
-                            if address in verifier.channels:
-                                log.event("channel_gone", channel=str(address))
-                            verifier.remove(address)
-                            return
-                        info = info_from_view(view)
-                        old = verifier.channels.get(address)
-                        if old is None or (old.deposit, old.expires_at, old.state) != \
-                                (info.deposit, info.expires_at, info.state):
-                            log.event("channel_seen", channel=str(address), deposit=info.deposit,
-                                      expires_at=info.expires_at, state=info.state)
-                        verifier.update(info)
-
-                    watch = ChannelWatch(ic.pay.program, c.payer.pubkey(), c.url, args.ws_url, log=log,
-                                         commitment=c.commitment, on_change=follow)
-                    if not await watch.start():
-                        log.event("channel_watch_pending", level="warning", ws_url=watch.ws_url)
-                known = len(watch.channels()) if watch is not None and watch.ready.is_set() \
-                    else await ic.refresh_verifier(verifier)
 
                 async def resolve(channel: Pubkey):
                     try:
@@ -186,22 +160,55 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                    network=args.network)
                 server = PaidInferenceServer(offer, verifier, host=args.host, port=args.port,
                                              require_payment=not args.no_payment, resolver=resolve)
-                port = await server.start()
-                log.event("serving", url=f"http://{args.host}:{port}/v1/infer", price=price, channels=known,
-                          store=args.store, payment=not args.no_payment)
-                while not stop.is_set():
-                    try:
-                        await asyncio.wait_for(stop.wait(), args.refresh)
-                    except asyncio.TimeoutError:
-                        if watch is not None and watch.connected.is_set():
-                            continue  # the watch keeps the verifier current
+                # Bind first: a wrong --host or a busy --port is one line before anything else runs.
+                try:
+                    port = await server.start()
+                except OSError as e:
+                    raise cli_error(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
+                watch = None
+                try:
+                    if args.discovery == "subscribe":
+                        from iopay.inference.watch import ChannelWatch
+
+                        def follow(address: Pubkey, view) -> None:
+                            # The verifier keeps its own copy: it follows every change the watch sees
+                            # (a top-up, a close started, a channel opened or gone) without an RPC call.
+                            if view is None:
+                                if address in verifier.channels:
+                                    log.event("channel_gone", channel=str(address))
+                                verifier.remove(address)
+                                return
+                            info = info_from_view(view)
+                            old = verifier.channels.get(address)
+                            if old is None or (old.deposit, old.expires_at, old.state) != \
+                                    (info.deposit, info.expires_at, info.state):
+                                log.event("channel_seen", channel=str(address), deposit=info.deposit,
+                                          expires_at=info.expires_at, state=info.state)
+                            verifier.update(info)
+
+                        watch = ChannelWatch(ic.pay.program, c.payer.pubkey(), c.url, args.ws_url, log=log,
+                                             commitment=c.commitment, on_change=follow)
+                        if not await watch.start():
+                            log.event("channel_watch_pending", level="warning", ws_url=watch.ws_url)
+                    # Until the watch is up (or without one) the channels come from one getProgramAccounts.
+                    known = len(watch.channels()) if watch is not None and watch.ready.is_set() \
+                        else await ic.refresh_verifier(verifier)
+                    log.event("serving", url=f"http://{args.host}:{port}/v1/infer", price=price, channels=known,
+                              store=args.store, payment=not args.no_payment)
+                    while not stop.is_set():
                         try:
-                            await ic.refresh_verifier(verifier)
-                        except Exception as e:  # noqa: BLE001 - keep serving on a failed refresh
-                            log.event("refresh_failed", level="warning", error=repr(e))
-                await server.stop()
-                if watch is not None:
-                    await watch.stop()
+                            await asyncio.wait_for(stop.wait(), args.refresh)
+                        except asyncio.TimeoutError:
+                            if watch is not None and watch.connected.is_set():
+                                continue  # the watch keeps the verifier current
+                            try:
+                                await ic.refresh_verifier(verifier)
+                            except Exception as e:  # noqa: BLE001 - keep serving on a failed refresh
+                                log.event("refresh_failed", level="warning", error=repr(e))
+                finally:
+                    await server.stop()
+                    if watch is not None:
+                        await watch.stop()
                 log.event("stopped", served=server.stats.served, earned=server.stats.earned,
                           rejected=server.stats.rejected, channel_reads=server.stats.channel_reads)
                 store.close()
