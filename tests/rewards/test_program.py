@@ -218,3 +218,106 @@ def test_single_leaf_tree_has_an_empty_proof(env: Env):
     assert env.view(d).depth == 0 and d.proof(0) == []
     env.claim(d, env.workers[0], 0)
     assert merkle.depth(1) == 0
+
+
+# -- the claim's two entries (programs/rewards/src/fast.rs) ------------------------
+
+def with_trailing_byte(ix: Instruction) -> Instruction:
+    """The same claim with one byte after its arguments: Anchor's Borsh decoding
+    ignores it, the fast entry accepts only the exact arguments, so this claim
+    goes through Anchor's entry."""
+    return Instruction(ix.program_id, bytes(ix.data) + b"\x00", ix.accounts)
+
+
+def test_fast_and_anchor_entries_claim_alike(env: Env):
+    leaves = env.leaves(AMOUNTS)
+    d1, d2 = env.publish(1, leaves), env.publish(2, leaves)
+    w = env.workers[4]
+    fast = env.claim(d1, w, 4)
+    slow = env.ok([with_trailing_byte(env.claim_ix(d2, w, 4))], w)
+    # The fast entry skips Anchor's (no "Instruction: Claim" log line) and costs much less.
+    assert not any("Instruction: Claim" in line for line in fast.logs)
+    assert any("Instruction: Claim" in line for line in slow.logs)
+    assert fast.compute_units + 1_500 < slow.compute_units, (fast.compute_units, slow.compute_units)
+    # Same effects: tokens, bitmap bit, totals, and the same self-CPI event.
+    assert env.h.token_balance(env.tokens[w.pubkey()]) == 2 * AMOUNTS[4]
+    for d in (d1, d2):
+        v = env.view(d)
+        assert (v.claimed, v.num_claimed) == (AMOUNTS[4], 1)
+        assert env.h.account_data(d.claims) == bytes(d.address) + bytes([1 << 4])  # 6 leaves: one byte
+    [a], [b] = fast.events_named("Claimed"), slow.events_named("Claimed")
+    assert a.source == b.source == "cpi"
+    assert (a.distributor, a.epoch) == (d1.address, 1) and (b.distributor, b.epoch) == (d2.address, 2)
+    assert (a.index, a.claimant, a.amount, a.claimed, a.num_claimed) == \
+        (b.index, b.claimant, b.amount, b.claimed, b.num_claimed) == (4, w.pubkey(), AMOUNTS[4], AMOUNTS[4], 1)
+    # Either entry refuses the other's second claim.
+    env.fails([env.claim_ix(d2, w, 4)], w, name="AlreadyClaimed")
+    env.fails([with_trailing_byte(env.claim_ix(d1, w, 4))], w, name="AlreadyClaimed")
+
+
+def test_rejections_through_the_anchor_entry_too(env: Env):
+    # Every rejection the fast entry sees goes to Anchor's entry (the specific
+    # codes are tested above); the same rejections also hold when the claim
+    # is shaped for Anchor's entry from the start.
+    leaves = env.leaves(AMOUNTS)
+    d1, d2 = env.publish(1, leaves), env.publish(2, leaves)
+    w, thief = env.workers[1], env.workers[0]
+    bad = d1.proof(1)
+    bad[0] = bytes([bad[0][0] ^ 1]) + bad[0][1:]
+    cases = [
+        (env.claim_ix(d1, w, 1, proof=bad), w, "InvalidProof"),
+        (env.claim_ix(d1, thief, 1), thief, "InvalidProof"),
+        (env.claim_ix(d1, w, 1, proof=d2.proof(1)[:-1]), w, "WrongProofLength"),
+        (env.claim_ix(d1, w, 1, claims=d2.claims), w, "WrongClaimBitmap"),
+        (env.claim_ix(d1, w, 1, vault=d2.vault), w, "WrongVault"),
+        (env.claim_ix(d1, thief, 1, token=env.tokens[w.pubkey()]), thief, "WrongOwner"),
+    ]
+    for ix, signer, name in cases:
+        env.fails([with_trailing_byte(ix)], signer, name=name)
+    env.fails([with_trailing_byte(unsigned(env.claim_ix(d1, w, 1), w.pubkey()))], name="AccountNotSigner")
+    env.claim(d1, w, 1)
+
+
+def test_claim_at_depth_20_fits_12000_cu(env: Env):
+    # A 2^20-leaf tree whose other leaves are all one hash L: every sibling of
+    # leaf 0 is a full subtree of L's, so the proof costs 20 hashes to make.
+    from solders.system_program import CreateAccountParams, create_account
+
+    from iopay.rewards.client import rent_exempt
+    from iopay.rewards.program import claims_space
+
+    n, epoch, amount = 1 << 20, 7, 5_000_000
+    w = env.workers[0]
+    other = merkle.leaf_hash(epoch, 1, bytes(32), 1)
+    proof, sub = [], other
+    for _ in range(20):
+        proof.append(sub)
+        sub = merkle.node_hash(sub, sub)
+    root = merkle.leaf_hash(epoch, 0, bytes(w.pubkey()), amount)
+    for s in proof:
+        root = merkle.node_hash(root, s)
+    claims = Keypair()
+    c = env.creator
+    create = create_account(CreateAccountParams(from_pubkey=c.pubkey(), to_pubkey=claims.pubkey(),
+                                                lamports=rent_exempt(claims_space(n)), space=claims_space(n),
+                                                owner=env.prog.program_id))
+    ix = env.rw.new_distributor(creator=c.pubkey(), admin=c.pubkey(), mint=env.mint, treasury=env.treasury,
+                                claims=claims.pubkey(), creator_token=env.creator_token, epoch=epoch, root=root,
+                                num_leaves=n, total=amount, claim_deadline=env.h.now() + DAY)
+    env.ok([create, ix], c, claims)
+    dist = env.rw.distributor_address(c.pubkey(), env.mint, epoch)
+    res = env.ok([env.rw.claim(claimant=w.pubkey(), distributor=dist, claims=claims.pubkey(),
+                               claimant_token=env.tokens[w.pubkey()], index=0, amount=amount, proof=proof)], w)
+    assert res.compute_units <= 12_000, res.compute_units
+    assert env.h.token_balance(env.tokens[w.pubkey()]) == amount
+
+
+def test_nobody_else_can_emit_claimed(env: Env):
+    # A forged Claimed event sent to the program as a top-level instruction:
+    # the event authority cannot sign it (a PDA), so both entries refuse it.
+    from iopay.core.events import EVENT_IX_TAG
+
+    authority = Pubkey.find_program_address([b"__event_authority"], env.prog.program_id)[0]
+    forged = Instruction(env.prog.program_id, EVENT_IX_TAG + bytes(104), [AccountMeta(authority, False, False)])
+    res = env.h.send([forged], [])
+    assert res.error is not None and res.error.name == "ConstraintSigner", res.logs

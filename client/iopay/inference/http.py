@@ -283,9 +283,10 @@ class PaidInferenceServer:
                     status, hdrs, payload = 500, {}, b'{"error":"internal"}'
                 out = [("content-type", "application/json"), ("content-length", str(len(payload)))]
                 out += list(hdrs.items())
-                writer.write(conn.send(h11.Response(status_code=status, headers=out)))
-                writer.write(conn.send(h11.Data(data=payload)))
-                writer.write(conn.send(h11.EndOfMessage()))
+                # One write: head and body in one segment (no small-segment wait between them).
+                writer.write(b"".join((conn.send(h11.Response(status_code=status, headers=out)) or b"",
+                                       conn.send(h11.Data(data=payload)) or b"",
+                                       conn.send(h11.EndOfMessage()) or b"")))
                 await writer.drain()
                 self._conns[task] = False
                 if conn.our_state is h11.MUST_CLOSE:

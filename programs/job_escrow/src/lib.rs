@@ -23,6 +23,7 @@ pub mod events;
 pub mod instructions;
 pub mod math;
 pub mod payout;
+pub mod raw;
 pub mod state;
 pub mod token;
 
@@ -103,11 +104,11 @@ pub mod job_escrow {
         instructions::quit::handler(ctx)
     }
 
-    pub fn release<'info>(ctx: Context<'info, Release<'info>>, slot: u8) -> Result<()> {
+    pub fn release<'info>(ctx: Context<'info, CustomerCut<'info>>, slot: u8) -> Result<()> {
         instructions::release::handler(ctx, slot)
     }
 
-    pub fn end_job<'info>(ctx: Context<'info, EndJob<'info>>, slots: Vec<u8>) -> Result<()> {
+    pub fn end_job<'info>(ctx: Context<'info, CustomerCut<'info>>, slots: Vec<u8>) -> Result<()> {
         instructions::end_job::handler(ctx, slots)
     }
 

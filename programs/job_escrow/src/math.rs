@@ -42,10 +42,18 @@ pub fn fee_for(amount: u64, fee_bps: u16) -> Result<u64> {
 
 /// Pay for one worker over `hours` hours.
 pub fn pay_for(rate_per_hour: u64, hours: u32) -> Result<u64> {
-    let pay = (rate_per_hour as u128)
-        .checked_mul(hours as u128)
-        .ok_or(EscrowError::MathOverflow)?;
-    u64::try_from(pay).map_err(|_| error!(EscrowError::MathOverflow))
+    // u64 only: SBPF has no 128-bit multiply (a checked u128 product costs
+    // about 300 units, as does a 64-bit division by a variable). The rate in
+    // two 32-bit halves times a 32-bit `hours` gives two exact u64 products;
+    // the result fits iff the high one is below 2^32 and the sum does not
+    // overflow: the same overflow the 128-bit product would report.
+    let h = hours as u64;
+    let lo = (rate_per_hour & 0xFFFF_FFFF) * h;
+    let hi = (rate_per_hour >> 32) * h;
+    if hi >> 32 != 0 {
+        return err!(EscrowError::MathOverflow);
+    }
+    (hi << 32).checked_add(lo).ok_or_else(|| error!(EscrowError::MathOverflow))
 }
 
 /// `(pay, fee)` of hours `lo..hi` of one slot: `rate * (hi - lo)` and
@@ -70,7 +78,7 @@ pub fn amount_span(lo: u64, hi: u64, fee_bps: u16) -> Result<(u64, u64)> {
 /// A slot's cumulative pay after `hours` whole hours plus `tail` (the pay of
 /// a final partial hour).
 pub fn cumulative_pay(rate_per_hour: u64, hours: u32, tail: u64) -> Result<u64> {
-    pay_for(rate_per_hour, hours)?.checked_add(tail).ok_or(error!(EscrowError::MathOverflow))
+    pay_for(rate_per_hour, hours)?.checked_add(tail).ok_or_else(|| error!(EscrowError::MathOverflow))
 }
 
 /// Pay for `secs` seconds (< 1 hour) of an hour at `rate_per_hour`:
@@ -118,7 +126,7 @@ impl Totals {
     }
 
     pub fn total(&self) -> Result<u64> {
-        self.principal.checked_add(self.fee).ok_or(error!(EscrowError::MathOverflow))
+        self.principal.checked_add(self.fee).ok_or_else(|| error!(EscrowError::MathOverflow))
     }
 }
 
@@ -205,7 +213,7 @@ pub fn check_price(
 pub fn usd_to_tokens(usd_micro: u64, price: i64, expo: i32, decimals: u8) -> Result<u64> {
     require!(price > 0 && (-MAX_ABS_EXPO..=MAX_ABS_EXPO).contains(&expo), EscrowError::InvalidPrice);
     let e = decimals as i32 - USD_DECIMALS as i32 - expo;
-    let pow = |n: i32| 10u128.checked_pow(n as u32).ok_or(error!(EscrowError::MathOverflow));
+    let pow = |n: i32| 10u128.checked_pow(n as u32).ok_or_else(|| error!(EscrowError::MathOverflow));
     let (num, den) = if e >= 0 {
         ((usd_micro as u128).checked_mul(pow(e)?).ok_or(EscrowError::MathOverflow)?, price as u128)
     } else {
@@ -259,6 +267,17 @@ mod tests {
         assert_eq!(pay_for(u64::MAX, 1).unwrap(), u64::MAX);
         assert!(is_overflow(pay_for(u64::MAX, 2)));
         assert!(is_overflow(pay_for(u64::MAX / 2 + 1, 2)));
+        assert_eq!(pay_for(u64::MAX / 3, 3).unwrap(), u64::MAX / 3 * 3);
+        assert_eq!(pay_for(u64::MAX, 0).unwrap(), 0);
+        assert!(is_overflow(pay_for(u64::MAX / 3 + 1, 3)));
+        // Same as the 128-bit product, everywhere near the boundary.
+        for hours in [1u32, 2, 3, 7, 3_600, 87_600, 1 << 31, u32::MAX - 1, u32::MAX] {
+            let edge = u64::MAX / hours as u64;
+            for rate in [edge - 1, edge, edge.saturating_add(1), 0, 1, u64::MAX, 1 << 32, (1 << 32) - 1, edge | 0xFFFF_FFFF] {
+                let wide = u64::try_from(rate as u128 * hours as u128).ok();
+                assert_eq!(pay_for(rate, hours).ok(), wide, "{rate} x {hours}");
+            }
+        }
     }
 
     #[test]

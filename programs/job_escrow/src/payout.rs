@@ -6,8 +6,10 @@ use anchor_lang::prelude::*;
 use crate::errors::EscrowError;
 use crate::events::{HoursSettled, SlotPaid};
 use crate::math;
+use crate::raw;
 use crate::state::*;
-use crate::token::{self, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
+use crate::token::{self, TokenAccount, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
+use anchor_lang::Discriminator;
 
 /// What one slot was paid by one call (as reported in `HoursSettled`).
 pub type Payout = SlotPaid;
@@ -38,9 +40,16 @@ pub fn paid_pay(s: &WorkerSlot) -> Result<u64> {
 /// nothing beyond the booking.
 pub fn take_due(job: &mut Job, slot: usize, now_ts: i64) -> Result<Payout> {
     require!(slot < job.workers.len(), EscrowError::InvalidSlot);
-    let fee_bps = job.fee_bps;
-    let state = job.state;
-    let s = &mut job.workers[slot];
+    let (fee_bps, state) = (job.fee_bps, job.state);
+    let p = take_due_slot(&mut job.workers[slot], slot as u8, state, fee_bps, now_ts)?;
+    job.fees_accrued = job.fees_accrued.checked_add(p.fee).ok_or(EscrowError::MathOverflow)?;
+    Ok(p)
+}
+
+/// [`take_due`] on one slot `s` (number `slot`) of a job in `state` with
+/// `fee_bps`; the caller adds the returned `fee` to the job's
+/// `fees_accrued`. Changes only `hours_paid` and `tail_paid`.
+pub fn take_due_slot(s: &mut WorkerSlot, slot: u8, state: JobState, fee_bps: u16, now_ts: i64) -> Result<Payout> {
     let (hours, tail) = if s.finished(state) {
         (s.hours.checked_sub(s.hours_paid).ok_or(EscrowError::PaidBeyondBooking)?, !s.tail_paid && s.tail_secs > 0)
     } else if s.status == WorkerStatus::Active {
@@ -54,17 +63,15 @@ pub fn take_due(job: &mut Job, slot: usize, now_ts: i64) -> Result<Payout> {
     require!(s.hours_paid <= s.hours, EscrowError::PaidBeyondBooking);
     s.tail_paid |= tail;
     let (amount, fee) = math::amount_span(before, paid_pay(s)?, fee_bps)?;
-    let p = Payout {
-        slot: slot as u8,
+    Ok(Payout {
+        slot,
         worker: s.worker,
         hours,
         secs: if tail { s.tail_secs } else { 0 },
         hours_paid: s.hours_paid,
         amount,
         fee,
-    };
-    job.fees_accrued = job.fees_accrued.checked_add(fee).ok_or(EscrowError::MathOverflow)?;
-    Ok(p)
+    })
 }
 
 /// Cuts slot `slot`'s booking to what it has earned by `now_ts`: whole hours
@@ -104,7 +111,19 @@ pub fn vault_owed(job: &Job) -> Result<u64> {
     for s in &job.workers {
         t.add(math::amount_span(paid_pay(s)?, booked_pay(s)?, job.fee_bps)?)?;
     }
-    t.total()?.checked_add(job.fees_accrued).ok_or(error!(EscrowError::MathOverflow))
+    t.total()?.checked_add(job.fees_accrued).ok_or_else(|| error!(EscrowError::MathOverflow))
+}
+
+/// The check on a token account a vault pays into by name (the customer's
+/// refund account, a quitting worker's account): a token account of the
+/// vault's mint (`WrongMint`), owned by `owner` (`WrongOwner`), not the
+/// vault itself (`WrongVault`). For `#[account(constraint = ...)]`:
+/// `Ok(true)` or that error.
+pub fn paid_from_vault(to: &Account<TokenAccount>, vault: &Account<TokenAccount>, owner: &Pubkey) -> Result<bool> {
+    require_keys_eq!(to.mint, vault.mint, EscrowError::WrongMint);
+    require_keys_eq!(to.owner, *owner, EscrowError::WrongOwner);
+    require_keys_neq!(to.key(), vault.key(), EscrowError::WrongVault);
+    Ok(true)
 }
 
 /// Whether `info` can be paid as `worker`'s token account of `mint`.
@@ -141,6 +160,10 @@ pub struct JobSigner {
 impl JobSigner {
     pub fn new(job: &Job) -> Self {
         Self { market: job.market, customer: job.customer, job_id: job.job_id.to_le_bytes(), bump: [job.bump] }
+    }
+
+    pub fn from_header(h: &raw::Header) -> Self {
+        Self { market: h.market, customer: h.customer, job_id: h.job_id.to_le_bytes(), bump: [h.bump] }
     }
 
     pub fn seeds(&self) -> [&[u8]; 5] {
@@ -194,13 +217,15 @@ pub struct Batch {
 }
 
 impl Batch {
-    pub fn event(self, job: Pubkey, now_ts: i64) -> HoursSettled {
-        HoursSettled {
-            job,
-            settled_ts: now_ts,
-            paid: self.paid,
-            skipped: self.skipped,
+    /// The `HoursSettled` event of this batch, as the instruction data
+    /// `emit_cpi` sends (see [`SettledEvent`]; one exact-size buffer, which
+    /// keeps a 13-worker `end_job` well within the 32 KiB heap).
+    pub fn event_data(&self, job: &Pubkey, now_ts: i64) -> Result<Vec<u8>> {
+        let mut ev = SettledEvent::new(job, now_ts, self.paid.len());
+        for p in &self.paid {
+            ev.push(p)?;
         }
+        Ok(ev.finish(&self.skipped))
     }
 }
 
@@ -240,6 +265,118 @@ pub fn pay_listed<'info>(
         }
     }
     Ok(out)
+}
+
+/// `settle`'s payouts on the job account in place (see [`raw`]): each
+/// listed slot is read, paid what [`take_due_slot`] says into the matching
+/// remaining account (same checks as [`pay_listed`]: `payee_ok`, closed or
+/// frozen skipped), and only its `hours_paid`/`tail_paid` are written back;
+/// the fee shares are added to `fees_accrued` once. Each payout is appended
+/// to `event` as it is made. Returns the skipped slots. `job` must have
+/// passed [`raw::check_job`] and `vault` its vault's address check.
+#[allow(clippy::too_many_arguments)]
+pub fn settle_in_place<'info>(
+    job: &AccountInfo<'info>,
+    vault: &AccountInfo<'info>,
+    token_program: &AccountInfo<'info>,
+    slots: &[u8],
+    accounts: &[AccountInfo<'info>],
+    mint: &Pubkey,
+    now_ts: i64,
+    event: &mut SettledEvent,
+) -> Result<Vec<u8>> {
+    require!(slots.len() == accounts.len(), EscrowError::WorkerAccountsMismatch);
+    let header = raw::Header::read(&job.try_borrow_data()?)?;
+    let signer = JobSigner::from_header(&header);
+    let seeds = signer.seeds();
+    let mut transfers = token::VaultTransfers::new(token_program, vault, job, &seeds)?;
+    let mut skipped = Vec::new();
+    let mut fees: u64 = 0;
+    for (&slot, info) in slots.iter().zip(accounts) {
+        let i = slot as usize;
+        let mut s = raw::read_slot(&job.try_borrow_data()?, header.workers, i)?;
+        if !payee_ok(info, &s.worker, mint)? {
+            skipped.push(slot);
+            continue;
+        }
+        let p = take_due_slot(&mut s, slot, header.state, header.fee_bps, now_ts)?;
+        if p.is_empty() {
+            continue;
+        }
+        fees = fees.checked_add(p.fee).ok_or(EscrowError::MathOverflow)?;
+        raw::write_paid(&mut job.try_borrow_mut_data()?, i, &s);
+        if p.amount > 0 {
+            transfers.pay(info, p.amount)?;
+        }
+        event.push(&p)?;
+    }
+    if fees > 0 {
+        raw::add_fees(&mut job.try_borrow_mut_data()?, fees)?;
+    }
+    Ok(skipped)
+}
+
+/// A `HoursSettled` event built in place as the instruction data of its
+/// `emit_cpi` self-invocation (event-CPI tag, event discriminator, Borsh
+/// fields: exactly what `emit_cpi!` sends), one payout appended at a time,
+/// emitted with [`token::invoke_c`]: no intermediate `Vec<SlotPaid>` and no
+/// byte-by-byte copies.
+pub struct SettledEvent {
+    data: Vec<u8>,
+    paid: u32,
+}
+
+/// Borsh size of one `SlotPaid`.
+const SLOT_PAID_LEN: usize = 1 + 32 + 4 + 2 + 4 + 8 + 8;
+const PAID_COUNT_AT: usize = 8 + 8 + 32 + 8;
+
+impl SettledEvent {
+    pub fn new(job: &Pubkey, settled_ts: i64, capacity: usize) -> Self {
+        let mut data = Vec::with_capacity(PAID_COUNT_AT + 4 + capacity * (SLOT_PAID_LEN + 1) + 4);
+        data.extend_from_slice(anchor_lang::event::EVENT_IX_TAG_LE);
+        data.extend_from_slice(HoursSettled::DISCRIMINATOR);
+        data.extend_from_slice(job.as_ref());
+        data.extend_from_slice(&settled_ts.to_le_bytes());
+        data.extend_from_slice(&[0; 4]);
+        Self { data, paid: 0 }
+    }
+
+    pub fn push(&mut self, p: &Payout) -> Result<()> {
+        // Borsh of `SlotPaid`, written by hand (one copy into the buffer).
+        let mut b = [0u8; SLOT_PAID_LEN];
+        b[0] = p.slot;
+        b[1..33].copy_from_slice(p.worker.as_ref());
+        b[33..37].copy_from_slice(&p.hours.to_le_bytes());
+        b[37..39].copy_from_slice(&p.secs.to_le_bytes());
+        b[39..43].copy_from_slice(&p.hours_paid.to_le_bytes());
+        b[43..51].copy_from_slice(&p.amount.to_le_bytes());
+        b[51..59].copy_from_slice(&p.fee.to_le_bytes());
+        self.data.extend_from_slice(&b);
+        self.paid = self.paid.checked_add(1).ok_or(EscrowError::MathOverflow)?;
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.paid == 0
+    }
+
+    /// The finished instruction data, with `skipped` appended.
+    pub fn finish(mut self, skipped: &[u8]) -> Vec<u8> {
+        self.data[PAID_COUNT_AT..PAID_COUNT_AT + 4].copy_from_slice(&self.paid.to_le_bytes());
+        self.data.extend_from_slice(&(skipped.len() as u32).to_le_bytes());
+        self.data.extend_from_slice(skipped);
+        self.data
+    }
+}
+
+/// `emit_cpi!` of already built event instruction data (`SettledEvent`):
+/// the same self-invocation signed by the event authority PDA.
+pub fn emit_cpi_data(event_authority: &AccountInfo, data: &[u8]) -> Result<()> {
+    let metas = [token::CAccountMeta::new(event_authority.key, false, true)];
+    let infos = [token::CAccountInfo::new(event_authority)];
+    let bump = [crate::EVENT_AUTHORITY_AND_BUMP.1];
+    let seeds: [&[u8]; 2] = [b"__event_authority", &bump];
+    token::invoke_c(&crate::ID, &metas, data, &infos, Some(&seeds))
 }
 
 #[cfg(test)]
@@ -338,5 +475,26 @@ mod tests {
         assert_eq!(cut_to_earned(&mut j, 1, 0, true).unwrap(), (0, 0));
         let p = take_due(&mut j, 1, 0).unwrap();
         assert_eq!((p.hours, p.secs, p.amount), (1, 1, 1_000));
+    }
+
+    #[test]
+    fn settled_event_is_what_emit_cpi_sends() {
+        let job = Pubkey::new_unique();
+        let p = |slot: u8| Payout { slot, worker: Pubkey::new_unique(), hours: 3, secs: 7, hours_paid: 9, amount: 1 << 40, fee: 12 };
+        let paid = vec![p(0), p(4)];
+        let mut ev = SettledEvent::new(&job, -42, 1);
+        for x in &paid {
+            ev.push(x).unwrap();
+        }
+        let data = ev.finish(&[2, 3]);
+        let event = HoursSettled { job, settled_ts: -42, paid, skipped: vec![2, 3] };
+        let mut want = anchor_lang::event::EVENT_IX_TAG_LE.to_vec();
+        want.extend(anchor_lang::Event::data(&event));
+        assert_eq!(data, want);
+        let empty = SettledEvent::new(&job, 1, 0);
+        assert!(empty.is_empty());
+        let want = [anchor_lang::event::EVENT_IX_TAG_LE.to_vec(),
+                    anchor_lang::Event::data(&HoursSettled { job, settled_ts: 1, paid: vec![], skipped: vec![] })].concat();
+        assert_eq!(empty.finish(&[]), want);
     }
 }

@@ -79,7 +79,9 @@ impl anchor_lang::Discriminator for TokenAccount {
     const DISCRIMINATOR: &'static [u8] = &[];
 }
 
-/// Token `Transfer`, signed by `authority` (a wallet, or a PDA via seeds).
+/// Token `Transfer`, signed by `authority` (a wallet, or a PDA via seeds):
+/// built on the stack and sent through the C ABI ([`invoke_c`]): no heap,
+/// no `Instruction` clone, no `AccountInfo` clones.
 pub fn transfer<'info>(
     token_program: &AccountInfo<'info>,
     from: &AccountInfo<'info>,
@@ -88,24 +90,198 @@ pub fn transfer<'info>(
     amount: u64,
     signer_seeds: &[&[&[u8]]],
 ) -> Result<()> {
-    let mut data = Vec::with_capacity(9);
-    data.push(IX_TRANSFER);
-    data.extend_from_slice(&amount.to_le_bytes());
-    let ix = Instruction {
-        program_id: TOKEN_PROGRAM_ID,
-        accounts: vec![
-            AccountMeta::new(from.key(), false),
-            AccountMeta::new(to.key(), false),
-            AccountMeta::new_readonly(authority.key(), true),
-        ],
-        data,
+    let mut data = [0u8; 9];
+    data[0] = IX_TRANSFER;
+    data[1..].copy_from_slice(&amount.to_le_bytes());
+    let metas = [
+        CAccountMeta::new(from.key, true, false),
+        CAccountMeta::new(to.key, true, false),
+        CAccountMeta::new(authority.key, false, true),
+    ];
+    let infos = [CAccountInfo::new(from), CAccountInfo::new(to), CAccountInfo::new(authority), CAccountInfo::new(token_program)];
+    invoke_c(&TOKEN_PROGRAM_ID, &metas, &data, &infos, signer_seeds.first().copied())
+}
+
+/// Many Token `Transfer`s out of one account (a job's vault), signed by one
+/// PDA, prepared once: each [`VaultTransfers::pay`] only fills in the payee
+/// and the amount (settle's per-worker cost).
+pub struct VaultTransfers {
+    metas: [CAccountMeta; 3],
+    infos: [CAccountInfo; 4],
+    seeds: [CSeed; MAX_SIGNER_SEEDS],
+    n_seeds: u64,
+}
+
+impl VaultTransfers {
+    /// `seeds` (the PDA `authority`'s, bump included) must outlive every
+    /// [`VaultTransfers::pay`]: they are referred to, not copied.
+    pub fn new(token_program: &AccountInfo, from: &AccountInfo, authority: &AccountInfo, seeds: &[&[u8]]) -> Result<Self> {
+        require!(seeds.len() <= MAX_SIGNER_SEEDS, EscrowError::MathOverflow);
+        let mut c_seeds: [CSeed; MAX_SIGNER_SEEDS] = core::array::from_fn(|_| CSeed { addr: core::ptr::null(), len: 0 });
+        for (c, s) in c_seeds.iter_mut().zip(seeds) {
+            *c = CSeed { addr: s.as_ptr(), len: s.len() as u64 };
+        }
+        Ok(Self {
+            metas: [
+                CAccountMeta::new(from.key, true, false),
+                CAccountMeta::new(from.key, true, false),
+                CAccountMeta::new(authority.key, false, true),
+            ],
+            infos: [CAccountInfo::new(from), CAccountInfo::new(from), CAccountInfo::new(authority), CAccountInfo::new(token_program)],
+            seeds: c_seeds,
+            n_seeds: seeds.len() as u64,
+        })
+    }
+
+    /// Transfers `amount` to `to`.
+    pub fn pay(&mut self, to: &AccountInfo, amount: u64) -> Result<()> {
+        let mut data = [0u8; 9];
+        data[0] = IX_TRANSFER;
+        data[1..].copy_from_slice(&amount.to_le_bytes());
+        self.metas[1] = CAccountMeta::new(to.key, true, false);
+        self.infos[1] = CAccountInfo::new(to);
+        let signers = [CSeeds { addr: self.seeds.as_ptr(), len: self.n_seeds }];
+        invoke_c_raw(&TOKEN_PROGRAM_ID, &self.metas, &data, &self.infos, &signers)
+    }
+}
+
+/// `SolAccountMeta` of the runtime's C ABI.
+#[repr(C)]
+pub struct CAccountMeta {
+    pubkey: *const Pubkey,
+    is_writable: bool,
+    is_signer: bool,
+}
+
+impl CAccountMeta {
+    pub fn new(pubkey: &Pubkey, is_writable: bool, is_signer: bool) -> Self {
+        Self { pubkey, is_writable, is_signer }
+    }
+}
+
+/// `SolAccountInfo` of the runtime's C ABI, pointing at the same serialized
+/// account (key, lamports, data, owner) as the Rust `AccountInfo`, so the
+/// runtime's pointer checks pass and what the callee changes is seen by the
+/// Rust view afterwards.
+#[repr(C)]
+pub struct CAccountInfo {
+    key: *const Pubkey,
+    lamports: *const u64,
+    data_len: u64,
+    data: *const u8,
+    owner: *const Pubkey,
+    rent_epoch: u64,
+    is_signer: bool,
+    is_writable: bool,
+    executable: bool,
+}
+
+impl CAccountInfo {
+    /// No `RefCell` borrow is taken: the caller must not hold a borrow of
+    /// `info`'s lamports or data across the invocation (nothing here does).
+    #[allow(deprecated)]
+    pub fn new(info: &AccountInfo) -> Self {
+        // SAFETY: pointers only, read by the runtime during the call.
+        let (lamports, data) = unsafe { (&**info.lamports.as_ptr() as *const u64, &**info.data.as_ptr()) };
+        Self {
+            key: info.key,
+            lamports,
+            data_len: data.len() as u64,
+            data: data.as_ptr(),
+            owner: info.owner,
+            rent_epoch: info._unused,
+            is_signer: info.is_signer,
+            is_writable: info.is_writable,
+            executable: info.executable,
+        }
+    }
+}
+
+#[repr(C)]
+struct CSeed {
+    addr: *const u8,
+    len: u64,
+}
+
+#[repr(C)]
+struct CSeeds {
+    addr: *const CSeed,
+    len: u64,
+}
+
+#[repr(C)]
+struct CInstruction {
+    program_id: *const Pubkey,
+    accounts: *const CAccountMeta,
+    accounts_len: u64,
+    data: *const u8,
+    data_len: u64,
+}
+
+/// Most seeds of the one PDA signer [`invoke_c`] takes (a job has 5).
+const MAX_SIGNER_SEEDS: usize = 6;
+
+/// A cross-program invocation through `sol_invoke_signed_c`, signed by at
+/// most one PDA of this program (`seeds`, bump included). Same checks by
+/// the runtime as `invoke_signed` (signer seeds, privileges, account
+/// pointers), without building an `Instruction` on the heap. Off-chain (unit
+/// tests) it does nothing.
+#[allow(unused_variables)]
+pub fn invoke_c(
+    program_id: &Pubkey,
+    metas: &[CAccountMeta],
+    data: &[u8],
+    infos: &[CAccountInfo],
+    seeds: Option<&[&[u8]]>,
+) -> Result<()> {
+    let mut c_seeds: [CSeed; MAX_SIGNER_SEEDS] = core::array::from_fn(|_| CSeed { addr: core::ptr::null(), len: 0 });
+    let n_seeds = seeds.map_or(0, |s| s.len());
+    require!(n_seeds <= MAX_SIGNER_SEEDS, EscrowError::MathOverflow);
+    if let Some(seeds) = seeds {
+        for (c, s) in c_seeds.iter_mut().zip(seeds) {
+            *c = CSeed { addr: s.as_ptr(), len: s.len() as u64 };
+        }
+    }
+    let signers = [CSeeds { addr: c_seeds.as_ptr(), len: n_seeds as u64 }];
+    invoke_c_raw(program_id, metas, data, infos, if seeds.is_some() { &signers[..] } else { &[] })
+}
+
+/// [`invoke_c`] with the signers already in the C layout.
+#[allow(unused_variables)]
+fn invoke_c_raw(
+    program_id: &Pubkey,
+    metas: &[CAccountMeta],
+    data: &[u8],
+    infos: &[CAccountInfo],
+    signers: &[CSeeds],
+) -> Result<()> {
+    let ix = CInstruction {
+        program_id,
+        accounts: metas.as_ptr(),
+        accounts_len: metas.len() as u64,
+        data: data.as_ptr(),
+        data_len: data.len() as u64,
     };
-    invoke_signed(
-        &ix,
-        &[from.clone(), to.clone(), authority.clone(), token_program.clone()],
-        signer_seeds,
-    )
-    .map_err(Into::into)
+    #[cfg(target_os = "solana")]
+    {
+        // SAFETY: every pointer refers to a live value of the caller or to
+        // the serialized input, in the layouts the runtime reads.
+        let rc = unsafe {
+            anchor_lang::solana_program::program::syscalls::sol_invoke_signed_c(
+                &ix as *const CInstruction as *const u8,
+                infos.as_ptr() as *const u8,
+                infos.len() as u64,
+                signers.as_ptr() as *const u8,
+                signers.len() as u64,
+            )
+        };
+        if rc != 0 {
+            return Err(anchor_lang::solana_program::program_error::ProgramError::from(rc).into());
+        }
+    }
+    #[cfg(not(target_os = "solana"))]
+    let _ = ix;
+    Ok(())
 }
 
 /// Token `CloseAccount`: the (empty) account's lamports go to `destination`.

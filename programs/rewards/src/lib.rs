@@ -14,8 +14,10 @@
 
 use anchor_lang::prelude::*;
 
+pub mod cpi;
 pub mod errors;
 pub mod events;
+pub mod fast;
 pub mod instructions;
 pub mod merkle;
 pub mod state;

@@ -27,19 +27,28 @@ pub const EMPTY: [u8; 32] = [0u8; 32];
 /// A tree holds at most 2^MAX_DEPTH leaves (u32 indexes).
 pub const MAX_DEPTH: u8 = 32;
 
+/// Bytes hashed for a leaf: prefix, epoch, index, wallet, amount.
+pub const LEAF_PREIMAGE_LEN: usize = 1 + 8 + 4 + 32 + 8;
+
+// `sol_sha256` charges 85 CU plus, per slice, max(10, len / 2). The leaf is
+// hashed as one contiguous preimage (111 CU instead of 141 for five field
+// slices; same bytes, same hash); nodes are hashed from three slices
+// pointing at the inputs, see `root_from_proof`.
+
 pub fn leaf_hash(epoch: u64, index: u32, wallet: &[u8; 32], amount: u64) -> [u8; 32] {
-    hashv(&[
-        &[LEAF_PREFIX],
-        &epoch.to_le_bytes(),
-        &index.to_le_bytes(),
-        wallet,
-        &amount.to_le_bytes(),
-    ])
-    .to_bytes()
+    let mut pre = [0u8; LEAF_PREIMAGE_LEN];
+    pre[0] = LEAF_PREFIX;
+    pre[1..9].copy_from_slice(&epoch.to_le_bytes());
+    pre[9..13].copy_from_slice(&index.to_le_bytes());
+    pre[13..45].copy_from_slice(wallet);
+    pre[45..53].copy_from_slice(&amount.to_le_bytes());
+    hashv(&[&pre]).to_bytes()
 }
 
 pub fn node_hash(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
-    hashv(&[&[NODE_PREFIX], left, right]).to_bytes()
+    let mut out = [0u8; 32];
+    hash_node_into(left, right, &mut out);
+    out
 }
 
 /// Number of levels above the leaves: ceil(log2(num_leaves)), 0 for one leaf.
@@ -53,13 +62,51 @@ pub fn depth(num_leaves: u32) -> u8 {
 
 /// Root implied by `leaf` at `index` with `proof` (bottom-up siblings).
 pub fn root_from_proof(leaf: [u8; 32], index: u32, proof: &[[u8; 32]]) -> [u8; 32] {
-    let mut node = leaf;
+    // Two node buffers used in turn: level k hashes (prefix, node, sibling)
+    // straight from `bufs[k % 2]` and the proof into `bufs[(k + 1) % 2]`, as
+    // a list of three slices. On SBPF a 32-byte copy of a byte array is 64
+    // byte loads and stores (no unaligned word access in this toolchain), so
+    // hashing in place saves more than the one-slice preimage would (117 CU
+    // per node instead of 127, but two copies per level).
+    let mut bufs = [leaf, [0u8; 32]];
+    let mut cur = 0usize;
     let mut pos = index as u64;
     for sibling in proof {
-        node = if pos & 1 == 0 { node_hash(&node, sibling) } else { node_hash(sibling, &node) };
+        let (node, out) = if cur == 0 {
+            let (a, b) = bufs.split_at_mut(1);
+            (&a[0], &mut b[0])
+        } else {
+            let (a, b) = bufs.split_at_mut(1);
+            (&b[0], &mut a[0])
+        };
+        let (left, right) = if pos & 1 == 0 { (node, sibling) } else { (sibling, node) };
+        hash_node_into(left, right, out);
+        cur ^= 1;
         pos >>= 1;
     }
-    node
+    bufs[cur]
+}
+
+/// `out = sha256(NODE_PREFIX || left || right)` without copying the inputs.
+#[inline(always)]
+fn hash_node_into(left: &[u8; 32], right: &[u8; 32], out: &mut [u8; 32]) {
+    #[cfg(target_os = "solana")]
+    {
+        extern "C" {
+            fn sol_sha256(vals: *const u8, val_len: u64, hash_result: *mut u8) -> u64;
+        }
+        let vals: [&[u8]; 3] = [&[NODE_PREFIX], left, right];
+        // SAFETY: `vals` is a list of byte slices, the layout the syscall
+        // reads (as `hashv` passes it); `out` is 32 writable bytes that alias
+        // no input.
+        unsafe {
+            sol_sha256(vals.as_ptr() as *const u8, 3, out.as_mut_ptr());
+        }
+    }
+    #[cfg(not(target_os = "solana"))]
+    {
+        *out = hashv(&[&[NODE_PREFIX], left, right]).to_bytes();
+    }
 }
 
 /// Whether `proof` proves `leaf` at `index` in a tree of `num_leaves` leaves
@@ -189,6 +236,30 @@ mod tests {
         assert_eq!(pre.len(), 53);
         assert_eq!(leaf, hashv(&[&pre]).to_bytes());
         assert_eq!(node_hash(&EMPTY, &EMPTY), hashv(&[&[1u8; 1], &[0u8; 64]]).to_bytes());
+    }
+
+    #[test]
+    fn one_slice_hashing_matches_field_by_field() {
+        // The contiguous preimages hash the same bytes as hashing the fields
+        // as separate slices (the layout the README and the SDK document).
+        let reference_leaf = |e: u64, i: u32, w: &[u8; 32], a: u64| {
+            hashv(&[&[LEAF_PREFIX], &e.to_le_bytes(), &i.to_le_bytes(), w, &a.to_le_bytes()]).to_bytes()
+        };
+        let reference_node = |l: &[u8; 32], r: &[u8; 32]| hashv(&[&[NODE_PREFIX], l, r]).to_bytes();
+        assert_eq!(leaf_hash(9, 77, &[4; 32], 123), reference_leaf(9, 77, &[4; 32], 123));
+        assert_eq!(node_hash(&[1; 32], &[2; 32]), reference_node(&[1; 32], &[2; 32]));
+        let (leaves, lv) = tree(13);
+        for i in 0..13u32 {
+            let p = proof(&lv, i);
+            let mut node = leaves[i as usize];
+            let mut pos = i;
+            for s in &p {
+                node = if pos & 1 == 0 { reference_node(&node, s) } else { reference_node(s, &node) };
+                pos >>= 1;
+            }
+            assert_eq!(root_from_proof(leaves[i as usize], i, &p), node);
+            assert_eq!(node, lv.last().unwrap()[0]);
+        }
     }
 
     #[test]

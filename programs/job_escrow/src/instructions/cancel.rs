@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::EscrowError;
 use crate::events::JobCancelled;
-use crate::payout::Vault;
+use crate::payout::{self, Vault};
 use crate::state::*;
 use crate::token::{Token, TokenAccount};
 
@@ -32,13 +32,7 @@ pub struct Cancel<'info> {
         bump = job.vault_bump,
     )]
     pub vault: Box<Account<'info, TokenAccount>>,
-    #[account(
-        mut,
-        dup,
-        constraint = customer_token.mint == vault.mint @ EscrowError::WrongMint,
-        constraint = customer_token.owner == customer.key() @ EscrowError::WrongOwner,
-        constraint = customer_token.key() != vault.key() @ EscrowError::WrongVault,
-    )]
+    #[account(mut, dup, constraint = payout::paid_from_vault(&customer_token, &vault, &customer.key())?)]
     pub customer_token: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }

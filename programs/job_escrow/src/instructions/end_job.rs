@@ -1,11 +1,10 @@
 use anchor_lang::prelude::*;
 
-use crate::errors::EscrowError;
 use crate::events::JobEnded;
+use crate::instructions::CustomerCut;
 use crate::math;
 use crate::payout::{self, Vault};
 use crate::state::*;
-use crate::token::{Token, TokenAccount};
 
 /// Customer ends the job early. Every running slot is cut to what it has
 /// earned: whole hours plus the seconds of the hour in progress, pro rata,
@@ -17,33 +16,7 @@ use crate::token::{Token, TokenAccount};
 /// frozen accounts skipped); the rest stays owed in the vault for `settle`.
 /// No account outside the job (treasury, a worker's token account) can stop
 /// it. Works while the market is paused.
-#[event_cpi]
-#[derive(Accounts)]
-pub struct EndJob<'info> {
-    pub customer: Signer<'info>,
-    #[account(
-        mut,
-        dup,
-        has_one = customer @ EscrowError::Unauthorized,
-        constraint = job.state == JobState::Open @ EscrowError::JobNotOpen,
-    )]
-    pub job: Box<Account<'info, Job>>,
-    #[account(mut, dup, seeds = [VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
-    pub vault: Box<Account<'info, TokenAccount>>,
-    /// Refunds go only to a token account of the vault's mint owned by the
-    /// job's customer.
-    #[account(
-        mut,
-        dup,
-        constraint = customer_token.mint == vault.mint @ EscrowError::WrongMint,
-        constraint = customer_token.owner == job.customer @ EscrowError::WrongOwner,
-        constraint = customer_token.key() != vault.key() @ EscrowError::WrongVault,
-    )]
-    pub customer_token: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
-}
-
-pub fn handler<'info>(ctx: Context<'info, EndJob<'info>>, slots: Vec<u8>) -> Result<()> {
+pub fn handler<'info>(ctx: Context<'info, CustomerCut<'info>>, slots: Vec<u8>) -> Result<()> {
     let now_ts = Clock::get()?.unix_timestamp;
     let job_key = ctx.accounts.job.key();
     let mint = ctx.accounts.vault.mint;
@@ -65,7 +38,7 @@ pub fn handler<'info>(ctx: Context<'info, EndJob<'info>>, slots: Vec<u8>) -> Res
     let owed = payout::vault_owed(job)?;
     let customer = job.customer;
     if !batch.paid.is_empty() || !batch.skipped.is_empty() {
-        emit_cpi!(batch.event(job_key, now_ts));
+        payout::emit_cpi_data(&ctx.accounts.event_authority, &batch.event_data(&job_key, now_ts)?)?;
     }
     emit_cpi!(JobEnded { job: job_key, customer, refund, owed, ended_ts: now_ts });
     Ok(())

@@ -22,23 +22,11 @@ pub struct Quit<'info> {
     pub job: Box<Account<'info, Job>>,
     #[account(mut, dup, seeds = [VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
     pub vault: Box<Account<'info, TokenAccount>>,
-    #[account(
-        mut,
-        dup,
-        constraint = worker_token.mint == vault.mint @ EscrowError::WrongMint,
-        constraint = worker_token.owner == worker.key() @ EscrowError::WrongOwner,
-        constraint = worker_token.key() != vault.key() @ EscrowError::WrongVault,
-    )]
+    #[account(mut, dup, constraint = payout::paid_from_vault(&worker_token, &vault, &worker.key())?)]
     pub worker_token: Box<Account<'info, TokenAccount>>,
     /// Refunds go only to a token account of the vault's mint owned by the
     /// job's customer.
-    #[account(
-        mut,
-        dup,
-        constraint = customer_token.mint == vault.mint @ EscrowError::WrongMint,
-        constraint = customer_token.owner == job.customer @ EscrowError::WrongOwner,
-        constraint = customer_token.key() != vault.key() @ EscrowError::WrongVault,
-    )]
+    #[account(mut, dup, constraint = payout::paid_from_vault(&customer_token, &vault, &job.customer)?)]
     pub customer_token: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }
@@ -69,7 +57,8 @@ pub fn handler(ctx: Context<Quit>) -> Result<()> {
     vault.pay(&ctx.accounts.customer_token.to_account_info(), refund)?;
     let s = job.workers[slot];
     if !paid.is_empty() {
-        emit_cpi!(payout::Batch { paid: vec![paid], skipped: vec![] }.event(job_key, now_ts));
+        let batch = payout::Batch { paid: vec![paid], skipped: vec![] };
+        payout::emit_cpi_data(&ctx.accounts.event_authority, &batch.event_data(&job_key, now_ts)?)?;
     }
     emit_cpi!(WorkerQuit {
         job: job_key,

@@ -2,9 +2,9 @@ use anchor_lang::prelude::*;
 
 use crate::errors::EscrowError;
 use crate::events::SlotReleased;
+use crate::instructions::CustomerCut;
 use crate::payout::{self, Vault};
 use crate::state::*;
-use crate::token::{Token, TokenAccount};
 
 /// The customer releases one slot without ending the job for the others. A
 /// running slot is cut to what it has earned (whole hours plus the seconds
@@ -15,33 +15,7 @@ use crate::token::{Token, TokenAccount};
 /// customer. The earned pay is paid at once when the worker's token account
 /// is given as the one remaining account (skipped if closed or frozen),
 /// otherwise it stays owed for `settle`. Works while the market is paused.
-#[event_cpi]
-#[derive(Accounts)]
-pub struct Release<'info> {
-    pub customer: Signer<'info>,
-    #[account(
-        mut,
-        dup,
-        has_one = customer @ EscrowError::Unauthorized,
-        constraint = job.state == JobState::Open @ EscrowError::JobNotOpen,
-    )]
-    pub job: Box<Account<'info, Job>>,
-    #[account(mut, dup, seeds = [VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
-    pub vault: Box<Account<'info, TokenAccount>>,
-    /// Refunds go only to a token account of the vault's mint owned by the
-    /// job's customer.
-    #[account(
-        mut,
-        dup,
-        constraint = customer_token.mint == vault.mint @ EscrowError::WrongMint,
-        constraint = customer_token.owner == job.customer @ EscrowError::WrongOwner,
-        constraint = customer_token.key() != vault.key() @ EscrowError::WrongVault,
-    )]
-    pub customer_token: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
-}
-
-pub fn handler<'info>(ctx: Context<'info, Release<'info>>, slot: u8) -> Result<()> {
+pub fn handler<'info>(ctx: Context<'info, CustomerCut<'info>>, slot: u8) -> Result<()> {
     let now_ts = Clock::get()?.unix_timestamp;
     let job_key = ctx.accounts.job.key();
     let mint = ctx.accounts.vault.mint;
@@ -70,7 +44,7 @@ pub fn handler<'info>(ctx: Context<'info, Release<'info>>, slot: u8) -> Result<(
     vault.pay(&ctx.accounts.customer_token.to_account_info(), refund)?;
     let s = job.workers[i];
     if !batch.paid.is_empty() || !batch.skipped.is_empty() {
-        emit_cpi!(batch.event(job_key, now_ts));
+        payout::emit_cpi_data(&ctx.accounts.event_authority, &batch.event_data(&job_key, now_ts)?)?;
     }
     emit_cpi!(SlotReleased {
         job: job_key,

@@ -1,7 +1,8 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::EscrowError;
-use crate::payout::{self, Vault};
+use crate::payout::{self, SettledEvent};
+use crate::raw;
 use crate::state::*;
 use crate::token::Token;
 
@@ -15,31 +16,41 @@ use crate::token::Token;
 /// others are paid. Works while the market is paused and after the job was
 /// ended. `NothingToSettle` when no listed slot was paid, so replays are
 /// harmless. One `HoursSettled` event carries every payout.
+///
+/// The hot path of the protocol: the job is read and written in place
+/// (`raw`), only the listed slots, with the same checks as `Account<Job>`.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct Settle<'info> {
     /// Only ever created at its PDA by `open_job`: owner and discriminator
-    /// (checked by `Account`) identify it, no seeds check needed.
-    #[account(mut, dup)]
-    pub job: Box<Account<'info, Job>>,
+    /// (checked as `Account` would, by `raw::check_job`) identify it, no
+    /// seeds check needed.
+    /// CHECK: `raw::check_job`.
+    #[account(mut, dup, constraint = raw::check_job(&job)?)]
+    pub job: UncheckedAccount<'info>,
     /// The job's vault (a token account of the market mint, created by
     /// `open_job` at this PDA).
     /// CHECK: address checked by the seeds; the Token program checks the rest.
-    #[account(mut, dup, seeds = [VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
+    #[account(mut, dup, seeds = [VAULT_SEED, job.key().as_ref()], bump = raw::vault_bump(&job))]
     pub vault: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
 }
 
 pub fn handler<'info>(ctx: Context<'info, Settle<'info>>, slots: Vec<u8>) -> Result<()> {
     let now_ts = Clock::get()?.unix_timestamp;
-    let mint = payout::vault_mint(&ctx.accounts.vault)?;
-    let vault = Vault::new(
-        ctx.accounts.token_program.to_account_info(),
-        ctx.accounts.vault.to_account_info(),
-        &ctx.accounts.job,
-    );
-    let batch = payout::pay_listed(&mut ctx.accounts.job, &slots, ctx.remaining_accounts, &mint, &vault, now_ts)?;
-    require!(!batch.paid.is_empty(), EscrowError::NothingToSettle);
-    emit_cpi!(batch.event(ctx.accounts.job.key(), now_ts));
-    Ok(())
+    let a = &ctx.accounts;
+    let mint = payout::vault_mint(&a.vault)?;
+    let mut event = SettledEvent::new(a.job.key, now_ts, slots.len());
+    let skipped = payout::settle_in_place(
+        &a.job,
+        &a.vault,
+        &a.token_program,
+        &slots,
+        ctx.remaining_accounts,
+        &mint,
+        now_ts,
+        &mut event,
+    )?;
+    require!(!event.is_empty(), EscrowError::NothingToSettle);
+    payout::emit_cpi_data(&a.event_authority, &event.finish(&skipped))
 }
