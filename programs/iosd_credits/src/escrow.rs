@@ -444,6 +444,13 @@ mod tests {
         assert_eq!(es::Job::DISCRIMINATOR, &JOB_DISCRIMINATOR[..]);
         assert_eq!(es::WorkerSlot::INIT_SPACE, SLOT_LEN);
         assert_eq!(es::JOB_STATE_OFFSET + 1, JOB_FEE_BPS);
+        // The offsets job_escrow's own in-place reader uses (where it has them).
+        use job_escrow::raw;
+        assert_eq!(
+            (raw::CUSTOMER, raw::FEE_BPS, raw::WORKERS_LEN, raw::WORKERS, raw::SLOT_LEN),
+            (JOB_CUSTOMER, JOB_FEE_BPS, JOB_WORKERS_LEN, JOB_WORKERS, SLOT_LEN)
+        );
+        assert_eq!((raw::SLOT_HOURS_PAID, raw::SLOT_TAIL_PAID), (SLOT_HOURS_PAID, SLOT_TAIL_PAID));
         let customer = Pubkey::new_from_array([5; 32]);
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         for n in 0..=es::MAX_WORKERS_CAP as u8 {
