@@ -25,9 +25,11 @@ pub mod credit;
 pub mod errors;
 pub mod escrow;
 pub mod events;
+pub mod fast;
 pub mod inference;
 pub mod instructions;
 pub mod math;
+pub mod raw;
 pub mod state;
 pub mod token;
 
