@@ -23,12 +23,13 @@ with ``find_program_address``, 1,500 CU per bump tried, so with ids taken
 in turn the two sides of "the same job" differed by a few thousand CU of
 bump search alone (random with the fresh keys of each run). With both
 found on the first try, the comparison is the same job's cost on both
-sides, and runs repeat to the CU.
+sides, and runs repeat to the CU. Channels likewise (``first_try_channel_id``).
 """
 
 from __future__ import annotations
 
 import json
+import struct
 import sys
 from typing import Any, Dict, List
 
@@ -99,6 +100,14 @@ class Bench:
             self.job_id += 1
             job, bump = pda.job_pda(self.esc.program_id, market, customer, self.job_id)
             if bump == 255 and pda.vault_pda(self.esc.program_id, job)[1] == 255:
+                return self.job_id
+
+    def first_try_channel_id(self, payer: Pubkey, provider: Pubkey) -> int:
+        """As ``first_try_job_id``, for an inference_pay channel PDA of ``payer``."""
+        while True:
+            self.job_id += 1
+            seeds = [b"channel", bytes(payer), bytes(provider), bytes(self.mint), struct.pack("<Q", self.job_id)]
+            if Pubkey.find_program_address(seeds, self.pay.program_id)[1] == 255:
                 return self.job_id
 
     def payees(self, k: int) -> list:
@@ -204,9 +213,9 @@ class Bench:
         out: Dict[str, Any] = {}
         for kind in ("tokens", "credits"):
             cu: Dict[str, int] = {}
+            payer = uk if kind == "tokens" else cr.user_addresses(mint, uk).customer
             for flow in ("coop", "unilateral"):
-                self.job_id += 1
-                cid = self.job_id
+                cid = self.first_try_channel_id(payer, pk)
                 exp = h.now() + 60
                 if kind == "tokens":
                     ch = pay.channel_address(uk, pk, mint, cid)
