@@ -119,7 +119,7 @@ pub fn credit_refund<'info>(
     }
     let signer = CustomerSigner::new(credit);
     let seeds = signer.seeds();
-    crate::token::transfer(token_program, source, reserve_vault, customer, amount, &[&seeds])?;
+    crate::token::transfer_c(token_program, source, reserve_vault, customer, amount, &[&seeds])?;
     credit.balance = math::add(credit.balance, amount)?;
     credit.refunded = math::add(credit.refunded, amount)?;
     credit.in_flight -= amount; // amount <= in_flight

@@ -9,7 +9,6 @@
 //! linker refuses. tests/credits check every call against the compiled
 //! job_escrow, and `open_job_with_credits` verifies the amount it took.
 use anchor_lang::prelude::*;
-use anchor_lang::solana_program::{instruction::Instruction, program::invoke_signed};
 
 use token_cpi::{CInfo, CMeta};
 
@@ -204,27 +203,27 @@ pub struct EscrowCall<'a, 'info> {
     pub token_program: &'a AccountInfo<'info>,
 }
 
-fn meta(info: &AccountInfo, writable: bool, signer: bool) -> AccountMeta {
-    if writable {
-        AccountMeta::new(info.key(), signer)
-    } else {
-        AccountMeta::new_readonly(info.key(), signer)
-    }
-}
-
 impl<'a, 'info> EscrowCall<'a, 'info> {
+    /// Through the C ABI ([`token_cpi::invoke_c`]): no `Instruction` built,
+    /// no `AccountInfo` cloned. No caller holds a borrow of these accounts.
     fn invoke(&self, data: Vec<u8>, accounts: Vec<(&AccountInfo<'info>, bool, bool)>,
               remaining: &[AccountInfo<'info>], seeds: &[&[&[u8]]]) -> Result<()> {
-        let mut metas: Vec<AccountMeta> = accounts.iter().map(|(a, w, s)| meta(a, *w, *s)).collect();
-        metas.push(meta(self.event_authority, false, false));
-        metas.push(meta(self.program, false, false));
-        metas.extend(remaining.iter().map(|a| meta(a, a.is_writable, false)));
-        let mut infos: Vec<AccountInfo<'info>> = accounts.iter().map(|(a, _, _)| (*a).clone()).collect();
-        infos.push(self.event_authority.clone());
-        infos.push(self.program.clone());
-        infos.extend(remaining.iter().cloned());
-        let ix = Instruction { program_id: ESCROW_PROGRAM_ID, accounts: metas, data };
-        invoke_signed(&ix, &infos, seeds).map_err(Into::into)
+        let n = accounts.len() + 2 + remaining.len();
+        let mut metas: Vec<CMeta> = Vec::with_capacity(n);
+        let mut infos: Vec<CInfo> = Vec::with_capacity(n);
+        for (a, w, s) in &accounts {
+            metas.push(CMeta::new(a, *w, *s));
+            infos.push(CInfo::new(a));
+        }
+        metas.push(CMeta::new(self.event_authority, false, false));
+        metas.push(CMeta::new(self.program, false, false));
+        infos.push(CInfo::new(self.event_authority));
+        infos.push(CInfo::new(self.program));
+        for a in remaining {
+            metas.push(CMeta::new(a, a.is_writable, false));
+            infos.push(CInfo::new(a));
+        }
+        token_cpi::invoke_c(&ESCROW_PROGRAM_ID, &metas, &infos, &data, seeds)
     }
 
     /// `end_job(slots)`: `remaining` are the token accounts of `slots`.

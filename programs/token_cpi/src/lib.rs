@@ -128,6 +128,26 @@ pub fn transfer<'info>(
         .map_err(Into::into)
 }
 
+/// [`transfer`] through the C ABI ([`invoke_c`]): the same instruction and
+/// accounts, signed by at most [`MAX_SIGNERS`] PDAs, without building an
+/// `Instruction` or cloning an `AccountInfo`. The caller must not hold a
+/// borrow of any of the accounts' data or lamports across the call.
+pub fn transfer_c(
+    token_program: &AccountInfo,
+    from: &AccountInfo,
+    to: &AccountInfo,
+    authority: &AccountInfo,
+    amount: u64,
+    signer_seeds: &[&[&[u8]]],
+) -> Result<()> {
+    let mut data = [0u8; 9];
+    data[0] = IX_TRANSFER;
+    data[1..].copy_from_slice(&amount.to_le_bytes());
+    let metas = [CMeta::new(from, true, false), CMeta::new(to, true, false), CMeta::new(authority, false, true)];
+    let infos = [CInfo::new(from), CInfo::new(to), CInfo::new(authority), CInfo::new(token_program)];
+    invoke_c(&TOKEN_PROGRAM_ID, &metas, &infos, &data, signer_seeds)
+}
+
 /// The `Transfer` instruction (pure).
 pub fn transfer_ix(from: &Pubkey, to: &Pubkey, authority: &Pubkey, amount: u64) -> Instruction {
     let mut data = Vec::with_capacity(9);
