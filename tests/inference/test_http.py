@@ -258,3 +258,57 @@ async def test_out_of_range_fields_are_refused_not_a_server_error(env: Env) -> N
         assert e.value.reason in ("malformed_payment", "bad_signature", "wrong_channel")
     assert env.nothing_stored() and env.server.stats.served == 0
     assert (await env.infer(v)).status_code == 200
+
+
+async def test_made_up_channels_cost_a_bounded_number_of_chain_reads(tmp_path: Path) -> None:
+    """Vouchers naming channels nobody opened: each is refused, but the chain
+    reads they cause stay within the server's global budget, and its memory
+    of lookups stays bounded."""
+    e = Env(tmp_path)
+    e.server = PaidInferenceServer(e.offer, e.verifier, port=0, resolver=e.resolve, refresh_every=60,
+                                   max_reads_per_s=5)
+    port = await e.server.start()
+    e.url = f"http://127.0.0.1:{port}"
+    try:
+        n = 40
+        for _ in range(n):
+            ch = Pubkey.new_unique()
+            r = await e.infer(e.signer(channel=ch).pay(PRICE))
+            assert assert_requirements(r, e, channel=ch)["error"].startswith("unknown_channel:")
+        reads = e.server.stats.channel_reads
+        # a burst of 5, then 5 a second for however long the 40 requests took
+        assert 5 <= reads < n
+        assert e.server.stats.reads_refused == n - reads
+        assert e.server.stats.rejected == {"unknown_channel": n}
+        # the paying customer is still served
+        r = await e.infer(e.signer().pay(PRICE))
+        assert r.status_code == 200
+    finally:
+        await e.http.aclose()
+        await e.server.stop()
+        e.store.close()
+
+
+def test_lookup_memory_is_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from iopay.inference import http as http_mod
+    monkeypatch.setattr(http_mod, "LOOKUP_MEMORY", 8)
+    e = Env(tmp_path)
+    clock = [1000.0]
+    monkeypatch.setattr(http_mod.time, "monotonic", lambda: clock[0])
+    server = PaidInferenceServer(e.offer, e.verifier, port=0, resolver=e.resolve, refresh_every=1,
+                                 max_reads_per_s=1000)
+
+    async def go() -> None:
+        for _ in range(30):
+            clock[0] += 0.5
+            await server._refresh(Pubkey.new_unique())
+
+    asyncio.run(go())
+    # only lookups younger than refresh_every survive a prune: never more than the bound + 1
+    assert len(server._looked_up) <= 9
+    assert server.stats.channel_reads == 30
+    e.store.close()
+    with pytest.raises(ValueError):
+        PaidInferenceServer(e.offer, e.verifier, port=0, max_reads_per_s=0)

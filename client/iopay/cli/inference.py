@@ -210,7 +210,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                     if watch is not None:
                         await watch.stop()
                 log.event("stopped", served=server.stats.served, earned=server.stats.earned,
-                          rejected=server.stats.rejected, channel_reads=server.stats.channel_reads)
+                          rejected=server.stats.rejected, channel_reads=server.stats.channel_reads,
+                          reads_refused=server.stats.reads_refused)
                 store.close()
         return 0
     return run(go)

@@ -49,6 +49,8 @@ PAYMENT_HEADER = "x-payment"
 PAYMENT_RESPONSE_HEADER = "x-payment-response"
 PAYMENT_REQUIRED_HEADER = "payment-required"
 MAX_BODY = 64 * 1024
+#: channels whose last chain read is remembered before old entries are pruned
+LOOKUP_MEMORY = 4096
 
 
 def b64json(obj: Any) -> str:
@@ -113,6 +115,8 @@ class ServerStats:
     earned: int = 0
     #: channels read from the chain one by one (unknown to the cache, or a voucher above its deposit)
     channel_reads: int = 0
+    #: chain reads skipped because the global budget (``max_reads_per_s``) was spent
+    reads_refused: int = 0
 
 
 class PaidInferenceServer:
@@ -124,14 +128,22 @@ class PaidInferenceServer:
     def __init__(self, offer: ModelOffer, verifier: Optional[VoucherVerifier], *, host: str = "127.0.0.1",
                  port: int = 8402, require_payment: bool = True,
                  resolver: Optional[Callable[[Pubkey], Awaitable[Optional[ChannelInfo]]]] = None,
-                 refresh_every: float = 2.0) -> None:
+                 refresh_every: float = 2.0, max_reads_per_s: float = 20.0) -> None:
         """``resolver`` loads one channel from the chain: used for a channel
         the cache does not know, or a voucher above the cached deposit (a
         top-up), at most once per ``refresh_every`` seconds per channel, never
-        per voucher."""
+        per voucher, and at most ``max_reads_per_s`` reads a second in all
+        (with bursts of as many): vouchers naming made-up channels cost the
+        sender a 402 each, never the provider an RPC call each."""
+        if max_reads_per_s <= 0:
+            raise ValueError("max_reads_per_s must be positive")
         self.resolver = resolver
         self.refresh_every = refresh_every
+        self.max_reads_per_s = max_reads_per_s
+        #: channel -> when it was last read; pruned (entries older than refresh_every) as it grows
         self._looked_up: Dict[Pubkey, float] = {}
+        self._read_tokens = max_reads_per_s
+        self._read_refilled = time.monotonic()
         self.offer = offer
         self.verifier = verifier
         self.committer = GroupCommitter(verifier.store) if verifier else None
@@ -237,6 +249,19 @@ class PaidInferenceServer:
         now = time.monotonic()
         if now - self._looked_up.get(channel, -1e9) < self.refresh_every:
             return False
+        # The global budget (a token bucket) bounds the chain reads that
+        # unknown channels can cause, whoever names them.
+        self._read_tokens = min(self.max_reads_per_s,
+                                self._read_tokens + (now - self._read_refilled) * self.max_reads_per_s)
+        self._read_refilled = now
+        if self._read_tokens < 1:
+            self.stats.reads_refused += 1
+            return False
+        self._read_tokens -= 1
+        if len(self._looked_up) >= LOOKUP_MEMORY:
+            # Forget lookups old enough to be allowed again anyway, so the
+            # table stays bounded however many addresses are named.
+            self._looked_up = {c: t for c, t in self._looked_up.items() if now - t < self.refresh_every}
         self._looked_up[channel] = now
         self.stats.channel_reads += 1
         info = await self.resolver(channel)
