@@ -92,3 +92,41 @@ def test_anchor_checks_before_the_handler(env):
     env.fails(env.open_job_ix(a, 1, RATES, HOURS, token_program=env.esc.program_id), a.kp, name="InvalidProgramId")
     env.fails(env.open_job_ix(a, 1, RATES, HOURS, event_authority=env.config), a.kp, name="ConstraintAddress")
     env.ok(ix, a.kp)
+
+
+@pytest.mark.parametrize("step", ["end", "cancel", "close"])
+def test_job_steps_check_their_accounts_in_place(env, step):
+    """end/cancel/close_job_with_credits read config, credit account and
+    delegation in place too (``credit::JobUser``): each substitution refused
+    with its own code, nothing moved; then the step itself works."""
+    a, b = env.users[0], env.users[1]
+    env.ok(env.open_job_ix(a, 1, RATES, HOURS), a.kp)
+    job = env.job_address(a, 1)
+    ix_of = {"end": env.end_ix, "cancel": env.cancel_ix, "close": env.close_ix}[step]
+    ua, ub = env.cr.user_addresses(env.mint, a.key), env.cr.user_addresses(env.mint, b.key)
+    backend = env.h.funded_keypair()
+    env.ok(env.set_delegate_ix(b, backend.pubkey(), 50 * USD), b.kp)
+    b_delegation = env.cr.delegation_address(ub.credit_account, backend.pubkey())
+
+    def fails(name, signer=None, **kw):
+        env.fails(ix_of(a, job, signer=signer, **kw), signer or a.kp, name=name)
+
+    fails("AccountOwnedByWrongProgram", config=env.esc.market_address(env.mint))
+    fails("AccountDiscriminatorMismatch", config=ua.credit_account)
+    fails("AccountOwnedByWrongProgram", credit_account=a.token)
+    fails("AccountDiscriminatorMismatch", credit_account=env.config)
+    fails("AccountDiscriminatorMismatch", delegation=ub.credit_account)
+    fails("WrongReserveVault", reserve_vault=a.token)
+    fails("WrongCustomer", customer=ub.customer)
+    fails("WrongRefundAccount", refund_account=ub.refund_account)
+    fails("AccountNotSystemOwned", customer=env.config)
+    # A delegate of another credit account, and a delegate without its delegation.
+    fails("WrongDelegation", signer=backend, delegation=b_delegation)
+    fails("DelegationRequired", signer=backend, delegation=env.cr.program_id)
+    if step == "close":  # nothing paid out yet: job_escrow refuses to close a running job
+        env.ok(env.cancel_ix(a, job), a.kp)
+        assert env.account(a).in_flight == 0
+        return
+    before = env.credits(a)
+    env.ok(ix_of(a, job), a.kp)
+    assert env.credits(a) > before

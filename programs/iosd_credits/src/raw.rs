@@ -37,6 +37,7 @@ pub mod credit {
     pub const USER: usize = 40;
     pub const BALANCE: usize = 72;
     pub const SPENT: usize = 96;
+    pub const REFUNDED: usize = 104;
     pub const IN_FLIGHT: usize = 112;
     pub const JOBS_OPENED: usize = 120;
     pub const CUSTOMER: usize = 128;
@@ -179,11 +180,13 @@ mod tests {
              u64_at(&d, credit::JOBS_OPENED), d[credit::CUSTOMER_BUMP]),
             (3, 6, 8, 9, 13)
         );
-        for (at, v) in [(credit::BALANCE, 100), (credit::SPENT, 101), (credit::IN_FLIGHT, 102), (credit::JOBS_OPENED, 103)] {
+        assert_eq!(u64_at(&d, credit::REFUNDED), 7);
+        for (at, v) in [(credit::BALANCE, 100), (credit::SPENT, 101), (credit::IN_FLIGHT, 102), (credit::JOBS_OPENED, 103),
+                        (credit::REFUNDED, 104)] {
             put_u64(&mut d, at, v);
         }
         let mut c2 = c.clone();
-        (c2.balance, c2.spent, c2.in_flight, c2.jobs_opened) = (100, 101, 102, 103);
+        (c2.balance, c2.spent, c2.in_flight, c2.jobs_opened, c2.refunded) = (100, 101, 102, 103, 104);
         assert_eq!(d, bytes(&c2));
     }
 

@@ -1,11 +1,9 @@
 use anchor_lang::prelude::*;
 use crate::escrow::{EscrowCall, JobEscrow};
-use crate::token::{Token, TokenAccount};
+use crate::token::Token;
 
-use crate::credit::{emit_event, check_actor, check_job, credit_refund, CustomerSigner};
-use crate::errors::CreditsError;
+use crate::credit::{emit_event, JobUser, check_job};
 use crate::events::CreditsRefunded;
-use crate::state::*;
 
 /// Cancels a job paid with credits that no worker has accepted (job_escrow
 /// `cancel`): the whole deposit comes back as credits, the job's rent to the
@@ -14,27 +12,23 @@ use crate::state::*;
 #[derive(Accounts)]
 pub struct CancelJobWithCredits<'info> {
     pub authority: Signer<'info>,
-    #[account(
-        mut,
-
-        dup,
-        has_one = reserve_vault @ CreditsError::WrongReserveVault,
-    )]
-    pub config: Box<Account<'info, Config>>,
-    #[account(
-        mut,
-
-        dup,
-        constraint = credit_account.config == config.key() @ CreditsError::WrongConfig,
-    )]
-    pub credit_account: Box<Account<'info, CreditAccount>>,
-    pub delegation: Option<Box<Account<'info, Delegation>>>,
+    /// CHECK: a `Config` (`JobUser::check`: as `Account<Config>`); its reserve vault.
     #[account(mut, dup)]
-    pub reserve_vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, dup, address = credit_account.customer @ CreditsError::WrongCustomer)]
-    pub customer: SystemAccount<'info>,
-    #[account(mut, dup, address = credit_account.refund_account @ CreditsError::WrongRefundAccount)]
-    pub refund_account: Box<Account<'info, TokenAccount>>,
+    pub config: UncheckedAccount<'info>,
+    /// CHECK: a `CreditAccount` of `config` (`JobUser::check`).
+    #[account(mut, dup)]
+    pub credit_account: UncheckedAccount<'info>,
+    /// CHECK: a `Delegation` of `credit_account` and `authority` when a delegate signs (`JobUser::check`).
+    pub delegation: Option<UncheckedAccount<'info>>,
+    /// CHECK: `config.reserve_vault` (`JobUser::check`).
+    #[account(mut, dup)]
+    pub reserve_vault: UncheckedAccount<'info>,
+    /// CHECK: `credit_account.customer`, a system account (`JobUser::check`).
+    #[account(mut, dup)]
+    pub customer: UncheckedAccount<'info>,
+    /// CHECK: `credit_account.refund_account` (`JobUser::check`).
+    #[account(mut, dup)]
+    pub refund_account: UncheckedAccount<'info>,
     /// CHECK: owner and customer checked in the handler, the rest by job_escrow.
     #[account(mut, dup)]
     pub job: UncheckedAccount<'info>,
@@ -48,43 +42,34 @@ pub struct CancelJobWithCredits<'info> {
 }
 
 pub fn handler(ctx: Context<CancelJobWithCredits>) -> Result<()> {
-    let authority = ctx.accounts.authority.key();
-    check_actor(&ctx.accounts.credit_account, &authority, ctx.accounts.delegation.as_deref().map(|d| &**d))?;
-    check_job(&ctx.accounts.job, &ctx.accounts.credit_account.customer)?;
+    let a = &ctx.accounts;
+    let who = JobUser {
+        authority: &a.authority,
+        config: &a.config,
+        credit_account: &a.credit_account,
+        delegation: a.delegation.as_deref(),
+        reserve_vault: &a.reserve_vault,
+        customer: &a.customer,
+        refund_account: &a.refund_account,
+    };
+    let u = who.check()?;
+    check_job(&a.job, a.customer.key)?;
 
-    let customer_signer = CustomerSigner::new(&ctx.accounts.credit_account);
-    let customer_seeds = customer_signer.seeds();
+    let customer_seeds = u.customer.seeds();
     let signer_seeds = [&customer_seeds[..]];
     let call = EscrowCall {
-        program: &ctx.accounts.escrow_program.to_account_info(),
-        event_authority: &ctx.accounts.escrow_event_authority.to_account_info(),
-        token_program: &ctx.accounts.token_program.to_account_info(),
+        program: &a.escrow_program,
+        event_authority: &a.escrow_event_authority,
+        token_program: &a.token_program,
     };
-    call.cancel(
-        &ctx.accounts.customer.to_account_info(),
-        &ctx.accounts.job.to_account_info(),
-        &ctx.accounts.vault.to_account_info(),
-        &ctx.accounts.refund_account.to_account_info(),
-        &signer_seeds,
-    )?;
+    call.cancel(&a.customer, &a.job, &a.vault, &a.refund_account, &signer_seeds)?;
 
-    ctx.accounts.refund_account.reload()?;
-    let available = ctx.accounts.refund_account.amount;
-    let amount = credit_refund(
-        &ctx.accounts.token_program.to_account_info(),
-        &ctx.accounts.refund_account.to_account_info(),
-        available,
-        &ctx.accounts.reserve_vault.to_account_info(),
-        &ctx.accounts.customer.to_account_info(),
-        &mut ctx.accounts.credit_account,
-        &mut ctx.accounts.config,
-    )?;
-    emit_event(&token_cpi::CInfo::new(&ctx.accounts.event_authority), &CreditsRefunded {
-        credit_account: ctx.accounts.credit_account.key(),
-        source: ctx.accounts.refund_account.key(),
+    let (amount, book) = who.credit_refund(&a.token_program, &u, 0)?;
+    emit_event(&token_cpi::CInfo::new(&a.event_authority), &CreditsRefunded {
+        credit_account: a.credit_account.key(),
+        source: a.refund_account.key(),
         amount,
-        balance: ctx.accounts.credit_account.balance,
-        outstanding: ctx.accounts.config.outstanding,
-    })?;
-    Ok(())
+        balance: book.balance,
+        outstanding: book.outstanding,
+    })
 }
