@@ -263,6 +263,20 @@ def test_priority_fee_is_charged_and_reported(node: Node) -> None:
     assert fees[-1] == {"slot": node.chain.slot - 1, "prioritizationFee": 250_000}
 
 
+def test_prioritization_fee_reported_is_the_price_actually_paid(node: Node) -> None:
+    """As Agave 4.2's cache: the fee rounds up to whole lamports (77,000 micro-lamports x 1,300 CU
+    = 100.1 -> 101 lamports) and the price reported is that fee over the limit (77,692), not the
+    ``SetComputeUnitPrice`` asked; the charge is the rounded-up fee."""
+    a = node.funded()
+    node.tick()
+    tx = node.tx([set_compute_unit_limit(1_300), set_compute_unit_price(77_000), _xfer(a, Keypair().pubkey(), 1)], a)
+    sig = node.send(tx)["result"]
+    node.tick()
+    assert node.ok("getTransaction", sig, {"commitment": "confirmed"})["meta"]["fee"] == 5000 + 101
+    fees = node.ok("getRecentPrioritizationFees", [str(a.pubkey())])
+    assert fees[-1] == {"slot": node.chain.slot - 1, "prioritizationFee": 77_692}
+
+
 def test_airdrops_are_distinct_transactions(node: Node) -> None:
     kp = Keypair()
     s1 = node.ok("requestAirdrop", str(kp.pubkey()), SOL)
