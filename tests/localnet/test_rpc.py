@@ -98,7 +98,8 @@ def _xfer(a: Keypair, b: Pubkey, lamports: int) -> Instruction:
 def test_parse_error_invalid_request_and_unknown_method(node: Node) -> None:
     assert node.raw(b"{not json") == {"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None}
     assert node.raw(b"\xff\xfe") ["error"]["code"] == -32700
-    assert node.raw(b"42")["error"]["code"] == -32600
+    assert node.raw(b"42")["error"]["code"] == -32700  # as Agave: not a request object nor a batch
+    assert node.raw(b'"getSlot"')["error"]["code"] == -32700
     assert node.raw({"jsonrpc": "1.0", "id": 1, "method": "getSlot"})["error"]["code"] == -32600
     assert node.raw({"jsonrpc": "2.0", "id": 1})["error"]["code"] == -32600
     assert node.raw({"jsonrpc": "2.0", "id": [1], "method": "getSlot"})["error"]["code"] == -32600
@@ -138,7 +139,7 @@ def test_batches_and_notifications(node: Node) -> None:
     assert [r.get("id") for r in out] == [1, 2, None, "x"]
     assert out[0]["result"] == "ok" and out[1]["error"]["code"] == -32601 and out[2]["error"]["code"] == -32600
     assert out[3]["result"]["value"] == 10**9 * SOL and out[3]["result"]["context"]["apiVersion"]
-    assert node.raw([])["error"]["code"] == -32600
+    assert node.raw([]) is None  # as Agave 4.2: an empty batch gets an empty answer
     assert node.raw([{"jsonrpc": "2.0", "method": "getSlot"}]) is None
     assert node.raw({"jsonrpc": "2.0", "method": "getSlot"}) is None
 
