@@ -49,7 +49,12 @@ def test_every_subcommand_with_hostile_values(validator: Validator, world: Any, 
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     before = token_balance(validator, world.ata("customer"))
-    runs, failures = walk(world.values, ["-u", validator.url])
+    # On Agave the two long-running servers are left out: their hostile values (URLs, ports, files) never
+    # reach the validator and each takes seconds to give up (half the walk's time); they are walked
+    # against iopay localnet, and their use of a validator runs on both in test_serve_discovery,
+    # test_settler_discovery and test_inference_localnet.
+    servers = {("provider", "serve"), ("provider", "settle")} if validator.kind != "localnet" else set()
+    runs, failures = walk(world.values, ["-u", validator.url], only=lambda path: tuple(path) not in servers)
     assert runs > 500
     assert not failures, f"{len(failures)} of {runs} runs:\n" + "\n".join(failures[:30])
     # --dry-run everywhere: the customer's tokens never moved.
