@@ -55,10 +55,16 @@ SOL = 1_000_000_000
 SYSTEM = Pubkey.from_string("11111111111111111111111111111111")
 
 
+#: each transfer alone leaves the new destination rent-exempt (a validator
+#: refuses one that would leave it rent-paying: InsufficientFundsForRent), and
+#: they may land in any order
+TRANSFER_LAMPORTS = 1_000_000
+
+
 def make_txs(payer: Keypair, blockhash: Hash, n: int) -> List[Transaction]:
     dest = Keypair().pubkey()
     return [Transaction([payer], Message.new_with_blockhash(
-        [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=dest, lamports=1_000 + i))],
+        [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=dest, lamports=TRANSFER_LAMPORTS + i))],
         payer.pubkey(), blockhash), blockhash) for i in range(n)]
 
 

@@ -251,3 +251,14 @@ async def test_anchorpy_program_builds_from_the_idl(escrow_idl: ProgramIdl) -> N
     assert {"Market", "Job"} <= set(prog.account.keys())
     assert "settle" in prog.rpc and "open_job" in prog.instruction
     await client.close()
+
+
+def test_transaction_level_errors_read_as_words() -> None:
+    from solders.transaction_status import TransactionErrorFieldless, TransactionErrorInsufficientFundsForRent
+
+    from iopay.core.errors import ErrorRegistry
+
+    reg = ErrorRegistry()
+    e = reg.decode(TransactionErrorInsufficientFundsForRent(1))
+    assert str(e).startswith("transaction failed: insufficient funds for rent: account 1 of the transaction")
+    assert str(reg.decode(TransactionErrorFieldless.AlreadyProcessed)) == "transaction failed: AlreadyProcessed"

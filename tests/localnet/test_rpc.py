@@ -32,6 +32,8 @@ from iopay.localnet.ledger import Ledger
 from iopay.localnet.methods import NodeInfo, RpcMethods
 
 SOL = 1_000_000_000
+#: enough to make a new system account rent-exempt (a smaller transfer to one fails: InsufficientFundsForRent)
+FUND = 1_000_000
 
 
 class Node:
@@ -148,7 +150,7 @@ def test_batches_and_notifications(node: Node) -> None:
 
 def test_commitment_progression_and_statuses(node: Node) -> None:
     a = node.funded()
-    sig = node.ok("sendTransaction", base58.b58encode(bytes(node.tx([_xfer(a, Keypair().pubkey(), 1)], a))).decode(),
+    sig = node.ok("sendTransaction", base58.b58encode(bytes(node.tx([_xfer(a, Keypair().pubkey(), FUND)], a))).decode(),
                   {"preflightCommitment": "processed"})
     slot = node.chain.slot
 
@@ -176,7 +178,7 @@ def test_blockhashes_age_like_a_real_chain(node: Node) -> None:
     a = node.funded()
     lb = node.ok("getLatestBlockhash", {"commitment": "processed"})["value"]
     assert lb["lastValidBlockHeight"] == node.chain.slot + MAX_PROCESSING_AGE
-    old = node.tx([_xfer(a, Keypair().pubkey(), 1)], a)
+    old = node.tx([_xfer(a, Keypair().pubkey(), FUND)], a)
     node.tick()
     fresh = node.ok("getLatestBlockhash", {"commitment": "processed"})["value"]["blockhash"]
     assert fresh != lb["blockhash"]
@@ -226,7 +228,7 @@ def test_preflight_failure_and_skip_preflight_commit(node: Node) -> None:
 
 def test_signature_verification_and_simulation_options(node: Node) -> None:
     a = node.funded()
-    tx = node.tx([_xfer(a, Keypair().pubkey(), 1)], a)
+    tx = node.tx([_xfer(a, Keypair().pubkey(), FUND)], a)
     forged = Transaction.populate(tx.message, [Signature.new_unique()])
     enc = base64.b64encode(bytes(forged)).decode()
     assert node.err("sendTransaction", enc, {"encoding": "base64"})["code"] == -32003
@@ -244,7 +246,7 @@ def test_signature_verification_and_simulation_options(node: Node) -> None:
                                                "innerInstructions": True})["value"]
     assert sim["err"] is None and sim["replacementBlockhash"]["blockhash"] == str(node.chain.latest_blockhash()[0]) \
         or sim["replacementBlockhash"]["lastValidBlockHeight"] == node.chain.slot + MAX_PROCESSING_AGE
-    assert sim["accounts"][0]["lamports"] == 10 * SOL - 1 - 5000 and sim["innerInstructions"] == []
+    assert sim["accounts"][0]["lamports"] == 10 * SOL - FUND - 5000 and sim["innerInstructions"] == []
     # Simulation changes nothing.
     assert node.ok("getBalance", str(a.pubkey()), {"commitment": "processed"})["value"] == 10 * SOL
 
@@ -407,7 +409,7 @@ def test_signatures_for_address_paging(node: Node) -> None:
     a = node.funded()
     sigs = []
     for i in range(5):
-        sigs.append(node.send(node.tx([_xfer(a, Keypair().pubkey(), 1 + i)], a))["result"])
+        sigs.append(node.send(node.tx([_xfer(a, Keypair().pubkey(), FUND + i)], a))["result"])
         node.tick()
     node.tick()
     listed = [x["signature"] for x in node.ok("getSignaturesForAddress", str(a.pubkey()), {"commitment": "confirmed"})]
@@ -484,7 +486,7 @@ def test_a_processed_blockhash_is_unknown_at_confirmed_until_the_next_slot(node:
     assert processed != confirmed
     assert node.ok("isBlockhashValid", processed, {"commitment": "processed"})["value"] is True
     assert node.ok("isBlockhashValid", processed, {"commitment": "confirmed"})["value"] is False
-    tx = node.tx([_xfer(a, Keypair().pubkey(), 1)], a, blockhash=Hash.from_string(processed))
+    tx = node.tx([_xfer(a, Keypair().pubkey(), FUND)], a, blockhash=Hash.from_string(processed))
     msg = base64.b64encode(to_bytes_versioned(tx.message)).decode()
     assert node.ok("getFeeForMessage", msg, {"commitment": "confirmed"})["value"] is None
     # What the real validator answers: preflight at confirmed does not know the blockhash.
@@ -529,3 +531,33 @@ def test_clock_and_sysvars_at_confirmed_lag_one_slot(node: Node) -> None:
     assert clock_slot("processed") == node.chain.slot
     assert clock_slot("confirmed") == node.chain.slot - 1
     assert clock_slot("finalized") == node.chain.slot - 4
+
+
+def test_rent_paying_results_fail_like_agave(node: Node) -> None:
+    """A transfer that would leave a new account below the rent-exempt minimum
+    fails with InsufficientFundsForRent (the real solana-test-validator's answer,
+    which LiteSVM alone does not give): in preflight, and committed with its fee
+    and nothing else moved when preflight is skipped. Emptying an account, or
+    funding it to the minimum, is fine; so is a sender left rent-exempt."""
+    a = node.funded(1)
+    dest = Keypair().pubkey()
+    minimum = node.ok("getMinimumBalanceForRentExemption", 0)
+    tx = node.tx([_xfer(a, dest, 1_000)], a)
+    e = node.send(tx)["error"]
+    assert e["message"] == "Transaction simulation failed: Transaction results in an account (1) with insufficient funds for rent"
+    assert e["data"]["err"] == {"InsufficientFundsForRent": {"account_index": 1}}
+    sim = node.ok("simulateTransaction", base64.b64encode(bytes(tx)).decode(),
+                  {"encoding": "base64", "commitment": "processed"})["value"]
+    assert sim["err"] == {"InsufficientFundsForRent": {"account_index": 1}}
+    before = node.ok("getBalance", str(a.pubkey()), {"commitment": "processed"})["value"]
+    sig = node.send(tx, skipPreflight=True)["result"]
+    assert node.ok("getSignatureStatuses", [sig])["value"][0]["err"] == {"InsufficientFundsForRent": {"account_index": 1}}
+    assert node.ok("getBalance", str(a.pubkey()), {"commitment": "processed"})["value"] == before - 5000
+    assert node.ok("getAccountInfo", str(dest), {"commitment": "processed"})["value"] is None
+    # the sender left rent-paying (not emptied) is refused too, at its own index
+    left = before - 5000 - 5000 - (minimum - 1)
+    e = node.send(node.tx([_xfer(a, dest, left)], a))["error"]
+    assert e["data"]["err"] == {"InsufficientFundsForRent": {"account_index": 0}}
+    # exactly the minimum is fine
+    assert "result" in node.send(node.tx([_xfer(a, dest, minimum)], a))
+    assert node.ok("getBalance", str(dest), {"commitment": "processed"})["value"] == minimum

@@ -114,6 +114,13 @@ def cmd_transfer(args: argparse.Namespace) -> int:
         async with Ctx(args) as c:
             if args.to == c.payer.pubkey():
                 raise cli_error("the recipient is the sender; nothing sent")
+            # A validator refuses a transfer that leaves a new account below the
+            # rent-exempt minimum (InsufficientFundsForRent): say so before sending.
+            if await c.chain.get_lamports(args.to) == 0:
+                minimum = await c.chain.rent_exempt(0)
+                if lamports < minimum:
+                    raise cli_error(f"{args.to} has no SOL yet: a first transfer must be at least "
+                                    f"{format_sol(minimum)} (the rent-exempt minimum); nothing sent")
             sent = await transfer_sol(c.chain, c.client.payer, c.payer, args.to, lamports)
             emit(args, {"from": str(c.payer.pubkey()), "to": str(args.to), "lamports": lamports,
                         "sol": format_sol(lamports)[:-4], "signature": str(sent.signature)},

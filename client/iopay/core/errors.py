@@ -202,7 +202,7 @@ class ErrorRegistry:
         inner = getattr(err, "err", None)
         code = getattr(inner, "code", None)
         if index is None or code is None:
-            return TransactionError(f"transaction failed: {err}", err, logs)
+            return TransactionError(f"transaction failed: {transaction_error_text(err)}", err, logs)
         program_id = _innermost_failed_program(logs)
         if program_id is None and 0 <= index < len(instruction_programs):
             program_id = instruction_programs[index]
@@ -226,6 +226,19 @@ class ErrorRegistry:
             err=err,
             logs=logs,
         )
+
+
+def transaction_error_text(err: Any) -> str:
+    """Words for a transaction-level error (not raised by an instruction):
+    solders prints ``TransactionErrorInsufficientFundsForRent { account_index: 0 }``."""
+    if type(err).__name__ == "TransactionErrorInsufficientFundsForRent":
+        return (f"insufficient funds for rent: account {err.account_index} of the transaction would be left "
+                f"with less than its rent-exempt minimum (and more than nothing)")
+    text = str(err)
+    for prefix in ("TransactionErrorFieldless.", "TransactionError"):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text
 
 
 def _innermost_failed_program(logs: Iterable[str]) -> Optional[Pubkey]:

@@ -24,7 +24,12 @@ has:
   dropped like a validator drops them, execution failures are committed with
   their fee; the priority fee (compute-unit price x limit) is charged too,
   which LiteSVM does not do; pre/post balances, token balances, logs, inner
-  instructions, return data and compute units are kept for ``getTransaction``.
+  instructions, return data and compute units are kept for ``getTransaction``;
+* **rent state** (``rent_violation``, which LiteSVM does not check): a
+  transaction that leaves a writable account rent-paying (not empty, below
+  the rent-exempt minimum) fails with ``InsufficientFundsForRent`` as on
+  Agave, in simulation and preflight too, unless the account was already
+  rent-paying with the same size and gained no lamports.
 
 Listeners (the pubsub server) get ``on_commit(record, changed)`` and
 ``on_slot(slot)``; the ledger gets every committed record *before* it is
@@ -74,6 +79,8 @@ NONCE_ACCOUNT_LEN = 80
 
 COMMITMENTS = ("processed", "confirmed", "finalized")
 CLOCK_SYSVAR = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
+#: exempt from the rent-state check (as on Agave): lamports sent there are burnt
+INCINERATOR = Pubkey.from_string("1nc1nerator11111111111111111111111111111111")
 
 
 def normalize_commitment(c: Optional[str]) -> str:
@@ -260,6 +267,8 @@ class Chain:
         self.journal: Optional[Journal] = None
         #: slot -> {address: the account before that slot changed it (None: absent)}
         self.undo: "OrderedDict[int, Dict[Pubkey, Optional[Account]]]" = OrderedDict()
+        #: data length -> rent-exempt minimum (the rent never changes here)
+        self._rent_minimums: Dict[int, int] = {}
         self._enter_slot(slot)
 
     # -- clock and slots -----------------------------------------------------
@@ -543,8 +552,49 @@ class Chain:
             meta = res.meta()
             err = None
             post = {k: v for k, v in res.post_accounts()}
+            bad = self.rent_violation(tx, keys, [self.get_account(k, at) for k in keys],
+                                      [post.get(k) for k in keys])
+            if bad is not None:
+                err, post = {"InsufficientFundsForRent": {"account_index": bad}}, {}
         return SimResult(err, list(meta.logs()), meta.compute_units_consumed(),
                          _return_data(meta), _inner(meta), post)
+
+    def _rent_exempt_minimum(self, data_len: int) -> int:
+        m = self._rent_minimums.get(data_len)
+        if m is None:
+            m = self._rent_minimums[data_len] = self.svm.minimum_balance_for_rent_exemption(data_len)
+        return m
+
+    def rent_violation(self, tx: VersionedTransaction, keys: List[Pubkey], pre: List[Optional[Account]],
+                       post: List[Optional[Account]]) -> Optional[int]:
+        """The index of the first writable account whose rent state moved the
+        way Agave refuses (``InsufficientFundsForRent``), else None. LiteSVM
+        does not check this; a validator does after every transaction: an
+        account may end empty or rent-exempt; it may end rent-paying only if
+        it already was, with the same data size and no more lamports."""
+        writable = set(static_writable_keys(tx.message))
+        n_static = len(tx.message.account_keys)
+        for i, (k, a, b) in enumerate(zip(keys, pre, post)):
+            if b is None or b.lamports == 0 or k == INCINERATOR:
+                continue
+            if i < n_static and k not in writable:
+                continue
+            if i >= n_static + self._loaded_writable_count(tx):
+                continue  # loaded read-only
+            if b.lamports >= self._rent_exempt_minimum(len(b.data)):
+                continue
+            if a is not None and a.lamports > 0 and a.lamports < self._rent_exempt_minimum(len(a.data)) \
+                    and len(a.data) == len(b.data) and b.lamports <= a.lamports:
+                continue  # rent-paying before, same size, not topped up
+            return i
+        return None
+
+    @staticmethod
+    def _loaded_writable_count(tx: VersionedTransaction) -> int:
+        msg = tx.message
+        if not isinstance(msg, MessageV0):
+            return 0
+        return sum(len(lut.writable_indexes) for lut in msg.address_table_lookups)
 
     def process(self, tx: VersionedTransaction) -> TxRecord:
         """Execute and commit ``tx``; raises :class:`TxRejected` when it is
@@ -559,6 +609,21 @@ class Chain:
         post = [self.svm.get_account(k) for k in keys]
         if failed and all(_same(a, b) for a, b in zip(pre, post)):
             raise TxRejected(codec.tx_err_json(res.err()), list(meta.logs()))
+        err: Any = codec.tx_err_json(res.err()) if failed else None
+        if not failed:
+            bad = self.rent_violation(tx, keys, pre, post)
+            if bad is not None:
+                # As Agave: the transaction fails after running; its changes
+                # are undone, the fee is still charged.
+                failed, err = True, {"InsufficientFundsForRent": {"account_index": bad}}
+                for k, a in zip(keys, pre):
+                    self.svm.set_account(k, a if a is not None else Account(0, b"", SYSTEM_PROGRAM_ID))
+                payer = pre[0]
+                assert payer is not None
+                post = list(pre)
+                post[0] = Account(payer.lamports - base_fee, bytes(payer.data), payer.owner,
+                                  payer.executable, payer.rent_epoch)
+                self.svm.set_account(keys[0], post[0])
         if prio_fee:
             payer = post[0]
             assert payer is not None
@@ -574,7 +639,7 @@ class Chain:
         self.seq += 1
         rec = TxRecord(
             signature=str(tx.signatures[0]), slot=self.slot, block_time=self.slot_times.get(self.slot, self.unix_timestamp()),
-            raw=bytes(tx), err=codec.tx_err_json(res.err()) if failed else None,
+            raw=bytes(tx), err=err,
             fee=base_fee + prio_fee, keys=[str(k) for k in keys], loaded=loaded,
             version="legacy" if isinstance(tx.message, Message) else 0,
             pre_balances=[a.lamports if a else 0 for a in pre],
