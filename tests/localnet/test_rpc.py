@@ -272,7 +272,7 @@ def test_prioritization_fee_reported_is_the_price_actually_paid(node: Node) -> N
     ``SetComputeUnitPrice`` asked; the charge is the rounded-up fee."""
     a = node.funded()
     node.tick()
-    tx = node.tx([set_compute_unit_limit(1_300), set_compute_unit_price(77_000), _xfer(a, Keypair().pubkey(), 1)], a)
+    tx = node.tx([set_compute_unit_limit(1_300), set_compute_unit_price(77_000), _xfer(a, Keypair().pubkey(), SOL)], a)
     sig = node.send(tx)["result"]
     node.tick()
     assert node.ok("getTransaction", sig, {"commitment": "confirmed"})["meta"]["fee"] == 5000 + 101
