@@ -561,3 +561,26 @@ def test_rent_paying_results_fail_like_agave(node: Node) -> None:
     # exactly the minimum is fine
     assert "result" in node.send(node.tx([_xfer(a, dest, minimum)], a))
     assert node.ok("getBalance", str(dest), {"commitment": "processed"})["value"] == minimum
+
+
+def test_transactions_reach_the_journal_at_once_and_the_disk_once_per_sync(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every processed transaction is in the journal file (the kernel's:
+    what survives SIGKILL) before its status is visible, without an fsync
+    each; Ledger.sync (the slot ticker's, once per slot) fsyncs them all."""
+    import os
+
+    from iopay.localnet import ledger as ledger_mod
+    led = Ledger(tmp_path / "ledger")
+    node = Node(journal=led)
+    a = node.funded(1)
+    fsyncs = []
+    monkeypatch.setattr(ledger_mod.os, "fsync", lambda fd: fsyncs.append(fd))
+    sigs = [node.send(node.tx([_xfer(a, Keypair().pubkey(), FUND + i)], a))["result"] for i in range(5)]
+    assert fsyncs == []
+    # a second reader of the file (as a restarted validator would be) sees all five
+    written = [json.loads(line) for line in (tmp_path / "ledger" / "journal.jsonl").read_bytes().splitlines()]
+    assert [e["rec"]["signature"] for e in written if e.get("t") == "tx"][-5:] == sigs
+    assert led.sync() is True and len(fsyncs) == 1
+    assert led.sync() is False and len(fsyncs) == 1  # nothing new
+    monkeypatch.setattr(ledger_mod.os, "fsync", os.fsync)
+    led.close()

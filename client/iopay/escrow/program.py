@@ -320,17 +320,34 @@ class JobEscrow:
         accepts to lock, pay plus fee (``MaxTotalExceeded`` above it; see
         :func:`iopay.escrow.pricing` for USD quotes with slippage).
         ``accept_window``: seconds the workers have to accept."""
+        return self._open("open_job", customer, mint, {"customer_token": customer_token}, job_id, hours, workers,
+                          max_total, usd, accept_window, price_feed, overrides)
+
+    def open_job_funded(
+        self, *, customer: Pubkey, funder: Pubkey, funder_token: Pubkey, mint: Pubkey, job_id: int, hours: int,
+        workers: Sequence[Union[WorkerTerms, Tuple[Pubkey, int]]], max_total: int, usd: bool = False,
+        accept_window: int = DEFAULT_ACCEPT_WINDOW, price_feed: Optional[Pubkey] = None,
+        overrides: Optional[dict[str, Pubkey]] = None,
+    ) -> Instruction:
+        """``open_job`` whose deposit comes from ``funder_token``, a token
+        account of ``funder`` (a second signer); the job is ``customer``'s
+        (PDA, rent, control, refunds) exactly as with ``open_job``."""
+        return self._open("open_job_funded", customer, mint, {"funder": funder, "funder_token": funder_token}, job_id,
+                          hours, workers, max_total, usd, accept_window, price_feed, overrides)
+
+    def _open(self, name: str, customer: Pubkey, mint: Pubkey, source: dict[str, Pubkey], job_id: int, hours: int,
+              workers: Sequence[Union[WorkerTerms, Tuple[Pubkey, int]]], max_total: int, usd: bool,
+              accept_window: int, price_feed: Optional[Pubkey], overrides: Optional[dict[str, Pubkey]]) -> Instruction:
         if not 0 <= max_total <= U64_MAX:
             raise ValueError("max_total must be a u64")
         if not 0 < accept_window <= MAX_ACCEPT_WINDOW:
             raise ValueError(f"accept_window must be 1..{MAX_ACCEPT_WINDOW} seconds")
         a = self.job_addresses(mint, customer, job_id)
-        accounts = {"customer": customer, "market": a.market, "mint": mint, "job": a.job, "vault": a.vault,
-                    "customer_token": customer_token}
+        accounts = {"customer": customer, "market": a.market, "mint": mint, "job": a.job, "vault": a.vault, **source}
         if usd or price_feed is not None:
             accounts["price_feed"] = price_feed or pda.price_feed_pda(self.program_id, a.market)[0]
         return self._ix(
-            "open_job",
+            name,
             {"job_id": job_id, "hours": hours, "usd": usd, "accept_window": accept_window, "max_total": max_total,
              "workers": [_terms(w) for w in workers]},
             accounts, overrides,

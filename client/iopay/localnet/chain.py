@@ -157,7 +157,7 @@ class Listener(Protocol):
 
 
 class Journal(Protocol):
-    def append(self, entry: Dict[str, Any]) -> None: ...
+    def append(self, entry: Dict[str, Any], sync: bool = True) -> None: ...
 
 
 def account_is_live(acc: Optional[Account]) -> bool:
@@ -650,8 +650,9 @@ class Chain:
             return_data=_return_data(meta), seq=self.seq,
         )
         if self.journal is not None:
+            # Written before it is visible (survives SIGKILL); fsync'd with its slot (ledger.py).
             self.journal.append({"t": "tx", "rec": rec.to_json(),
-                                 "accounts": {str(k): encode_account(v) for k, v in changed.items()}})
+                                 "accounts": {str(k): encode_account(v) for k, v in changed.items()}}, sync=False)
         self._apply_record(rec, keys, post, tx)
         for lst in self.listeners:
             lst.on_commit(rec, changed)

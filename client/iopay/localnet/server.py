@@ -273,6 +273,8 @@ class Localnet:
                 if self.chain.slot - last_mark >= SLOT_MARK_EVERY:
                     self.ledger.append({"t": "slot", "slot": self.chain.slot}, sync=False)
                     last_mark = self.chain.slot
+                # The slot's transactions reach the disk once per slot, off the loop.
+                await loop.run_in_executor(None, self.ledger.sync)
                 nxt = t0 + (self.chain.slot - start_slot + 1) * st
                 await asyncio.sleep(max(0.0, nxt - loop.time()))
             except asyncio.CancelledError:

@@ -43,8 +43,8 @@ pub fn authorize_spend(
 
 /// Signer seeds of the config PDA (authority of the reserve vault).
 pub struct ConfigSigner {
-    mint: Pubkey,
-    bump: [u8; 1],
+    pub mint: Pubkey,
+    pub bump: [u8; 1],
 }
 
 impl ConfigSigner {
@@ -60,9 +60,9 @@ impl ConfigSigner {
 /// Signer seeds of a user's customer PDA (the job_escrow customer, owner of
 /// the refund account).
 pub struct CustomerSigner {
-    config: Pubkey,
-    user: Pubkey,
-    bump: [u8; 1],
+    pub config: Pubkey,
+    pub user: Pubkey,
+    pub bump: [u8; 1],
 }
 
 impl CustomerSigner {
@@ -73,6 +73,31 @@ impl CustomerSigner {
     pub fn seeds(&self) -> [&[u8]; 4] {
         [CUSTOMER_SEED, self.config.as_ref(), self.user.as_ref(), &self.bump]
     }
+}
+
+/// What `emit_cpi!(event)` does (the same instruction data: the event-CPI
+/// tag, then `Event::data`, i.e. the event's discriminator and Borsh body;
+/// the same self-invocation signed by the event authority), through the C
+/// ABI: no `Instruction` on the heap, no `AccountInfo` clone.
+pub fn emit_event<E: anchor_lang::Event>(event_authority: &token_cpi::CInfo, event: &E) -> Result<()> {
+    let data = event_cpi_data(event);
+    let bump = [crate::EVENT_AUTHORITY_AND_BUMP.1];
+    token_cpi::invoke_c(
+        &crate::ID,
+        &[token_cpi::CMeta::of(event_authority, false, true)],
+        &[*event_authority],
+        &data,
+        &[&[b"__event_authority", &bump]],
+    )
+}
+
+/// The instruction data of an event's self-CPI (what `emit_cpi!` sends).
+pub fn event_cpi_data<E: anchor_lang::Event>(event: &E) -> Vec<u8> {
+    let body = event.data();
+    let mut data = Vec::with_capacity(8 + body.len());
+    data.extend_from_slice(anchor_lang::event::EVENT_IX_TAG_LE);
+    data.extend_from_slice(&body);
+    data
 }
 
 /// Moves what the customer-owned token account `source` holds (`available`),
@@ -94,7 +119,7 @@ pub fn credit_refund<'info>(
     }
     let signer = CustomerSigner::new(credit);
     let seeds = signer.seeds();
-    crate::token::transfer(token_program, source, reserve_vault, customer, amount, &[&seeds])?;
+    crate::token::transfer_c(token_program, source, reserve_vault, customer, amount, &[&seeds])?;
     credit.balance = math::add(credit.balance, amount)?;
     credit.refunded = math::add(credit.refunded, amount)?;
     credit.in_flight -= amount; // amount <= in_flight

@@ -9,13 +9,14 @@
 //! linker refuses. tests/credits check every call against the compiled
 //! job_escrow, and `open_job_with_credits` verifies the amount it took.
 use anchor_lang::prelude::*;
-use anchor_lang::solana_program::{instruction::Instruction, program::invoke_signed};
+
+use token_cpi::{CInfo, CMeta};
 
 use crate::errors::CreditsError;
 
 pub const ESCROW_PROGRAM_ID: Pubkey = pubkey!("B5T8K3qFKCuKxUXnxs6QY24Legzn6KoQXr5hr1E2oksG");
 
-const IX_OPEN_JOB: [u8; 8] = [163, 204, 98, 140, 176, 150, 55, 123];
+const IX_OPEN_JOB_FUNDED: [u8; 8] = [198, 145, 130, 251, 9, 2, 87, 70];
 const IX_END_JOB: [u8; 8] = [129, 132, 152, 108, 175, 139, 140, 46];
 const IX_CANCEL: [u8; 8] = [232, 219, 223, 41, 219, 236, 220, 190];
 const IX_CLOSE_JOB: [u8; 8] = [90, 100, 180, 200, 200, 163, 120, 182];
@@ -49,9 +50,8 @@ pub const fn job_space(n_workers: usize) -> usize {
 }
 
 /// The `Market` fields this program relies on: (mint, fee_bps).
-pub fn read_market(market: &AccountInfo) -> Result<(Pubkey, u16)> {
-    require_keys_eq!(*market.owner, ESCROW_PROGRAM_ID, CreditsError::InvalidMarket);
-    let data = market.try_borrow_data()?;
+pub fn read_market(owner: &Pubkey, data: &[u8]) -> Result<(Pubkey, u16)> {
+    require_keys_eq!(*owner, ESCROW_PROGRAM_ID, CreditsError::InvalidMarket);
     require!(data.len() >= 106 && data[..8] == MARKET_DISCRIMINATOR, CreditsError::InvalidMarket);
     // authority 8..40, mint 40..72, treasury 72..104, fee_bps 104..106 (fields
     // added since, e.g. pending_authority, come after these).
@@ -122,17 +122,71 @@ pub fn read_job(job: &AccountInfo, customer: &Pubkey) -> Result<(u16, Vec<PaidSl
     Ok((fee_bps, slots))
 }
 
-/// `open_job` instruction data: `usd = false` (credits are token-priced).
-pub fn open_job_data(job_id: u64, hours: u32, accept_window: u32, max_total: u64, workers: &[WorkerTerms])
-    -> Result<Vec<u8>> {
-    let mut data = IX_OPEN_JOB.to_vec();
-    data.extend_from_slice(&job_id.to_le_bytes());
-    data.extend_from_slice(&hours.to_le_bytes());
-    data.push(0); // usd = false
-    data.extend_from_slice(&accept_window.to_le_bytes());
-    data.extend_from_slice(&max_total.to_le_bytes());
-    workers.serialize(&mut data)?;
-    Ok(data)
+/// `open_job_funded` instruction data up to the workers: `usd = false`
+/// (credits are token-priced); the Borsh `Vec<WorkerTerms>` follows.
+pub fn open_job_funded_head(job_id: u64, hours: u32, accept_window: u32, max_total: u64) -> [u8; 33] {
+    let mut d = [0u8; 33];
+    d[..8].copy_from_slice(&IX_OPEN_JOB_FUNDED);
+    d[8..16].copy_from_slice(&job_id.to_le_bytes());
+    d[16..20].copy_from_slice(&hours.to_le_bytes());
+    d[20] = 0; // usd = false
+    d[21..25].copy_from_slice(&accept_window.to_le_bytes());
+    d[25..33].copy_from_slice(&max_total.to_le_bytes());
+    d
+}
+
+/// `(writable, signer)` of `open_job_funded`'s accounts in job_escrow's
+/// order, event authority and program included (checked against
+/// job_escrow's `to_account_metas` by the unit tests).
+pub const OPEN_JOB_FUNDED_ACCOUNTS: [(bool, bool); 12] = [
+    (true, true),   // customer (the customer PDA)
+    (false, true),  // funder (the config PDA)
+    (true, false),  // market
+    (false, false), // mint
+    (true, false),  // job
+    (true, false),  // vault
+    (true, false),  // funder_token (the reserve vault)
+    (false, false), // price_feed: absent, so job_escrow's program id
+    (false, false), // token_program
+    (false, false), // system_program
+    (false, false), // event_authority
+    (false, false), // program
+];
+
+/// The accounts of an `open_job_funded` call, in job_escrow's order.
+pub struct OpenJobFunded<'a> {
+    pub customer: &'a CInfo,
+    pub funder: &'a CInfo,
+    pub market: &'a CInfo,
+    pub mint: &'a CInfo,
+    pub job: &'a CInfo,
+    pub vault: &'a CInfo,
+    pub funder_token: &'a CInfo,
+    pub escrow_program: &'a CInfo,
+    pub token_program: &'a CInfo,
+    pub system_program: &'a CInfo,
+    pub escrow_event_authority: &'a CInfo,
+}
+
+/// `open_job_funded(job_id, hours, usd = false, accept_window, max_total,
+/// workers)` (`data`: [`open_job_funded_data`]): the job is `customer`'s,
+/// the deposit leaves `funder_token` signed by `funder` (both PDAs of this
+/// program signing through `seeds`); no price feed (token-priced:
+/// `max_total` is exact). Through the C ABI ([`token_cpi::invoke_c`]): no
+/// `Instruction` on the heap, no `AccountInfo` clones.
+pub fn open_job_funded(a: &OpenJobFunded, data: &[u8], seeds: &[&[&[u8]]]) -> Result<()> {
+    let order = [
+        a.customer, a.funder, a.market, a.mint, a.job, a.vault, a.funder_token, a.escrow_program, a.token_program,
+        a.system_program, a.escrow_event_authority, a.escrow_program,
+    ];
+    let metas: [CMeta; 12] = core::array::from_fn(|i| {
+        CMeta::of(order[i], OPEN_JOB_FUNDED_ACCOUNTS[i].0, OPEN_JOB_FUNDED_ACCOUNTS[i].1)
+    });
+    let infos = [
+        *a.customer, *a.funder, *a.market, *a.mint, *a.job, *a.vault, *a.funder_token, *a.escrow_program,
+        *a.token_program, *a.system_program, *a.escrow_event_authority,
+    ];
+    token_cpi::invoke_c(&ESCROW_PROGRAM_ID, &metas, &infos, data, seeds)
 }
 
 /// `end_job` instruction data.
@@ -149,66 +203,27 @@ pub struct EscrowCall<'a, 'info> {
     pub token_program: &'a AccountInfo<'info>,
 }
 
-fn meta(info: &AccountInfo, writable: bool, signer: bool) -> AccountMeta {
-    if writable {
-        AccountMeta::new(info.key(), signer)
-    } else {
-        AccountMeta::new_readonly(info.key(), signer)
-    }
-}
-
 impl<'a, 'info> EscrowCall<'a, 'info> {
+    /// Through the C ABI ([`token_cpi::invoke_c`]): no `Instruction` built,
+    /// no `AccountInfo` cloned. No caller holds a borrow of these accounts.
     fn invoke(&self, data: Vec<u8>, accounts: Vec<(&AccountInfo<'info>, bool, bool)>,
               remaining: &[AccountInfo<'info>], seeds: &[&[&[u8]]]) -> Result<()> {
-        let mut metas: Vec<AccountMeta> = accounts.iter().map(|(a, w, s)| meta(a, *w, *s)).collect();
-        metas.push(meta(self.event_authority, false, false));
-        metas.push(meta(self.program, false, false));
-        metas.extend(remaining.iter().map(|a| meta(a, a.is_writable, false)));
-        let mut infos: Vec<AccountInfo<'info>> = accounts.iter().map(|(a, _, _)| (*a).clone()).collect();
-        infos.push(self.event_authority.clone());
-        infos.push(self.program.clone());
-        infos.extend(remaining.iter().cloned());
-        let ix = Instruction { program_id: ESCROW_PROGRAM_ID, accounts: metas, data };
-        invoke_signed(&ix, &infos, seeds).map_err(Into::into)
-    }
-
-    /// `open_job(job_id, hours, usd = false, accept_window, max_total,
-    /// workers)`; no price feed (token-priced: `max_total` is exact).
-    #[allow(clippy::too_many_arguments)]
-    pub fn open_job(
-        &self,
-        customer: &AccountInfo<'info>,
-        market: &AccountInfo<'info>,
-        mint: &AccountInfo<'info>,
-        job: &AccountInfo<'info>,
-        vault: &AccountInfo<'info>,
-        customer_token: &AccountInfo<'info>,
-        system_program: &AccountInfo<'info>,
-        job_id: u64,
-        hours: u32,
-        accept_window: u32,
-        max_total: u64,
-        workers: &[WorkerTerms],
-        seeds: &[&[&[u8]]],
-    ) -> Result<()> {
-        let data = open_job_data(job_id, hours, accept_window, max_total, workers)?;
-        // An absent optional account is passed as the program id itself.
-        self.invoke(
-            data,
-            vec![
-                (customer, true, true),
-                (market, true, false),
-                (mint, false, false),
-                (job, true, false),
-                (vault, true, false),
-                (customer_token, true, false),
-                (self.program, false, false),
-                (self.token_program, false, false),
-                (system_program, false, false),
-            ],
-            &[],
-            seeds,
-        )
+        let n = accounts.len() + 2 + remaining.len();
+        let mut metas: Vec<CMeta> = Vec::with_capacity(n);
+        let mut infos: Vec<CInfo> = Vec::with_capacity(n);
+        for (a, w, s) in &accounts {
+            metas.push(CMeta::new(a, *w, *s));
+            infos.push(CInfo::new(a));
+        }
+        metas.push(CMeta::new(self.event_authority, false, false));
+        metas.push(CMeta::new(self.program, false, false));
+        infos.push(CInfo::new(self.event_authority));
+        infos.push(CInfo::new(self.program));
+        for a in remaining {
+            metas.push(CMeta::new(a, a.is_writable, false));
+            infos.push(CInfo::new(a));
+        }
+        token_cpi::invoke_c(&ESCROW_PROGRAM_ID, &metas, &infos, &data, seeds)
     }
 
     /// `end_job(slots)`: `remaining` are the token accounts of `slots`.
@@ -302,7 +317,7 @@ mod tests {
     #[test]
     fn discriminators_and_program_id_are_job_escrows() {
         assert_eq!(job_escrow::ID, ESCROW_PROGRAM_ID);
-        assert_eq!(ix::OpenJob::DISCRIMINATOR, &IX_OPEN_JOB[..]);
+        assert_eq!(ix::OpenJobFunded::DISCRIMINATOR, &IX_OPEN_JOB_FUNDED[..]);
         assert_eq!(ix::EndJob::DISCRIMINATOR, &IX_END_JOB[..]);
         assert_eq!(ix::Cancel::DISCRIMINATOR, &IX_CANCEL[..]);
         assert_eq!(ix::CloseJob::DISCRIMINATOR, &IX_CLOSE_JOB[..]);
@@ -312,11 +327,30 @@ mod tests {
     }
 
     #[test]
+    fn open_job_funded_accounts_match_job_escrows() {
+        use anchor_lang::ToAccountMetas;
+        let k = |i: u8| Pubkey::new_from_array([i; 32]);
+        let theirs = job_escrow::accounts::OpenJobFunded {
+            customer: k(1), funder: k(2), market: k(3), mint: k(4), job: k(5), vault: k(6), funder_token: k(7),
+            price_feed: None, token_program: k(8), system_program: k(9), event_authority: k(10),
+            program: ESCROW_PROGRAM_ID,
+        }
+        .to_account_metas(None);
+        let keys = [k(1), k(2), k(3), k(4), k(5), k(6), k(7), ESCROW_PROGRAM_ID, k(8), k(9), k(10), ESCROW_PROGRAM_ID];
+        let ours: Vec<AccountMeta> = keys
+            .iter()
+            .zip(OPEN_JOB_FUNDED_ACCOUNTS)
+            .map(|(key, (w, s))| if w { AccountMeta::new(*key, s) } else { AccountMeta::new_readonly(*key, s) })
+            .collect();
+        assert_eq!(ours, theirs);
+    }
+
+    #[test]
     fn instruction_data_matches_job_escrows_encoding() {
         let w = |i: u8, rate: u64| (WorkerTerms { worker: Pubkey::new_from_array([i; 32]), rate_per_hour: rate },
                                     es::WorkerTerms { worker: Pubkey::new_from_array([i; 32]), rate_per_hour: rate });
         let (ours, theirs): (Vec<_>, Vec<_>) = [w(1, 3_000_000), w(2, u64::MAX)].into_iter().unzip();
-        let expected = ix::OpenJob {
+        let expected = ix::OpenJobFunded {
             job_id: u64::MAX - 1,
             hours: 720,
             usd: false,
@@ -325,7 +359,9 @@ mod tests {
             workers: theirs,
         }
         .data();
-        assert_eq!(open_job_data(u64::MAX - 1, 720, 86_400, 1_234_567, &ours).unwrap(), expected);
+        let mut data = open_job_funded_head(u64::MAX - 1, 720, 86_400, 1_234_567).to_vec();
+        ours.serialize(&mut data).unwrap();
+        assert_eq!(data, expected);
         let slots = vec![0u8, 3, 12];
         assert_eq!(end_job_data(&slots).unwrap(), ix::EndJob { slots: slots.clone() }.data());
     }
@@ -358,10 +394,13 @@ mod tests {
         };
         let mut data = Vec::new();
         market.try_serialize(&mut data).unwrap();
-        let key = Pubkey::new_from_array([7; 32]);
-        let mut lamports = 0u64;
-        let info = AccountInfo::new(&key, false, false, &mut lamports, &mut data, &ESCROW_PROGRAM_ID, false);
-        assert_eq!(read_market(&info).unwrap(), (market.mint, 250));
+        assert_eq!(read_market(&ESCROW_PROGRAM_ID, &data).unwrap(), (market.mint, 250));
+        let invalid = |r: Result<(Pubkey, u16)>| matches!(r, Err(Error::AnchorError(e)) if e.error_name == "InvalidMarket");
+        assert!(invalid(read_market(&crate::ID, &data)));
+        assert!(invalid(read_market(&ESCROW_PROGRAM_ID, &data[..105])));
+        let mut job = data.clone();
+        job[..8].copy_from_slice(&JOB_DISCRIMINATOR);
+        assert!(invalid(read_market(&ESCROW_PROGRAM_ID, &job)));
     }
 
     /// A small deterministic generator (no dev-dependency for randomness).

@@ -7,7 +7,6 @@
 //! program last), and the `Channel` fields read. The unit tests below check
 //! all of it against inference_pay's own encodings and serialization.
 use anchor_lang::prelude::*;
-use anchor_lang::solana_program::{instruction::Instruction, program::invoke_signed};
 
 use crate::errors::CreditsError;
 
@@ -159,18 +158,21 @@ pub fn metas(accounts: &[Pubkey], shape: &[(bool, bool)], event_authority: Pubke
 }
 
 impl<'a, 'info> InferenceCall<'a, 'info> {
+    /// Through the C ABI ([`token_cpi::invoke_c`]): no `Instruction` built,
+    /// no `AccountInfo` cloned. No caller holds a borrow of these accounts.
     fn invoke(&self, data: Vec<u8>, accounts: &[&AccountInfo<'info>], shape: &[(bool, bool)],
               seeds: &[&[&[u8]]]) -> Result<()> {
-        let keys: Vec<Pubkey> = accounts.iter().map(|a| a.key()).collect();
-        let ix = Instruction {
-            program_id: INFERENCE_PROGRAM_ID,
-            accounts: metas(&keys, shape, self.event_authority.key()),
-            data,
-        };
-        let mut infos: Vec<AccountInfo<'info>> = accounts.iter().map(|a| (*a).clone()).collect();
-        infos.push(self.event_authority.clone());
-        infos.push(self.program.clone());
-        invoke_signed(&ix, &infos, seeds).map_err(Into::into)
+        let mut metas: Vec<token_cpi::CMeta> = Vec::with_capacity(accounts.len() + 2);
+        let mut infos: Vec<token_cpi::CInfo> = Vec::with_capacity(accounts.len() + 2);
+        for (a, (w, s)) in accounts.iter().zip(shape) {
+            metas.push(token_cpi::CMeta::new(a, *w, *s));
+            infos.push(token_cpi::CInfo::new(a));
+        }
+        metas.push(token_cpi::CMeta::new(self.event_authority, false, false));
+        metas.push(token_cpi::CMeta::new(self.program, false, false));
+        infos.push(token_cpi::CInfo::new(self.event_authority));
+        infos.push(token_cpi::CInfo::new(self.program));
+        token_cpi::invoke_c(&INFERENCE_PROGRAM_ID, &metas, &infos, &data, seeds)
     }
 
     /// `open_channel`: accounts in `OPEN_CHANNEL_ACCOUNTS` order.

@@ -16,7 +16,10 @@
 //! Handlers live in `instructions/`, one file per instruction; pure
 //! accounting in `math.rs`; authorization, signers and refund crediting in
 //! `credit.rs`; hand-written CPIs into SPL Token (`token.rs`), job_escrow
-//! (`escrow.rs`) and inference_pay (`inference.rs`).
+//! (`escrow.rs`) and inference_pay (`inference.rs`); the program's own
+//! accounts read and written in place (`raw.rs`) and the program's own
+//! entrypoint, a fast path for `open_job_with_credits` and event self-CPIs
+//! in front of Anchor's (`fast.rs`).
 #![allow(unexpected_cfgs)]
 
 use anchor_lang::prelude::*;
@@ -25,9 +28,11 @@ pub mod credit;
 pub mod errors;
 pub mod escrow;
 pub mod events;
+pub mod fast;
 pub mod inference;
 pub mod instructions;
 pub mod math;
+pub mod raw;
 pub mod state;
 pub mod token;
 

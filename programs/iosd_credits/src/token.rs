@@ -3,7 +3,7 @@
 //! `InitializeAccount3`), and `TokenAccount` generated here so that an
 //! account that is not an SPL token account fails with this program's own
 //! `InvalidTokenAccount` code.
-pub use token_cpi::{initialize_account3, transfer, Token, MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
+pub use token_cpi::{initialize_account3, transfer, transfer_c, Token, MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
 
 token_cpi::token_account!(crate::errors::CreditsError::InvalidTokenAccount);
 

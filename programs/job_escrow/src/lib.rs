@@ -88,6 +88,19 @@ pub mod job_escrow {
         instructions::open_job::handler(ctx, job_id, hours, usd, accept_window, max_total, workers)
     }
 
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_job_funded(
+        ctx: Context<OpenJobFunded>,
+        job_id: u64,
+        hours: u32,
+        usd: bool,
+        accept_window: u32,
+        max_total: u64,
+        workers: Vec<WorkerTerms>,
+    ) -> Result<()> {
+        instructions::open_job_funded::handler(ctx, job_id, hours, usd, accept_window, max_total, workers)
+    }
+
     pub fn accept(ctx: Context<Accept>) -> Result<()> {
         instructions::accept::handler(ctx)
     }

@@ -12,6 +12,12 @@
 //! error code, so the `TokenAccount` type Anchor deserializes is generated in
 //! the program's crate by [`token_account!`] with that error; everything else
 //! lives here once. (job_escrow keeps its own copy for now.)
+//!
+//! [`invoke_c`]: any cross-program invocation through the runtime's C ABI
+//! (`sol_invoke_signed_c`) with the instruction, metas, account infos and
+//! signer seeds on the stack, for hot paths (iosd_credits' job opening).
+#![allow(unexpected_cfgs)]
+
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::{instruction::Instruction, program::invoke_signed};
 
@@ -122,6 +128,26 @@ pub fn transfer<'info>(
         .map_err(Into::into)
 }
 
+/// [`transfer`] through the C ABI ([`invoke_c`]): the same instruction and
+/// accounts, signed by at most [`MAX_SIGNERS`] PDAs, without building an
+/// `Instruction` or cloning an `AccountInfo`. The caller must not hold a
+/// borrow of any of the accounts' data or lamports across the call.
+pub fn transfer_c(
+    token_program: &AccountInfo,
+    from: &AccountInfo,
+    to: &AccountInfo,
+    authority: &AccountInfo,
+    amount: u64,
+    signer_seeds: &[&[&[u8]]],
+) -> Result<()> {
+    let mut data = [0u8; 9];
+    data[0] = IX_TRANSFER;
+    data[1..].copy_from_slice(&amount.to_le_bytes());
+    let metas = [CMeta::new(from, true, false), CMeta::new(to, true, false), CMeta::new(authority, false, true)];
+    let infos = [CInfo::new(from), CInfo::new(to), CInfo::new(authority), CInfo::new(token_program)];
+    invoke_c(&TOKEN_PROGRAM_ID, &metas, &infos, &data, signer_seeds)
+}
+
 /// The `Transfer` instruction (pure).
 pub fn transfer_ix(from: &Pubkey, to: &Pubkey, authority: &Pubkey, amount: u64) -> Instruction {
     let mut data = Vec::with_capacity(9);
@@ -161,6 +187,272 @@ pub fn initialize_account3_ix(account: &Pubkey, mint: &Pubkey, owner: &Pubkey) -
         accounts: vec![AccountMeta::new(*account, false), AccountMeta::new_readonly(*mint, false)],
         data,
     }
+}
+
+/// `SolAccountMeta` of the runtime's C ABI.
+#[repr(C)]
+pub struct CMeta {
+    pubkey: *const Pubkey,
+    is_writable: bool,
+    is_signer: bool,
+}
+
+impl CMeta {
+    pub fn new(info: &AccountInfo, is_writable: bool, is_signer: bool) -> Self {
+        Self { pubkey: info.key, is_writable, is_signer }
+    }
+
+    pub fn of(info: &CInfo, is_writable: bool, is_signer: bool) -> Self {
+        Self { pubkey: info.key, is_writable, is_signer }
+    }
+}
+
+/// `SolAccountInfo` of the runtime's C ABI, pointing at the same serialized
+/// account (key, lamports, data, owner) as the Rust `AccountInfo`: the
+/// runtime's pointer checks pass and what the callee changes is seen
+/// through the `AccountInfo` afterwards.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct CInfo {
+    key: *const Pubkey,
+    lamports: *const u64,
+    data_len: u64,
+    data: *const u8,
+    owner: *const Pubkey,
+    rent_epoch: u64,
+    is_signer: bool,
+    is_writable: bool,
+    executable: bool,
+}
+
+impl CInfo {
+    /// No `RefCell` borrow is taken: the caller must not hold a borrow of
+    /// `info`'s lamports or data across the invocation.
+    pub fn new(info: &AccountInfo) -> Self {
+        // SAFETY: pointers only, read by the runtime during the call; they
+        // point into the program input, valid for the whole instruction.
+        let (lamports, data) = unsafe { (&**info.lamports.as_ptr() as *const u64, &**info.data.as_ptr()) };
+        Self {
+            key: info.key,
+            lamports,
+            data_len: data.len() as u64,
+            data: data.as_ptr(),
+            owner: info.owner,
+            // Formerly the rent epoch; the runtime no longer reads it.
+            rent_epoch: u64::MAX,
+            is_signer: info.is_signer,
+            is_writable: info.is_writable,
+            executable: info.executable,
+        }
+    }
+
+    pub fn key(&self) -> &Pubkey {
+        // SAFETY: points into the program input (see `new`, `parse_input`).
+        unsafe { &*self.key }
+    }
+
+    pub fn owner(&self) -> &Pubkey {
+        // SAFETY: as `key`.
+        unsafe { &*self.owner }
+    }
+
+    pub fn lamports(&self) -> u64 {
+        // SAFETY: as `key`.
+        unsafe { *self.lamports }
+    }
+
+    pub fn is_signer(&self) -> bool {
+        self.is_signer
+    }
+
+    pub fn is_writable(&self) -> bool {
+        self.is_writable
+    }
+
+    pub fn executable(&self) -> bool {
+        self.executable
+    }
+
+    /// The account's data. The caller keeps no reference to it across a CPI
+    /// or a `data_mut` of the same account.
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: `data_len` bytes of the program input.
+        unsafe { core::slice::from_raw_parts(self.data, self.data_len as usize) }
+    }
+
+    /// As `data`, writable; only for accounts the instruction may write (the
+    /// runtime refuses the instruction if it changed any other).
+    #[allow(clippy::mut_from_ref)]
+    pub fn data_mut(&self) -> &mut [u8] {
+        // SAFETY: as `data`.
+        unsafe { core::slice::from_raw_parts_mut(self.data as *mut u8, self.data_len as usize) }
+    }
+}
+
+/// The instruction data and the program id in the program input (same
+/// layout as [`parse_input`]), found by walking over the accounts without
+/// reading them: what an entrypoint looks at first to pick its path.
+///
+/// # Safety
+/// As [`parse_input`].
+pub unsafe fn input_instruction<'a>(input: *const u8) -> (usize, &'a [u8], &'a Pubkey) {
+    let mut p = input;
+    let num_accounts = *(p as *const u64) as usize;
+    p = p.add(8);
+    for _ in 0..num_accounts {
+        if *p != NON_DUP_MARKER {
+            p = p.add(8);
+            continue;
+        }
+        let data_len = *(p.add(80) as *const u64) as usize;
+        let end = p.add(88 + data_len + MAX_PERMITTED_DATA_INCREASE + 8);
+        p = end.add(end.align_offset(8));
+    }
+    let ix_len = *(p as *const u64) as usize;
+    p = p.add(8);
+    (num_accounts, core::slice::from_raw_parts(p, ix_len), &*(p.add(ix_len) as *const Pubkey))
+}
+
+/// Bytes the runtime leaves after each account's data for reallocs.
+const MAX_PERMITTED_DATA_INCREASE: usize = 10 * 1024;
+const NON_DUP_MARKER: u8 = u8::MAX;
+
+/// The program input as the runtime serializes it for the BPF loaders
+/// (`solana_program_entrypoint::deserialize`'s layout), read in place: the
+/// first `N` accounts as [`CInfo`]s pointing into the input (a duplicate
+/// entry is a copy of the account it repeats; the ones past the number of
+/// accounts are empty: null pointers, never to be read), the number of
+/// accounts, the instruction data and the program id. Writes each account's original data length into its padding, as the
+/// standard entrypoint does.
+///
+/// # Safety
+/// `input` is the runtime's serialized program input (the entrypoint's).
+pub unsafe fn parse_input<'a, const N: usize>(input: *mut u8) -> ([CInfo; N], usize, &'a [u8], &'a Pubkey) {
+    let empty = CInfo {
+        key: core::ptr::null(),
+        lamports: core::ptr::null(),
+        data_len: 0,
+        data: core::ptr::null(),
+        owner: core::ptr::null(),
+        rent_epoch: u64::MAX,
+        is_signer: false,
+        is_writable: false,
+        executable: false,
+    };
+    let mut acc = [empty; N];
+    let mut p = input;
+    let num_accounts = *(p as *const u64) as usize;
+    p = p.add(8);
+    for i in 0..num_accounts {
+        let dup = *p;
+        if dup != NON_DUP_MARKER {
+            // A duplicate of an earlier account: 8 bytes.
+            if i < N {
+                acc[i] = acc[dup as usize];
+            }
+            p = p.add(8);
+            continue;
+        }
+        let data_len = *(p.add(80) as *const u64) as usize;
+        *(p.add(4) as *mut u32) = data_len as u32;
+        if i < N {
+            acc[i] = CInfo {
+                key: p.add(8) as *const Pubkey,
+                lamports: p.add(72) as *const u64,
+                data_len: data_len as u64,
+                data: p.add(88),
+                owner: p.add(40) as *const Pubkey,
+                rent_epoch: u64::MAX,
+                is_signer: *p.add(1) != 0,
+                is_writable: *p.add(2) != 0,
+                executable: *p.add(3) != 0,
+            };
+        }
+        // Header (88), data, realloc room, rent epoch (8), padded to 8.
+        let end = p.add(88 + data_len + MAX_PERMITTED_DATA_INCREASE + 8);
+        p = end.add(end.align_offset(8));
+    }
+    let ix_len = *(p as *const u64) as usize;
+    p = p.add(8);
+    let ix = core::slice::from_raw_parts(p as *const u8, ix_len);
+    let program_id = &*(p.add(ix_len) as *const Pubkey);
+    (acc, num_accounts, ix, program_id)
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct CSeed {
+    addr: *const u8,
+    len: u64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct CSeeds {
+    addr: *const CSeed,
+    len: u64,
+}
+
+#[repr(C)]
+struct CInstruction {
+    program_id: *const Pubkey,
+    accounts: *const CMeta,
+    accounts_len: u64,
+    data: *const u8,
+    data_len: u64,
+}
+
+/// Most PDA signers of one [`invoke_c`], and most seeds (bump included) of each.
+pub const MAX_SIGNERS: usize = 2;
+pub const MAX_SEEDS: usize = 5;
+
+/// A cross-program invocation of `program_id` through `sol_invoke_signed_c`:
+/// `metas` are the callee's accounts in its order, `infos` every account
+/// they name (and the callee program), `signers` the seeds (bump included)
+/// of at most [`MAX_SIGNERS`] PDAs of the calling program. The runtime makes
+/// the same checks as for `invoke_signed` (signer seeds, privileges, account
+/// pointers); no `Instruction` is built on the heap and no `AccountInfo` is
+/// cloned. Off-chain (unit tests) it does nothing.
+pub fn invoke_c(program_id: &Pubkey, metas: &[CMeta], infos: &[CInfo], data: &[u8], signers: &[&[&[u8]]])
+    -> Result<()> {
+    if signers.len() > MAX_SIGNERS || signers.iter().any(|s| s.len() > MAX_SEEDS) {
+        return Err(ProgramError::InvalidArgument.into());
+    }
+    let mut seeds = [[CSeed { addr: core::ptr::null(), len: 0 }; MAX_SEEDS]; MAX_SIGNERS];
+    let mut list = [CSeeds { addr: core::ptr::null(), len: 0 }; MAX_SIGNERS];
+    for ((c, s), l) in seeds.iter_mut().zip(signers).zip(list.iter_mut()) {
+        for (cs, seed) in c.iter_mut().zip(s.iter()) {
+            *cs = CSeed { addr: seed.as_ptr(), len: seed.len() as u64 };
+        }
+        *l = CSeeds { addr: c.as_ptr(), len: s.len() as u64 };
+    }
+    let ix = CInstruction {
+        program_id,
+        accounts: metas.as_ptr(),
+        accounts_len: metas.len() as u64,
+        data: data.as_ptr(),
+        data_len: data.len() as u64,
+    };
+    #[cfg(target_os = "solana")]
+    {
+        // SAFETY: every pointer refers to a live value of the caller or to
+        // the serialized input, in the layouts the runtime reads.
+        let rc = unsafe {
+            anchor_lang::solana_program::program::syscalls::sol_invoke_signed_c(
+                &ix as *const CInstruction as *const u8,
+                infos.as_ptr() as *const u8,
+                infos.len() as u64,
+                list.as_ptr() as *const u8,
+                signers.len() as u64,
+            )
+        };
+        if rc != 0 {
+            return Err(ProgramError::from(rc).into());
+        }
+    }
+    #[cfg(not(target_os = "solana"))]
+    let _ = (ix, infos, list);
+    Ok(())
 }
 
 #[cfg(test)]

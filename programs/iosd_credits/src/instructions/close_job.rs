@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use crate::escrow::{read_job, EscrowCall, JobEscrow};
 use crate::token::{Token, TokenAccount};
 
-use crate::credit::{check_actor, credit_job_refund, CustomerSigner};
+use crate::credit::{emit_event, check_actor, credit_job_refund, CustomerSigner};
 use crate::errors::CreditsError;
 use crate::events::CreditsRefunded;
 use crate::math;
@@ -25,8 +25,6 @@ pub struct CloseJobWithCredits<'info> {
         mut,
 
         dup,
-        seeds = [CONFIG_SEED, config.mint.as_ref()],
-        bump = config.bump,
         has_one = reserve_vault @ CreditsError::WrongReserveVault,
     )]
     pub config: Box<Account<'info, Config>>,
@@ -34,8 +32,6 @@ pub struct CloseJobWithCredits<'info> {
         mut,
 
         dup,
-        seeds = [CREDIT_SEED, credit_account.config.as_ref(), credit_account.user.as_ref()],
-        bump = credit_account.bump,
         constraint = credit_account.config == config.key() @ CreditsError::WrongConfig,
     )]
     pub credit_account: Box<Account<'info, CreditAccount>>,
@@ -104,12 +100,12 @@ pub fn handler(ctx: Context<CloseJobWithCredits>) -> Result<()> {
         &mut ctx.accounts.config,
         spent,
     )?;
-    emit_cpi!(CreditsRefunded {
+    emit_event(&token_cpi::CInfo::new(&ctx.accounts.event_authority), &CreditsRefunded {
         credit_account: ctx.accounts.credit_account.key(),
         source: ctx.accounts.refund_account.key(),
         amount,
         balance: ctx.accounts.credit_account.balance,
         outstanding: ctx.accounts.config.outstanding,
-    });
+    })?;
     Ok(())
 }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use crate::inference::{self, InferenceCall, InferencePay};
 use crate::token::{Token, TokenAccount};
 
-use crate::credit::{check_actor, credit_channel_refund, CustomerSigner};
+use crate::credit::{emit_event, check_actor, credit_channel_refund, CustomerSigner};
 use crate::errors::CreditsError;
 use crate::events::ChannelRefunded;
 use crate::state::*;
@@ -23,16 +23,12 @@ pub struct CoopCloseChannelWithCredits<'info> {
     #[account(
         mut,
         dup,
-        seeds = [CONFIG_SEED, config.mint.as_ref()],
-        bump = config.bump,
         has_one = reserve_vault @ CreditsError::WrongReserveVault,
     )]
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,
         dup,
-        seeds = [CREDIT_SEED, credit_account.config.as_ref(), credit_account.user.as_ref()],
-        bump = credit_account.bump,
         constraint = credit_account.config == config.key() @ CreditsError::WrongConfig,
     )]
     pub credit_account: Box<Account<'info, CreditAccount>>,
@@ -99,7 +95,7 @@ pub fn handler(ctx: Context<CoopCloseChannelWithCredits>) -> Result<()> {
         channel.settled,
     )?;
     let credit = &ctx.accounts.credit_account;
-    emit_cpi!(ChannelRefunded {
+    emit_event(&token_cpi::CInfo::new(&ctx.accounts.event_authority), &ChannelRefunded {
         credit_account: credit.key(),
         channel: ctx.accounts.channel.key(),
         cooperative: true,
@@ -108,6 +104,6 @@ pub fn handler(ctx: Context<CoopCloseChannelWithCredits>) -> Result<()> {
         in_flight: credit.in_flight,
         balance: credit.balance,
         outstanding: ctx.accounts.config.outstanding,
-    });
+    })?;
     Ok(())
 }

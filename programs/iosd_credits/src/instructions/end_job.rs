@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use crate::escrow::{EscrowCall, JobEscrow};
 use crate::token::{Token, TokenAccount};
 
-use crate::credit::{check_actor, check_job, credit_refund, CustomerSigner};
+use crate::credit::{emit_event, check_actor, check_job, credit_refund, CustomerSigner};
 use crate::errors::CreditsError;
 use crate::events::CreditsRefunded;
 use crate::state::*;
@@ -20,8 +20,6 @@ pub struct EndJobWithCredits<'info> {
         mut,
 
         dup,
-        seeds = [CONFIG_SEED, config.mint.as_ref()],
-        bump = config.bump,
         has_one = reserve_vault @ CreditsError::WrongReserveVault,
     )]
     pub config: Box<Account<'info, Config>>,
@@ -29,8 +27,6 @@ pub struct EndJobWithCredits<'info> {
         mut,
 
         dup,
-        seeds = [CREDIT_SEED, credit_account.config.as_ref(), credit_account.user.as_ref()],
-        bump = credit_account.bump,
         constraint = credit_account.config == config.key() @ CreditsError::WrongConfig,
     )]
     pub credit_account: Box<Account<'info, CreditAccount>>,
@@ -87,12 +83,12 @@ pub fn handler<'info>(ctx: Context<'info, EndJobWithCredits<'info>>, slots: Vec<
         &mut ctx.accounts.credit_account,
         &mut ctx.accounts.config,
     )?;
-    emit_cpi!(CreditsRefunded {
+    emit_event(&token_cpi::CInfo::new(&ctx.accounts.event_authority), &CreditsRefunded {
         credit_account: ctx.accounts.credit_account.key(),
         source: ctx.accounts.refund_account.key(),
         amount,
         balance: ctx.accounts.credit_account.balance,
         outstanding: ctx.accounts.config.outstanding,
-    });
+    })?;
     Ok(())
 }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use crate::inference::{self, InferenceCall, InferencePay};
 use crate::token::{Token, TokenAccount};
 
-use crate::credit::credit_channel_refund;
+use crate::credit::{emit_event, credit_channel_refund};
 use crate::errors::CreditsError;
 use crate::events::ChannelRefunded;
 use crate::state::*;
@@ -20,16 +20,12 @@ pub struct FinishCloseChannelWithCredits<'info> {
     #[account(
         mut,
         dup,
-        seeds = [CONFIG_SEED, config.mint.as_ref()],
-        bump = config.bump,
         has_one = reserve_vault @ CreditsError::WrongReserveVault,
     )]
     pub config: Box<Account<'info, Config>>,
     #[account(
         mut,
         dup,
-        seeds = [CREDIT_SEED, credit_account.config.as_ref(), credit_account.user.as_ref()],
-        bump = credit_account.bump,
         constraint = credit_account.config == config.key() @ CreditsError::WrongConfig,
     )]
     pub credit_account: Box<Account<'info, CreditAccount>>,
@@ -85,7 +81,7 @@ pub fn handler(ctx: Context<FinishCloseChannelWithCredits>) -> Result<()> {
         channel.settled,
     )?;
     let credit = &ctx.accounts.credit_account;
-    emit_cpi!(ChannelRefunded {
+    emit_event(&token_cpi::CInfo::new(&ctx.accounts.event_authority), &ChannelRefunded {
         credit_account: credit.key(),
         channel: ctx.accounts.channel.key(),
         cooperative: false,
@@ -94,6 +90,6 @@ pub fn handler(ctx: Context<FinishCloseChannelWithCredits>) -> Result<()> {
         in_flight: credit.in_flight,
         balance: credit.balance,
         outstanding: ctx.accounts.config.outstanding,
-    });
+    })?;
     Ok(())
 }

@@ -1,5 +1,15 @@
 // Each module defines its accounts struct and a `handler`; the structs are
 // re-exported at the crate root because `#[program]` looks them up there.
+//
+// The spending and refund instructions (jobs, channels) take `config` and
+// `credit_account` without `seeds` constraints: an `Account<Config>` /
+// `Account<CreditAccount>` is owned by this program with that type's
+// discriminator, so this program created it with `init` at its PDA; the
+// seeds (config's mint, credit account's config and user) are its own
+// fields, so re-deriving them (`create_program_address`, 1,500 CU each)
+// checks nothing more. What ties the accounts together is checked on the
+// stored fields: `credit_account.config == config`, `config.reserve_vault`,
+// `credit_account.customer`, `credit_account.refund_account`.
 #![allow(ambiguous_glob_reexports)]
 
 pub mod init_config;

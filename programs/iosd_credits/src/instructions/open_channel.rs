@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use crate::inference::{InferenceCall, InferencePay};
 use crate::token::{self, Token, TokenAccount};
 
-use crate::credit::{authorize_spend, ConfigSigner, CustomerSigner};
+use crate::credit::{emit_event, authorize_spend, ConfigSigner, CustomerSigner};
 use crate::errors::CreditsError;
 use crate::events::ChannelOpenedWithCredits;
 use crate::math;
@@ -30,8 +30,6 @@ pub struct OpenChannelWithCredits<'info> {
     #[account(
         mut,
         dup,
-        seeds = [CONFIG_SEED, config.mint.as_ref()],
-        bump = config.bump,
         has_one = reserve_vault @ CreditsError::WrongReserveVault,
         constraint = !config.paused @ CreditsError::Paused,
     )]
@@ -39,8 +37,6 @@ pub struct OpenChannelWithCredits<'info> {
     #[account(
         mut,
         dup,
-        seeds = [CREDIT_SEED, credit_account.config.as_ref(), credit_account.user.as_ref()],
-        bump = credit_account.bump,
         constraint = credit_account.config == config.key() @ CreditsError::WrongConfig,
     )]
     pub credit_account: Box<Account<'info, CreditAccount>>,
@@ -107,7 +103,7 @@ pub fn handler(
     // Reserve -> the customer's refund account -> (inference_pay) the pool vault.
     let before = ctx.accounts.refund_account.amount;
     let config_signer = ConfigSigner::new(config);
-    token::transfer(
+    token::transfer_c(
         &ctx.accounts.token_program.to_account_info(),
         &ctx.accounts.reserve_vault.to_account_info(),
         &ctx.accounts.refund_account.to_account_info(),
@@ -147,7 +143,7 @@ pub fn handler(
     require!(ctx.accounts.refund_account.amount == before, CreditsError::ChannelDepositMismatch);
 
     let credit = &ctx.accounts.credit_account;
-    emit_cpi!(ChannelOpenedWithCredits {
+    emit_event(&token_cpi::CInfo::new(&ctx.accounts.event_authority), &ChannelOpenedWithCredits {
         credit_account: credit.key(),
         channel: ctx.accounts.channel.key(),
         channel_id,
@@ -158,6 +154,6 @@ pub fn handler(
         spent_in_period,
         balance: credit.balance,
         outstanding: ctx.accounts.config.outstanding,
-    });
+    })?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use crate::inference::{self, InferenceCall, InferencePay};
 
-use crate::credit::{check_actor, CustomerSigner};
+use crate::credit::{emit_event, check_actor, CustomerSigner};
 use crate::errors::CreditsError;
 use crate::events::ChannelCloseStartedWithCredits;
 use crate::state::*;
@@ -17,8 +17,6 @@ use crate::state::*;
 pub struct StartCloseChannelWithCredits<'info> {
     pub authority: Signer<'info>,
     #[account(
-        seeds = [CREDIT_SEED, credit_account.config.as_ref(), credit_account.user.as_ref()],
-        bump = credit_account.bump,
     )]
     pub credit_account: Box<Account<'info, CreditAccount>>,
     pub delegation: Option<Box<Account<'info, Delegation>>>,
@@ -48,10 +46,10 @@ pub fn handler(ctx: Context<StartCloseChannelWithCredits>) -> Result<()> {
         [&ctx.accounts.customer.to_account_info(), &ctx.accounts.channel.to_account_info()],
         &[&customer_seeds],
     )?;
-    emit_cpi!(ChannelCloseStartedWithCredits {
+    emit_event(&token_cpi::CInfo::new(&ctx.accounts.event_authority), &ChannelCloseStartedWithCredits {
         credit_account: ctx.accounts.credit_account.key(),
         channel: ctx.accounts.channel.key(),
         delegate: if is_delegate { authority } else { Pubkey::default() },
-    });
+    })?;
     Ok(())
 }

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use crate::inference::{self, InferenceCall, InferencePay};
 use crate::token::{self, Token, TokenAccount};
 
-use crate::credit::{authorize_spend, ConfigSigner, CustomerSigner};
+use crate::credit::{emit_event, authorize_spend, ConfigSigner, CustomerSigner};
 use crate::errors::CreditsError;
 use crate::events::ChannelToppedUpWithCredits;
 use crate::math;
@@ -19,8 +19,6 @@ pub struct TopUpChannelWithCredits<'info> {
     #[account(
         mut,
         dup,
-        seeds = [CONFIG_SEED, config.mint.as_ref()],
-        bump = config.bump,
         has_one = reserve_vault @ CreditsError::WrongReserveVault,
         constraint = !config.paused @ CreditsError::Paused,
     )]
@@ -28,8 +26,6 @@ pub struct TopUpChannelWithCredits<'info> {
     #[account(
         mut,
         dup,
-        seeds = [CREDIT_SEED, credit_account.config.as_ref(), credit_account.user.as_ref()],
-        bump = credit_account.bump,
         constraint = credit_account.config == config.key() @ CreditsError::WrongConfig,
     )]
     pub credit_account: Box<Account<'info, CreditAccount>>,
@@ -80,7 +76,7 @@ pub fn handler(ctx: Context<TopUpChannelWithCredits>, amount: u64, expires_at: i
     let before = ctx.accounts.refund_account.amount;
     if amount > 0 {
         let config_signer = ConfigSigner::new(config);
-        token::transfer(
+        token::transfer_c(
             &ctx.accounts.token_program.to_account_info(),
             &ctx.accounts.reserve_vault.to_account_info(),
             &ctx.accounts.refund_account.to_account_info(),
@@ -115,7 +111,7 @@ pub fn handler(ctx: Context<TopUpChannelWithCredits>, amount: u64, expires_at: i
     require!(ctx.accounts.refund_account.amount == before, CreditsError::ChannelDepositMismatch);
 
     let credit = &ctx.accounts.credit_account;
-    emit_cpi!(ChannelToppedUpWithCredits {
+    emit_event(&token_cpi::CInfo::new(&ctx.accounts.event_authority), &ChannelToppedUpWithCredits {
         credit_account: credit.key(),
         channel: ctx.accounts.channel.key(),
         delegate,
@@ -124,6 +120,6 @@ pub fn handler(ctx: Context<TopUpChannelWithCredits>, amount: u64, expires_at: i
         spent_in_period,
         balance: credit.balance,
         outstanding: ctx.accounts.config.outstanding,
-    });
+    })?;
     Ok(())
 }

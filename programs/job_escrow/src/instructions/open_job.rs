@@ -75,7 +75,7 @@ pub struct OpenJob<'info> {
 }
 
 pub fn handler(
-    ctx: Context<OpenJob>,
+    mut ctx: Context<OpenJob>,
     job_id: u64,
     hours: u32,
     usd: bool,
@@ -83,17 +83,71 @@ pub fn handler(
     max_total: u64,
     workers: Vec<WorkerTerms>,
 ) -> Result<()> {
-    let market = &ctx.accounts.market;
+    let a = &mut ctx.accounts;
+    let opened = open(
+        Opening {
+            customer: &a.customer,
+            market: &mut a.market,
+            mint: &a.mint,
+            job: &mut a.job,
+            vault: &a.vault,
+            source: &a.customer_token.to_account_info(),
+            source_authority: &a.customer,
+            price_feed: a.price_feed.as_deref().map(|f| &**f),
+            token_program: &a.token_program,
+            job_bump: ctx.bumps.job,
+            vault_bump: ctx.bumps.vault,
+        },
+        job_id,
+        hours,
+        usd,
+        accept_window,
+        max_total,
+        workers,
+    )?;
+    emit_cpi!(opened);
+    Ok(())
+}
+
+/// What opening a job works on, from `OpenJob` or `OpenJobFunded`: the
+/// deposit leaves `source`, signed by `source_authority` (the customer, or
+/// `open_job_funded`'s funder).
+pub(crate) struct Opening<'a, 'info> {
+    pub customer: &'a AccountInfo<'info>,
+    pub market: &'a mut Account<'info, Market>,
+    pub mint: &'a AccountInfo<'info>,
+    pub job: &'a mut Account<'info, Job>,
+    pub vault: &'a AccountInfo<'info>,
+    pub source: &'a AccountInfo<'info>,
+    pub source_authority: &'a AccountInfo<'info>,
+    pub price_feed: Option<&'a PriceFeed>,
+    pub token_program: &'a AccountInfo<'info>,
+    pub job_bump: u8,
+    pub vault_bump: u8,
+}
+
+/// Checks the terms, books the slots, initializes the vault, moves the
+/// deposit into it and writes the job; returns the event to emit.
+pub(crate) fn open(
+    o: Opening,
+    job_id: u64,
+    hours: u32,
+    usd: bool,
+    accept_window: u32,
+    max_total: u64,
+    workers: Vec<WorkerTerms>,
+) -> Result<JobOpened> {
+    let market = &*o.market;
     let now_ts = Clock::get()?.unix_timestamp;
     require!(hours > 0, EscrowError::ZeroHours);
     require!(accept_window > 0 && accept_window <= MAX_ACCEPT_WINDOW, EscrowError::InvalidAcceptWindow);
     require!(hours <= market.max_hours, EscrowError::TooManyHours);
-    let job_key = ctx.accounts.job.key();
-    let customer = ctx.accounts.customer.key();
+    let job_key = o.job.key();
+    let customer = o.customer.key();
     for (i, w) in workers.iter().enumerate() {
         require!(w.rate_per_hour > 0, EscrowError::ZeroRate);
         require!(
-            w.worker != Pubkey::default() && w.worker != job_key && w.worker != ctx.accounts.vault.key(),
+            w.worker != Pubkey::default() && w.worker != job_key && w.worker != o.vault.key(),
             EscrowError::InvalidWorker
         );
         require!(!workers[..i].iter().any(|x| x.worker == w.worker), EscrowError::DuplicateWorker);
@@ -101,7 +155,7 @@ pub fn handler(
 
     // USD rates -> base units with the market's oracle.
     let (usd_price, usd_expo) = if usd {
-        let feed = ctx.accounts.price_feed.as_ref().ok_or(EscrowError::OracleRequired)?;
+        let feed = o.price_feed.ok_or(EscrowError::OracleRequired)?;
         math::check_price(
             feed.price,
             feed.conf,
@@ -115,7 +169,7 @@ pub fn handler(
     } else {
         (0, 0)
     };
-    let decimals = ctx.accounts.mint.try_borrow_data()?[44];
+    let decimals = o.mint.try_borrow_data()?[44];
     let mut slots = Vec::with_capacity(workers.len());
     let mut booked = Vec::with_capacity(workers.len());
     for w in &workers {
@@ -142,23 +196,11 @@ pub fn handler(
     require!(deposit <= max_total, EscrowError::MaxTotalExceeded);
     let accept_deadline = now_ts.checked_add(accept_window as i64).ok_or(EscrowError::MathOverflow)?;
 
-    token::initialize_account3(
-        &ctx.accounts.token_program.to_account_info(),
-        &ctx.accounts.vault.to_account_info(),
-        &ctx.accounts.mint.to_account_info(),
-        &job_key,
-    )?;
-    token::transfer(
-        &ctx.accounts.token_program.to_account_info(),
-        &ctx.accounts.customer_token.to_account_info(),
-        &ctx.accounts.vault.to_account_info(),
-        &ctx.accounts.customer.to_account_info(),
-        deposit,
-        &[],
-    )?;
+    token::initialize_account3(o.token_program, o.vault, o.mint, &job_key)?;
+    token::transfer(o.token_program, o.source, o.vault, o.source_authority, deposit, &[])?;
 
-    let market_key = ctx.accounts.market.key();
-    ctx.accounts.job.set_inner(Job {
+    let market_key = o.market.key();
+    o.job.set_inner(Job {
         market: market_key,
         customer,
         job_id,
@@ -169,17 +211,16 @@ pub fn handler(
         ended_ts: 0,
         usd_price,
         usd_expo,
-        bump: ctx.bumps.job,
-        vault_bump: ctx.bumps.vault,
+        bump: o.job_bump,
+        vault_bump: o.vault_bump,
         accept_deadline,
         fees_accrued: 0,
         reserved: [0; 16],
         workers: slots,
     });
-    let market = &mut ctx.accounts.market;
-    market.job_count = market.job_count.checked_add(1).ok_or(EscrowError::MathOverflow)?;
+    o.market.job_count = o.market.job_count.checked_add(1).ok_or(EscrowError::MathOverflow)?;
 
-    emit_cpi!(JobOpened {
+    Ok(JobOpened {
         market: market_key,
         job: job_key,
         customer,
@@ -193,6 +234,5 @@ pub fn handler(
         usd_expo,
         created_ts: now_ts,
         accept_deadline,
-    });
-    Ok(())
+    })
 }
