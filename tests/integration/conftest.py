@@ -18,8 +18,44 @@ Fixtures (the hook for tests of the keeper, the CLI job commands, ...):
 A :class:`Validator` has ``url``/``ws_url``, ``ledger``, the upgrade
 authority keypair (``upgrade_authority_path`` / ``upgrade_authority``) of
 the loaded programs (job_escrow at its IDL address), ``rpc()`` (sync JSON-RPC
-call), ``airdrop(pubkey, sol)`` (confirmed), ``write_keypair(kp, path)``, ``warp(seconds)`` (localnet's ``iopay_warpTime``; ``supports_warp``
-tells), ``kill()``/``stop()`` and the process log at ``log_path``.
+call), ``airdrop(pubkey, sol)`` (confirmed), ``write_keypair(kp, path)``,
+``warp(seconds)`` (localnet's ``iopay_warpTime``; ``supports_warp`` tells),
+``clock()`` (the Clock sysvar at ``confirmed``), ``pass_time_until(ts)``
+(warps on localnet, waits a few seconds of wall time on the real one),
+``kill()``/``stop()`` and the process log at ``log_path``.
+
+Every test that needs no ``iopay localnet``-only feature takes ``validator``
+and runs against both (one session-scoped solana-test-validator, its
+programs deployed at start). Left on ``iopay localnet`` only, and why:
+
+* ``iopay_warpTime`` (job hours are 3,600 s, votes days, dispute windows at
+  least 60 s: minutes to days of real waiting on Agave):
+  test_cli_localnet::test_job_lifecycle_through_the_cli_with_the_keeper_as_a_process,
+  test_escrow_client_rpc::test_escrow_client_over_rpc,
+  test_credits_rpc::test_credits_job_over_rpc,
+  test_credits_channel_cli::test_channel_paid_with_credits_through_the_cli,
+  test_gov_cli_localnet::test_fee_change_by_vote_through_the_cli,
+  test_rewards_cli_localnet::test_rewards_epoch_through_the_cli,
+  test_readme_backend::test_readme_backend_example_pays_the_due_hour,
+  test_localnet_process::test_job_lifecycle_over_rpc_with_warped_hours;
+* ``iopay_warpTime`` and ``iopay_dropWebsockets`` (warped hours and a cut
+  websocket), keepers killed and restarted:
+  test_keeper_discovery::test_keeper_discovers_jobs_over_websockets_and_resubscribes_after_a_cut,
+  test_keeper_kill_restart::test_keeper_killed_and_restarted_pays_every_hour_exactly_once,
+  test_keeper_shards::test_three_sharded_keepers_one_killed_every_hour_paid_once;
+* the ledger killed and restarted, ``--account-dir``, ``iopay_rpcStats``,
+  ``iopay_dropWebsockets``, the ``iopay localnet`` command line and its
+  benchmark: test_localnet_process::test_sigkill_and_restart_keep_every_account,
+  ::test_account_dir_at_genesis_rpc_stats_and_dropped_websockets,
+  ::test_command_line, ::test_rpc_tps_benchmark_runs;
+* ``--demo-world`` and the README walkthrough, which starts ``iopay
+  localnet`` itself: test_demo_world::test_demo_world,
+  test_readme_walkthrough::test_readme_walkthrough_from_an_empty_home.
+
+Against Agave, test_settler_discovery runs without the cut (a channel opens
+mid-run instead), test_serve_discovery waits out a 20-second channel
+instead of warping an hour, and test_wallet_cli::test_warp checks that
+``iopay warp`` is a one-line error there.
 """
 
 from __future__ import annotations
@@ -43,6 +79,7 @@ from solders.keypair import Keypair
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
 TEST_VALIDATOR = "solana-test-validator"
+CLOCK_SYSVAR = "SysvarC1ock11111111111111111111111111111111"
 
 
 class RpcCallError(Exception):
@@ -105,6 +142,31 @@ class Validator:
         while self.rpc("getSlot", {"commitment": "confirmed"}) < out["slot"] and time.monotonic() < deadline:
             time.sleep(0.02)
         return out["unixTimestamp"]
+
+    def clock(self) -> int:
+        """The Clock sysvar's ``unix_timestamp`` at ``confirmed`` (what a program sees)."""
+        import base64
+
+        v = self.rpc("getAccountInfo", CLOCK_SYSVAR, {"encoding": "base64", "commitment": "confirmed"})["value"]
+        return int.from_bytes(base64.b64decode(v["data"][0])[32:40], "little", signed=True)
+
+    def pass_time_until(self, unix_ts: int, max_wait: float = 45.0) -> int:
+        """Until the chain's clock (at ``confirmed``) reaches ``unix_ts``: ``iopay localnet`` warps there,
+        the real validator is waited for (at most ``max_wait`` seconds of wall time: keep real waits short)."""
+        now = self.clock()
+        if now >= unix_ts:
+            return now
+        if self.supports_warp:
+            return self.warp(unix_ts - now)
+        if unix_ts - now > max_wait:
+            raise ValueError(f"{self.kind}: {unix_ts - now} s to wait is more than max_wait={max_wait} s")
+        deadline = time.monotonic() + max_wait + 10
+        while time.monotonic() < deadline:
+            now = self.clock()
+            if now >= unix_ts:
+                return now
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.kind}: the clock did not reach {unix_ts} (at {now})")
 
     def alive(self) -> bool:
         return self.proc.poll() is None

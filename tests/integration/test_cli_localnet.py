@@ -93,8 +93,8 @@ def test_job_lifecycle_through_the_cli_with_the_keeper_as_a_process(localnet: Va
         sorted((i, 1, r) for i, r in enumerate(RATES) for _ in range(3))
 
 
-def test_cli_errors_are_one_line_and_send_nothing(localnet: Validator, tmp_path: Path, capsys: Any) -> None:
-    v = localnet
+def test_cli_errors_are_one_line_and_send_nothing(validator: Validator, tmp_path: Path, capsys: Any) -> None:
+    v = validator
     w = run_async(make_world(v, tmp_path, ["admin", "customer", "poor", "w0"], {"customer": 100 * UNIT,
                                                                                "poor": 1}))
     u = ["-u", v.url]
@@ -152,8 +152,8 @@ def test_cli_errors_are_one_line_and_send_nothing(localnet: Validator, tmp_path:
     fails("connection refused at http://127.0.0.1:9", "-u", "http://127.0.0.1:9", "job", "show", job)
 
 
-def test_keeper_once_and_bad_market(localnet: Validator, tmp_path: Path) -> None:
-    w = run_async(make_world(localnet, tmp_path, ["keeper"], {}))
-    r = subprocess.run(iopay_cmd("-u", localnet.url, "-k", w.key("keeper"), "keeper", "run", "--once", "--mint",
+def test_keeper_once_and_bad_market(validator: Validator, tmp_path: Path) -> None:
+    w = run_async(make_world(validator, tmp_path, ["keeper"], {}))
+    r = subprocess.run(iopay_cmd("-u", validator.url, "-k", w.key("keeper"), "keeper", "run", "--once", "--mint",
                                  str(w.mint)), capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and r.stderr.strip().count("\n") == 0 and "no market for mint" in r.stderr

@@ -1,4 +1,5 @@
-"""The must-show of inference payments, over the local validator:
+"""The must-show of inference payments, over each validator (``iopay
+localnet`` and Agave's solana-test-validator):
 10,000 inferences over HTTP against ``iopay provider serve`` (a separate
 process), each paid with a voucher; the server is SIGKILLed after serving;
 ``iopay provider settle --once`` (another process, the same SQLite store)
@@ -125,5 +126,6 @@ async def _run(v: Validator, tmp: Path) -> None:
             await ic.close()
 
 
-def test_ten_thousand_paid_inferences_settled_in_a_handful_of_transactions(localnet: Validator, tmp_path: Path) -> None:
-    asyncio.run(_run(localnet, tmp_path))
+def test_ten_thousand_paid_inferences_settled_in_a_handful_of_transactions(validator: Validator,
+                                                                           tmp_path: Path) -> None:
+    asyncio.run(_run(validator, tmp_path))

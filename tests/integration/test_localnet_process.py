@@ -1,6 +1,7 @@
-"""Local-validator-only behaviour, over a real process: a job's lifecycle
-with time warped for hourly payouts, SIGKILL + restart on the same ledger,
-hostile clients, the command line."""
+"""Local-validator behaviour, over a real process: a job's lifecycle with
+time warped for hourly payouts, SIGKILL + restart on the same ledger, the
+command line (``iopay localnet`` only); hostile clients and the fixture's
+helpers against each validator (Agave's solana-test-validator too)."""
 
 from __future__ import annotations
 
@@ -194,30 +195,51 @@ async def test_sigkill_and_restart_keep_every_account(start_localnet: Callable[.
     assert v4.rpc("getGenesisHash") != genesis
 
 
-async def test_process_survives_hostile_clients(localnet: Validator) -> None:
-    host, port = localnet.url.rsplit(":", 1)
+async def test_process_survives_hostile_clients(validator: Validator) -> None:
+    host, port = validator.url.rsplit(":", 1)
     port_n = int(port)
     for raw in (b"\x00\x01\x02garbage\r\n\r\n", b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{",
                 b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", b"GET / HTTP/1.1\r\n\r\n"):
         s = socket.create_connection(("127.0.0.1", port_n), timeout=5)
         s.sendall(raw)
         s.close()
-    r = httpx.post(localnet.url, content=b"{]")
+    js = {"content-type": "application/json"}
+    r = httpx.post(validator.url, content=b"{]", headers=js)
     assert r.status_code == 200 and r.json()["error"]["code"] == -32700
-    r = httpx.post(localnet.url, content=b'{"jsonrpc":"2.0","id":1,"method":"x"' + b" " * 60_000 + b"}")
-    assert r.status_code == 413
-    r = httpx.post(localnet.url, json=[{"jsonrpc": "2.0", "id": i, "method": m} for i, m in
+    assert r.headers["content-type"] == "application/json; charset=utf-8"
+    r = httpx.post(validator.url, content=b"42", headers=js)  # not a request: a parse error on both
+    assert r.json() == {"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None}
+    r = httpx.post(validator.url, json=[])  # an empty batch: an empty answer
+    assert (r.status_code, r.content) == (200, b"")
+    # Not JSON by its Content-Type: refused unread.
+    for headers in ({}, {"content-type": "text/plain"}):
+        r = httpx.post(validator.url, content=b'{"jsonrpc":"2.0","id":1,"method":"getSlot"}', headers=headers)
+        assert (r.status_code, r.text) == (415, "Supplied content type is not allowed. Content-Type: "
+                                                "application/json is required\n")
+    r = httpx.post(validator.url, content=b'{"jsonrpc":"2.0","id":1,"method":"x"' + b" " * 60_000 + b"}", headers=js)
+    assert (r.status_code, r.text) == (413, "request body size exceeds allowed maximum")
+    r = httpx.post(validator.url, json=[{"jsonrpc": "2.0", "id": i, "method": m} for i, m in
                                        enumerate(["getSlot", "nope", "getHealth"])])
     assert [("result" in x, x["id"]) for x in r.json()] == [(True, 0), (False, 1), (True, 2)]
-    assert r.json()[1]["error"]["code"] == -32601
-    ws_url = localnet.ws_url
+    assert r.json()[1]["error"] == {"code": -32601, "message": "Method not found"}
+    ws_url = validator.ws_url
     async with websockets.connect(ws_url) as ws:
-        for bad, code in ((b"{oops", -32700), ('{"jsonrpc":"2.0","id":1,"method":"blockSubscribe","params":[]}', -32601),
-                          ('{"jsonrpc":"2.0","id":2,"method":"accountSubscribe","params":["zzz"]}', -32602),
-                          ('{"jsonrpc":"2.0","id":3,"method":"accountUnsubscribe","params":[424242]}', -32602),
-                          ('{"jsonrpc":"2.0","id":4,"method":"logsSubscribe","params":[{"mentions":[]}]}', -32602)):
+        for bad, code, message in (
+                (b"{oops", -32700, "Parse error"),
+                ('{"jsonrpc":"2.0","id":1,"method":"nopeSubscribe","params":[]}', -32601, "Method not found"),
+                ('{"jsonrpc":"2.0","id":2,"method":"accountSubscribe","params":["zzz"]}', -32602,
+                 "Invalid Request: Invalid pubkey provided"),
+                ('{"jsonrpc":"2.0","id":3,"method":"accountUnsubscribe","params":[424242]}', -32602,
+                 "Invalid subscription id."),
+                ('{"jsonrpc":"2.0","id":4,"method":"logsSubscribe","params":[{"mentions":[]}]}', -32602,
+                 "Invalid Request: Only 1 address supported")):
             await ws.send(bad)
-            assert json.loads(await asyncio.wait_for(ws.recv(), 5))["error"]["code"] == code
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5))["error"] == {"code": code, "message": message}
+        # A known difference (iopay.localnet's docstring): no blockSubscribe; Agave has it and checks params first.
+        await ws.send('{"jsonrpc":"2.0","id":5,"method":"blockSubscribe","params":[]}')
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["error"] == (
+            {"code": -32601, "message": "Method not found"} if validator.kind == "localnet" else
+            {"code": -32602, "message": "`params` should have at least 1 argument(s)"})
     # Subscribe and vanish without closing.
     ws = await websockets.connect(ws_url)
     await ws.send('{"jsonrpc":"2.0","id":1,"method":"slotSubscribe"}')
@@ -228,7 +250,7 @@ async def test_process_survives_hostile_clients(localnet: Validator) -> None:
         sub = json.loads(await asyncio.wait_for(ws.recv(), 5))["result"]
         note = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert note["method"] == "slotNotification" and note["params"]["subscription"] == sub
-    assert localnet.alive() and localnet.rpc("getHealth") == "ok"
+    assert validator.alive() and validator.rpc("getHealth") == "ok"
 
 
 def test_command_line(localnet: Validator, tmp_path: Path) -> None:
@@ -275,11 +297,11 @@ def test_rpc_tps_benchmark_runs() -> None:
     assert 0 < out["ratio"] < 1
 
 
-def test_fixture_helpers(localnet: Validator, tmp_path: Path) -> None:
+def test_fixture_helpers(validator: Validator, tmp_path: Path) -> None:
     kp = Keypair()
-    localnet.airdrop(kp.pubkey(), 2)
-    assert localnet.rpc("getBalance", str(kp.pubkey()), {"commitment": "confirmed"})["value"] == 2 * SOL
-    path = localnet.write_keypair(kp, tmp_path / "id.json")
+    validator.airdrop(kp.pubkey(), 2)
+    assert validator.rpc("getBalance", str(kp.pubkey()), {"commitment": "confirmed"})["value"] == 2 * SOL
+    path = validator.write_keypair(kp, tmp_path / "id.json")
     assert Keypair.from_bytes(bytes(json.loads(path.read_text()))) == kp
 
 

@@ -52,12 +52,12 @@ async def test_readme_backend_example_pays_the_due_hour(localnet: Validator, tmp
     assert r.returncode == 0 and r.stdout == "" and token_balance(localnet, w.ata("worker")) == 2_500_000
 
 
-async def test_low_level_constructor_keeps_names_and_events(localnet: Validator, tmp_path: Path) -> None:
-    w = await make_world(localnet, tmp_path, ["customer", "worker", "stranger"], {"customer": 100 * UNIT})
-    async with AsyncClient(localnet.url) as rpc:
+async def test_low_level_constructor_keeps_names_and_events(validator: Validator, tmp_path: Path) -> None:
+    w = await make_world(validator, tmp_path, ["customer", "worker", "stranger"], {"customer": 100 * UNIT})
+    async with AsyncClient(validator.url) as rpc:
         # A chain built by hand: no decoders, a sender without error tables.
         sdk = EscrowClient(RpcChain(rpc, TransactionSender(rpc, fast_send_config())), w.payer)
-        await sdk.init_market(localnet.upgrade_authority, w.mint, w.treasury, authority=w.payer.pubkey(),
+        await sdk.init_market(validator.upgrade_authority, w.mint, w.treasury, authority=w.payer.pubkey(),
                               fee_bps=250, max_workers=4, max_hours=10)
         opened = await sdk.open_job(w.keys["customer"], w.mint, [(w.pk("worker"), UNIT)], 1)
         assert [e.name for e in opened.sent.events] == ["JobOpened"]
@@ -66,8 +66,8 @@ async def test_low_level_constructor_keeps_names_and_events(localnet: Validator,
         assert e.value.name == "NotAWorker" and "6021" in str(e.value.code)
 
 
-async def test_bad_arguments_fail_before_encoding(localnet: Validator) -> None:
-    async with iopay.connect(localnet.url, Keypair()) as sdk:
+async def test_bad_arguments_fail_before_encoding(validator: Validator) -> None:
+    async with iopay.connect(validator.url, Keypair()) as sdk:
         customer, mint = Keypair(), Keypair().pubkey()
         cases = [
             (dict(workers=[(mint, 0)], hours=1), ValueError, r"workers\[0\] rate must be in 1\.\."),
@@ -87,19 +87,19 @@ async def test_bad_arguments_fail_before_encoding(localnet: Validator) -> None:
         with pytest.raises(TypeError, match="mint must be a solders Pubkey, got str"):
             await sdk.market("So11111111111111111111111111111111111111112")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="payer must be a solders Keypair"):
-        iopay.connect(localnet.url, "id.json")
+        iopay.connect(validator.url, "id.json")
     with pytest.raises(ValueError, match="url must be an http"):
         iopay.connect("ftp://x", Keypair())
 
 
-async def test_payer_without_sol_gets_the_cli_message(localnet: Validator, tmp_path: Path) -> None:
-    w = await make_world(localnet, tmp_path, ["customer", "worker"], {"customer": 100 * UNIT})
-    async with iopay.connect(localnet.url, w.payer) as admin:
-        await admin.init_market(localnet.upgrade_authority, w.mint, w.treasury, authority=w.payer.pubkey(),
+async def test_payer_without_sol_gets_the_cli_message(validator: Validator, tmp_path: Path) -> None:
+    w = await make_world(validator, tmp_path, ["customer", "worker"], {"customer": 100 * UNIT})
+    async with iopay.connect(validator.url, w.payer) as admin:
+        await admin.init_market(validator.upgrade_authority, w.mint, w.treasury, authority=w.payer.pubkey(),
                                 fee_bps=250, max_workers=4, max_hours=10)
         opened = await admin.open_job(w.keys["customer"], w.mint, [(w.pk("worker"), UNIT)], 1)
     broke = Keypair()
-    async with iopay.connect(localnet.url, broke) as sdk:
+    async with iopay.connect(validator.url, broke) as sdk:
         with pytest.raises(InsufficientFunds) as e:
             await sdk.accept(w.keys["worker"], opened.job)
     assert str(e.value) == (f"insufficient funds: paying transaction fees needs about 0.001 SOL in {broke.pubkey()}, "

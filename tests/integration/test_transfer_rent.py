@@ -1,5 +1,5 @@
-"""``iopay transfer`` and the rent-exempt minimum, against ``iopay localnet``:
-a first transfer to an empty account below the minimum is refused before
+"""``iopay transfer`` and the rent-exempt minimum, against each validator (``iopay localnet`` and
+Agave's solana-test-validator): a first transfer to an empty account below the minimum is refused before
 anything is sent (a validator would fail it with InsufficientFundsForRent);
 one that leaves the sender rent-paying is refused by the validator's own
 check, in one line; the minimum itself goes through."""
@@ -18,8 +18,8 @@ from tests.integration.conftest import Validator
 RENT_EXEMPT_EMPTY = 890_880  # lamports, an account with no data
 
 
-def test_transfer_respects_the_rent_exempt_minimum(localnet: Validator, tmp_path: Path) -> None:
-    u = ["-u", localnet.url]
+def test_transfer_respects_the_rent_exempt_minimum(validator: Validator, tmp_path: Path) -> None:
+    u = ["-u", validator.url]
     alice = tmp_path / "alice.json"
     write_keypair(alice)
     assert run_iopay([*u, "-k", str(alice), "airdrop", "0.01"]).code == 0

@@ -83,11 +83,13 @@ async def test_malformed_json_and_rpc_errors_are_200(server: HttpServer) -> None
 async def test_size_limits(server: HttpServer) -> None:
     big = b'{"jsonrpc":"2.0","id":1,"method":"echo","params":["' + b"x" * MAX_BODY + b'"]}'
     s, h, b = await _exchange(server.port, _post(big))
-    assert s == 413 and json.loads(b)["error"]["code"] == -32600 and h["connection"] == "close"
+    # As Agave: a plain-text message.
+    assert (s, b, h["content-type"]) == (413, b"request body size exceeds allowed maximum", "text/plain; charset=utf-8")
+    assert h["connection"] == "close"
     # Announced but not sent: refused before reading.
-    s, _, _ = await _exchange(server.port, b"POST / HTTP/1.1\r\nContent-Length: 999999999\r\n\r\n")
+    s, _, _ = await _exchange(server.port, b"POST / HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\n\r\n")
     assert s == 413
-    chunked = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + b"".join(
+    chunked = b"POST / HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + b"".join(
         b"%x\r\n" % 8192 + b"y" * 8192 + b"\r\n" for _ in range(8)) + b"0\r\n\r\n"
     s, _, _ = await _exchange(server.port, chunked)
     assert s == 413
@@ -99,7 +101,7 @@ async def test_size_limits(server: HttpServer) -> None:
 
 
 async def test_chunked_gzip_and_expect_continue(server: HttpServer) -> None:
-    chunked = (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunked = (b"POST / HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
                + b"%x\r\n" % 10 + REQ[:10] + b"\r\n" + b"%x;ext=1\r\n" % (len(REQ) - 10) + REQ[10:] + b"\r\n0\r\n\r\n")
     s, _, b = await _exchange(server.port, chunked)
     assert s == 200 and json.loads(b)["result"] == [1, 2]
@@ -111,7 +113,7 @@ async def test_chunked_gzip_and_expect_continue(server: HttpServer) -> None:
     s, _, b = await _exchange(server.port, _post(b"\x1f\x8bnot gzip", "Content-Encoding: gzip\r\n"))
     assert s == 200 and json.loads(b)["error"]["code"] == -32700
     r, w = await asyncio.open_connection("127.0.0.1", server.port)
-    w.write(f"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: {len(REQ)}\r\n\r\n".encode())
+    w.write(f"POST / HTTP/1.1\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: {len(REQ)}\r\n\r\n".encode())
     await w.drain()
     assert (await asyncio.wait_for(r.readuntil(b"\r\n\r\n"), 5)).startswith(b"HTTP/1.1 100")
     w.write(REQ)
@@ -128,22 +130,39 @@ async def test_bad_http_is_refused(server: HttpServer) -> None:
     assert (await _exchange(server.port, b"OPTIONS / HTTP/1.1\r\n\r\n"))[0] == 200
     assert (await _exchange(server.port, b"garbage\r\n\r\n"))[0] == 400
     assert (await _exchange(server.port, b"POST / HTTP/2.0\r\n\r\n"))[0] == 505
-    assert (await _exchange(server.port, b"POST / HTTP/1.1\r\n\r\n"))[0] == 411
-    assert (await _exchange(server.port, b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"))[0] == 400
+    assert (await _exchange(server.port, b"POST / HTTP/1.1\r\nContent-Type: application/json\r\n\r\n"))[0] == 411
+    assert (await _exchange(server.port, b"POST / HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: -1\r\n\r\n"))[0] == 400
     assert (await _exchange(server.port, b"POST / HTTP/1.1\r\nbad header\r\n\r\n"))[0] == 400
-    assert (await _exchange(server.port, b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"))[0] == 501
+    assert (await _exchange(server.port, b"POST / HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n\r\n"))[0] == 501
+
+
+async def test_content_type_as_agave(server: HttpServer) -> None:
+    """Agave 4.2 refuses a POST that is not ``application/json`` (any case, any parameters) with 415
+    before reading it, and labels JSON answers ``application/json; charset=utf-8``, newline-ended."""
+    refused = b"Supplied content type is not allowed. Content-Type: application/json is required\n"
+    for ctype in ("", "Content-Type: text/plain\r\n", "Content-Type: application/jsonx\r\n"):
+        raw = f"POST / HTTP/1.1\r\n{ctype}Content-Length: {len(REQ)}\r\n\r\n".encode() + REQ
+        s, h, b = await _exchange(server.port, raw)
+        assert (s, b, h["content-type"]) == (415, refused, "text/plain; charset=utf-8"), ctype
+    for ctype in ("Application/JSON", "application/json; charset=utf-8"):
+        raw = f"POST / HTTP/1.1\r\nContent-Type: {ctype}\r\nContent-Length: {len(REQ)}\r\n\r\n".encode() + REQ
+        s, h, b = await _exchange(server.port, raw)
+        assert (s, h["content-type"], b) == (200, "application/json; charset=utf-8",
+                                             b'{"jsonrpc":"2.0","result":[1,2],"id":1}\n'), ctype
 
 
 async def test_abrupt_disconnects_do_not_hurt(server: HttpServer) -> None:
-    for raw in (b"POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"", b"POST / HTT", b"",
-                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nff\r\nabc"):
+    for raw in (b"POST / HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"",
+                b"POST / HTT", b"",
+                b"POST / HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nff\r\nabc"):
         r, w = await asyncio.open_connection("127.0.0.1", server.port)
         w.write(raw)
         await w.drain()
         w.transport.abort()  # RST, no FIN handshake
     # Many clients at once, then one more: all answered.
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as c:
-        rs = await asyncio.gather(*(c.post("/", content=REQ) for _ in range(50)))
+        rs = await asyncio.gather(*(c.post("/", content=REQ, headers={"content-type": "application/json"})
+                                    for _ in range(50)))
         assert all(r.status_code == 200 and r.json()["result"] == [1, 2] for r in rs)
         batch = [{"jsonrpc": "2.0", "id": i, "method": "echo", "params": [i]} for i in range(20)]
         r = await c.post("/", json=batch)

@@ -16,6 +16,11 @@ deployed through the upgradeable loader with a known upgrade authority
 instructions that check it (``init_market``) can be signed. The faucet
 (``LEDGER/faucet-keypair.json``) funds ``requestAirdrop``.
 
+HTTP (``http.py``) as Agave's: POST with ``Content-Type: application/json``
+(else ``415``), at most 50 KiB (else ``413``), answers
+``application/json; charset=utf-8``; a bare number or string is a parse
+error, an empty batch an empty answer.
+
 HTTP methods (``methods.py``): getAccountInfo, getBalance, getBlockHeight,
 getBlockTime, getClusterNodes, getEpochInfo, getEpochSchedule, getFeeForMessage,
 getFirstAvailableBlock, getGenesisHash, getHealth, getHighestSnapshotSlot,
@@ -68,8 +73,9 @@ Known differences from Agave: the state replayed from the ledger at start
 simulation in an older bank sees the latest Clock and the latest state of
 the programs it calls; ``getTransactionCount`` counts to the latest slot;
 ``getSignatureStatuses`` without ``searchTransactionHistory`` sees the last
-300 slots; no blocks API (getBlock/getBlocks), no vote/stake accounts, no
-leader schedule; address lookup tables are resolved for execution and
+300 slots; no blocks API (getBlock/getBlocks, nor ``blockSubscribe``:
+"Method not found" where Agave checks its params first), no vote/stake
+accounts, no leader schedule; address lookup tables are resolved for execution and
 indexing; the priority fee is charged in full (no burn/reward split).
 
 ``--ledger DIR`` (default ``test-ledger``) keeps everything across restarts,

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import math
 import struct
 import time
 from collections import OrderedDict, deque
@@ -199,7 +198,18 @@ def message_fee(msg: Any) -> Tuple[int, int]:
         if pid in PRECOMPILES and len(ci.data) > 0:
             sigs += ci.data[0]
     limit, price = compute_budget(msg)
-    return sigs * LAMPORTS_PER_SIGNATURE, math.ceil(price * limit / 1_000_000)
+    return sigs * LAMPORTS_PER_SIGNATURE, -(-price * limit // 1_000_000)
+
+
+def effective_cu_price(msg: Any) -> Optional[int]:
+    """The micro-lamports per compute unit a message actually pays, as Agave's prioritization-fee
+    cache records it: the priority fee (rounded up to whole lamports) over the unit limit, so a
+    price whose fee rounds up reports more than its ``SetComputeUnitPrice``; ``None`` for a zero
+    limit (Agave leaves such transactions out)."""
+    limit, _ = compute_budget(msg)
+    if limit == 0:
+        return None
+    return message_fee(msg)[1] * 1_000_000 // limit
 
 
 def replace_blockhash(raw: bytes, blockhash: Hash) -> bytes:
@@ -657,8 +667,9 @@ class Chain:
         for k, acc in zip(keys, post):
             self._index(k, acc)
         if tx is not None:
-            _, price = compute_budget(tx.message)
-            self._record_prio_fee(rec.slot, price, static_writable_keys(tx.message))
+            price = effective_cu_price(tx.message)
+            if price is not None:
+                self._record_prio_fee(rec.slot, price, static_writable_keys(tx.message))
 
     def _record_prio_fee(self, slot: int, price: int, writable: List[Pubkey]) -> None:
         if not self.prio_fees or self.prio_fees[-1][0] != slot:

@@ -3,10 +3,13 @@
 Enough HTTP for every JSON-RPC client (httpx, curl, web3.js): keep-alive,
 ``Content-Length`` and chunked bodies, ``Expect: 100-continue``, gzip request
 bodies (and anchorpy's plain bodies mislabelled gzip), CORS preflight,
-``GET /health``. Defensive by construction: bounded request line, headers
-and body (``413`` with a JSON-RPC ``-32600`` body above ``max_body``, like
-Agave's 50 KiB limit), timeouts for idle and slow clients, and any failure
-in one connection closes that connection only.
+``GET /health``. As Agave's: a POST without ``Content-Type:
+application/json`` is refused with ``415``, JSON answers are
+``application/json; charset=utf-8`` and end with a newline. Defensive by
+construction: bounded request line, headers and body (``413`` above
+``max_body``, Agave's 50 KiB limit, with its plain-text message), timeouts
+for idle and slow clients, and any failure in one connection closes that
+connection only.
 """
 
 from __future__ import annotations
@@ -16,11 +19,15 @@ import logging
 from typing import Callable, Dict, Optional, Tuple
 
 from iopay.localnet.codec import maybe_gunzip
-from iopay.localnet.jsonrpc import INVALID_REQUEST, PARSE_ERROR
+from iopay.localnet.jsonrpc import PARSE_ERROR
 
 log = logging.getLogger("iopay.localnet.http")
 
 MAX_BODY = 50 * 1024
+JSON = "application/json; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
+TOO_LARGE = b"request body size exceeds allowed maximum"
+BAD_CTYPE = b"Supplied content type is not allowed. Content-Type: application/json is required\n"
 MAX_LINE = 8 * 1024
 MAX_HEADERS = 100
 IDLE_TIMEOUT = 120.0
@@ -90,7 +97,7 @@ class HttpServer:
                     status, body, keep, ctype = await asyncio.wait_for(
                         self._request(line, reader, writer), REQUEST_TIMEOUT)
                 except HttpError as e:
-                    await self._send(writer, e.status, e.body, close=e.close)
+                    await self._send(writer, e.status, e.body, close=e.close, ctype=TEXT)
                     if e.close:
                         return
                     continue
@@ -153,7 +160,7 @@ class HttpServer:
     async def _read_body(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                          headers: Dict[str, str]) -> bytes:
         te = headers.get("transfer-encoding", "").lower()
-        too_large = HttpError(413, _rpc_error_body(INVALID_REQUEST, "Request body too large"))
+        too_large = HttpError(413, TOO_LARGE)
         if headers.get("expect", "").lower() == "100-continue":
             cl = headers.get("content-length")
             if cl is not None and cl.isdigit() and int(cl) > self.max_body:
@@ -199,18 +206,20 @@ class HttpServer:
         if method == "GET":
             if target.split("?")[0] == "/health":
                 return 200, self.health().encode(), keep, "text/plain"
-            raise HttpError(405, b"Used HTTP Method is not allowed. POST or OPTIONS is required", close=not keep)
+            raise HttpError(405, b"Used HTTP Method is not allowed. POST or OPTIONS is required\n", close=not keep)
         if method == "OPTIONS":
             return 200, b"", keep, "text/plain"
         if method != "POST":
-            raise HttpError(405, b"Used HTTP Method is not allowed. POST or OPTIONS is required")
+            raise HttpError(405, b"Used HTTP Method is not allowed. POST or OPTIONS is required\n")
+        if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            raise HttpError(415, BAD_CTYPE)  # before reading the body, as Agave
         body = await self._read_body(reader, writer, headers)
         if "gzip" in headers.get("content-encoding", "").lower():
             try:
                 body = maybe_gunzip(body, self.max_body)
             except OverflowError:
-                raise HttpError(413, _rpc_error_body(INVALID_REQUEST, "Request body too large")) from None
+                raise HttpError(413, TOO_LARGE) from None
             except ValueError:
-                return 200, _rpc_error_body(PARSE_ERROR, "Parse error"), keep, "application/json"
+                return 200, _rpc_error_body(PARSE_ERROR, "Parse error") + b"\n", keep, JSON
         out = self.handler(body)
-        return 200, out or b"", keep, "application/json"
+        return 200, out + b"\n" if out else b"", keep, JSON

@@ -112,6 +112,8 @@ class Dispatcher:
         try:
             req = json.loads(payload)
         except (ValueError, UnicodeDecodeError, RecursionError):
+            req = None
+        if not isinstance(req, (dict, list)):  # as Agave: a bare number or string is not a request
             return _dump(error_response(RpcError(PARSE_ERROR, "Parse error")))
         out = self.handle_obj(req)
         return None if out is None else _dump(out)
@@ -119,7 +121,7 @@ class Dispatcher:
     def handle_obj(self, req: Any) -> Any:
         if isinstance(req, list):
             if not req:
-                return error_response(RpcError.invalid_request())
+                return None  # as Agave: an empty batch gets an empty 200
             if len(req) > self.max_batch:
                 return error_response(RpcError.invalid_request(f"Batch too large; max {self.max_batch}"))
             out = [r for r in (self.call_one(x) for x in req) if r is not None]

@@ -201,7 +201,7 @@ class PubSub:
     def _p_account(self, p: List[Any], s: Sub) -> None:
         if not p:
             raise RpcError.invalid_params("Invalid params: missing pubkey")
-        s.key = pubkey(p[0])
+        s.key = _sub_pubkey(p[0])
         cfg = cfg_of(p, 1)
         s.level = self._level(cfg)
         s.encoding = codec.check_encoding(cfg.get("encoding"), "binary")
@@ -231,7 +231,7 @@ class PubSub:
         elif isinstance(f, dict) and isinstance(f.get("mentions"), list):
             if len(f["mentions"]) != 1:
                 raise RpcError.invalid_params("Invalid Request: Only 1 address supported")
-            s.key = str(pubkey(f["mentions"][0]))
+            s.key = str(_sub_pubkey(f["mentions"][0]))
         else:
             raise RpcError.invalid_params("Invalid params: filter must be \"all\", \"allWithVotes\" or {\"mentions\": [address]}")
         s.level = self._level(cfg_of(p, 1))
@@ -375,3 +375,11 @@ class PubSub:
             elif s.kind == "logs":
                 for sl, value in due:
                     self._send_logs(s, sl, value)
+
+
+def _sub_pubkey(v: Any) -> Pubkey:
+    """A subscription's address, refused in Agave's pubsub words (its HTTP side says ``Invalid param``)."""
+    try:
+        return pubkey(v)
+    except RpcError:
+        raise RpcError.invalid_params("Invalid Request: Invalid pubkey provided") from None
