@@ -43,7 +43,9 @@ def test_both_entries_open_the_same_job(env):
     slow = env.ok(anchor_entry(env.open_job_ix(b, 1, RATES, HOURS)), b.kp)
     assert not any("Instruction: OpenJobWithCredits" in line for line in fast.logs)
     assert any("Instruction: OpenJobWithCredits" in line for line in slow.logs)
-    assert fast.compute_units < slow.compute_units
+    # No compute-unit comparison here: each user's PDAs take a different
+    # number of bump tries (random keys), so either entry can cost more in one
+    # run. `make bench-credits` measures the entries on first-bump ids.
     (ev_a,), (ev_b,) = fast.events_named("JobPaidWithCredits"), slow.events_named("JobPaidWithCredits")
     assert (ev_a.amount, ev_a.balance, ev_a.job_id) == (ev_b.amount, ev_b.balance, ev_b.job_id)
     assert ev_b.outstanding == ev_a.outstanding - ev_a.amount
