@@ -82,15 +82,7 @@ impl CustomerSigner {
 /// the same self-invocation signed by the event authority), through the C
 /// ABI: no `Instruction` on the heap, no `AccountInfo` clone.
 pub fn emit_event<E: anchor_lang::Event>(event_authority: &token_cpi::CInfo, event: &E) -> Result<()> {
-    let data = event_cpi_data(event);
-    let bump = [crate::EVENT_AUTHORITY_AND_BUMP.1];
-    token_cpi::invoke_c(
-        &crate::ID,
-        &[token_cpi::CMeta::of(event_authority, false, true)],
-        &[*event_authority],
-        &data,
-        &[&[b"__event_authority", &bump]],
-    )
+    token_cpi::emit_event_cpi(&crate::ID, event_authority, crate::EVENT_AUTHORITY_AND_BUMP.1, &event_cpi_data(event))
 }
 
 /// The instruction data of an event's self-CPI (what `emit_cpi!` sends).

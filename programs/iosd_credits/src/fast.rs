@@ -21,7 +21,7 @@
 //! never accepts what the Anchor path rejects.
 use anchor_lang::prelude::*;
 use anchor_lang::Discriminator;
-use token_cpi::{input_instruction, parse_input};
+use token_cpi::{input_instruction, parse_input, CInfo};
 
 use crate::escrow::ESCROW_PROGRAM_ID;
 use crate::instructions::open_job::{open, OpenJobViews};
@@ -49,7 +49,8 @@ pub unsafe fn try_fast(input: *mut u8) -> Option<u64> {
     // An event's self-CPI coming back: what Anchor's event dispatch checks,
     // the event authority signs. The event is in the instruction data.
     if ix[..8] == *anchor_lang::event::EVENT_IX_TAG_LE {
-        let (acc, ..) = parse_input::<1>(input);
+        let mut acc = [CInfo::EMPTY; 1];
+        parse_input(input, &mut acc);
         let a = &acc[0];
         let ok = n >= 1 && a.is_signer() && *a.key() == crate::EVENT_AUTHORITY_AND_BUMP.0;
         return if ok { Some(0) } else { None };
@@ -57,7 +58,8 @@ pub unsafe fn try_fast(input: *mut u8) -> Option<u64> {
     if n < OPEN_ACCOUNTS || ix[..8] != *crate::instruction::OpenJobWithCredits::DISCRIMINATOR || ix.len() < 28 {
         return None;
     }
-    let (acc, ..) = parse_input::<OPEN_ACCOUNTS>(input);
+    let mut acc = [CInfo::EMPTY; OPEN_ACCOUNTS];
+    parse_input(input, &mut acc);
     // Arguments, exactly: job_id u64, hours u32, accept_window u32, workers
     // (u32 length, then 40 bytes per worker).
     let job_id = u64::from_le_bytes(ix[8..16].try_into().ok()?);

@@ -319,7 +319,7 @@ pub fn settle_in_place<'info>(
 /// A `HoursSettled` event built in place as the instruction data of its
 /// `emit_cpi` self-invocation (event-CPI tag, event discriminator, Borsh
 /// fields: exactly what `emit_cpi!` sends), one payout appended at a time,
-/// emitted with [`token::invoke_c`]: no intermediate `Vec<SlotPaid>` and no
+/// emitted with [`token_cpi::emit_event_cpi`]: no intermediate `Vec<SlotPaid>` and no
 /// byte-by-byte copies.
 pub struct SettledEvent {
     data: Vec<u8>,
@@ -372,11 +372,8 @@ impl SettledEvent {
 /// `emit_cpi!` of already built event instruction data (`SettledEvent`):
 /// the same self-invocation signed by the event authority PDA.
 pub fn emit_cpi_data(event_authority: &AccountInfo, data: &[u8]) -> Result<()> {
-    let metas = [token::CAccountMeta::new(event_authority.key, false, true)];
-    let infos = [token::CAccountInfo::new(event_authority)];
-    let bump = [crate::EVENT_AUTHORITY_AND_BUMP.1];
-    let seeds: [&[u8]; 2] = [b"__event_authority", &bump];
-    token::invoke_c(&crate::ID, &metas, data, &infos, Some(&seeds))
+    token_cpi::emit_event_cpi(&crate::ID, &token_cpi::CInfo::new(event_authority), crate::EVENT_AUTHORITY_AND_BUMP.1,
+                              data)
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@
 //! allocations each), then `try_accounts`, then `exit`: about 2,400 CU of a
 //! claim's 8 accounts and its proof, measured, before the handler's first
 //! line. `claim` is the instruction every worker sends once per epoch, so
-//! here it reads the program input in place instead: the 8 accounts as
-//! `cpi::SolAccountInfo`s pointing into the input, the proof as a slice of
-//! the instruction data.
+//! here it reads the program input in place instead
+//! (`token_cpi::parse_input`): the 8 accounts as `CInfo` views pointing into
+//! the input, the proof as a slice of the instruction data.
 //!
 //! It runs only when the whole claim is accepted. Any difference from the
 //! exact shape Anchor would accept (too few accounts, a duplicated one, a
@@ -22,16 +22,14 @@
 use anchor_lang::prelude::*;
 use anchor_lang::Discriminator;
 
-use crate::cpi::SolAccountInfo;
+use token_cpi::{parse_input, CInfo};
+
 use crate::instructions::claim::{self, ClaimViews};
 use crate::token::TOKEN_PROGRAM_ID;
 
 /// `claim`'s accounts: claimant, distributor, claims, vault, claimant_token,
 /// token_program, event_authority, program.
 const CLAIM_ACCOUNTS: usize = 8;
-/// Bytes the runtime leaves after each account's data for reallocs.
-const MAX_PERMITTED_DATA_INCREASE: usize = 10 * 1024;
-const NON_DUP_MARKER: u8 = u8::MAX;
 
 /// Handles the instruction in `input` if it is a claim the fast path
 /// accepts, or the self-CPI of its event (returning the program's result);
@@ -40,56 +38,9 @@ const NON_DUP_MARKER: u8 = u8::MAX;
 /// # Safety
 /// `input` is the runtime's serialized program input (the entrypoint's).
 pub unsafe fn try_claim(input: *mut u8) -> Option<u64> {
-    let empty = SolAccountInfo {
-        key: core::ptr::null(),
-        lamports: core::ptr::null(),
-        data_len: 0,
-        data: core::ptr::null_mut(),
-        owner: core::ptr::null(),
-        rent_epoch: u64::MAX,
-        is_signer: false,
-        is_writable: false,
-        executable: false,
-    };
-    let mut acc = [empty; CLAIM_ACCOUNTS];
-    // The input layout of the BPF loaders (`solana_program_entrypoint::deserialize`).
-    let mut p = input;
-    let num_accounts = *(p as *const u64) as usize;
-    p = p.add(8);
-    for i in 0..num_accounts {
-        if *p != NON_DUP_MARKER {
-            // A duplicate of an earlier account: 8 bytes. Not in a claim's own accounts.
-            if i < CLAIM_ACCOUNTS {
-                return None;
-            }
-            p = p.add(8);
-            continue;
-        }
-        let data_len = *(p.add(80) as *const u64) as usize;
-        // As the standard entrypoint does: the original length in the padding.
-        *(p.add(4) as *mut u32) = data_len as u32;
-        if i < CLAIM_ACCOUNTS {
-            acc[i] = SolAccountInfo {
-                key: p.add(8) as *const Pubkey,
-                lamports: p.add(72) as *const u64,
-                data_len: data_len as u64,
-                data: p.add(88),
-                owner: p.add(40) as *const Pubkey,
-                rent_epoch: u64::MAX,
-                is_signer: *p.add(1) != 0,
-                is_writable: *p.add(2) != 0,
-                executable: *p.add(3) != 0,
-            };
-        }
-        // Header (88), data, realloc room, rent epoch (8), padded to 8.
-        let end = p.add(88 + data_len + MAX_PERMITTED_DATA_INCREASE + 8);
-        p = end.add(end.align_offset(8));
-    }
-    let ix_len = *(p as *const u64) as usize;
-    p = p.add(8);
-    let ix = core::slice::from_raw_parts(p as *const u8, ix_len);
-    let program_id = &*(p.add(ix_len) as *const Pubkey);
-
+    let mut acc = [CInfo::EMPTY; CLAIM_ACCOUNTS];
+    let (num_accounts, repeats, ix, program_id) = parse_input(input, &mut acc);
+    let ix_len = ix.len();
     if *program_id != crate::ID || ix_len < 8 {
         return None;
     }
@@ -97,14 +48,12 @@ pub unsafe fn try_claim(input: *mut u8) -> Option<u64> {
     // checks, the event authority signs. The event is in the instruction data.
     if ix[..8] == *anchor_lang::event::EVENT_IX_TAG_LE {
         let authority = &acc[0];
-        let ok = num_accounts >= 1
-            && !authority.key.is_null()
-            && authority.is_signer
-            && *authority.key() == crate::EVENT_AUTHORITY_AND_BUMP.0;
+        let ok = num_accounts >= 1 && authority.is_signer() && *authority.key() == crate::EVENT_AUTHORITY_AND_BUMP.0;
         return if ok { Some(0) } else { None };
     }
     // Arguments, exactly: discriminator, index u32, amount u64, proof (u32 length, 32-byte siblings).
-    if num_accounts < CLAIM_ACCOUNTS || ix_len < 24 || ix[..8] != *crate::instruction::Claim::DISCRIMINATOR {
+    // A duplicated account among a claim's own: Anchor's path decides.
+    if num_accounts < CLAIM_ACCOUNTS || repeats || ix_len < 24 || ix[..8] != *crate::instruction::Claim::DISCRIMINATOR {
         return None;
     }
     let index = u32::from_le_bytes(ix[8..12].try_into().ok()?);
@@ -119,10 +68,10 @@ pub unsafe fn try_claim(input: *mut u8) -> Option<u64> {
 
     // What `Claim` checks before the handler.
     let [claimant, distributor, claims, vault, claimant_token, token_program, event_authority, _program] = acc;
-    if !claimant.is_signer
-        || !(distributor.is_writable && claims.is_writable && vault.is_writable && claimant_token.is_writable)
+    if !claimant.is_signer()
+        || !(distributor.is_writable() && claims.is_writable() && vault.is_writable() && claimant_token.is_writable())
         || *token_program.key() != TOKEN_PROGRAM_ID
-        || !token_program.executable
+        || !token_program.executable()
         || *event_authority.key() != crate::EVENT_AUTHORITY_AND_BUMP.0
     {
         return None;

@@ -14,7 +14,6 @@
 
 use anchor_lang::prelude::*;
 
-pub mod cpi;
 pub mod errors;
 pub mod events;
 pub mod fast;

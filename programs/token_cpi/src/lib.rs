@@ -11,11 +11,15 @@
 //! Each program reports an account that is not a token account with its own
 //! error code, so the `TokenAccount` type Anchor deserializes is generated in
 //! the program's crate by [`token_account!`] with that error; everything else
-//! lives here once. (job_escrow keeps its own copy for now.)
+//! lives here once, for job_escrow too.
 //!
 //! [`invoke_c`]: any cross-program invocation through the runtime's C ABI
 //! (`sol_invoke_signed_c`) with the instruction, metas, account infos and
-//! signer seeds on the stack, for hot paths (iosd_credits' job opening).
+//! signer seeds on the stack, for hot paths: job_escrow's payouts
+//! ([`VaultTransfers`]), iosd_credits' job opening, rewards' claim; and
+//! [`emit_event_cpi`], the self-invocation `emit_cpi!` makes, without its heap.
+//! [`parse_input`] reads the program input in place for the programs' own
+//! entrypoints (rewards' claim, iosd_credits' job opening).
 #![allow(unexpected_cfgs)]
 
 use anchor_lang::prelude::*;
@@ -26,6 +30,7 @@ pub const TOKEN_ACCOUNT_LEN: usize = 165;
 pub const MINT_LEN: usize = 82;
 
 const IX_TRANSFER: u8 = 3;
+const IX_CLOSE_ACCOUNT: u8 = 9;
 const IX_INITIALIZE_ACCOUNT3: u8 = 18;
 
 /// `Program<'info, Token>` checks the account is the classic Token program,
@@ -132,6 +137,7 @@ pub fn transfer<'info>(
 /// accounts, signed by at most [`MAX_SIGNERS`] PDAs, without building an
 /// `Instruction` or cloning an `AccountInfo`. The caller must not hold a
 /// borrow of any of the accounts' data or lamports across the call.
+#[inline(always)]
 pub fn transfer_c(
     token_program: &AccountInfo,
     from: &AccountInfo,
@@ -140,12 +146,111 @@ pub fn transfer_c(
     amount: u64,
     signer_seeds: &[&[&[u8]]],
 ) -> Result<()> {
-    let mut data = [0u8; 9];
-    data[0] = IX_TRANSFER;
-    data[1..].copy_from_slice(&amount.to_le_bytes());
+    let data = transfer_data(amount);
     let metas = [CMeta::new(from, true, false), CMeta::new(to, true, false), CMeta::new(authority, false, true)];
     let infos = [CInfo::new(from), CInfo::new(to), CInfo::new(authority), CInfo::new(token_program)];
     invoke_c(&TOKEN_PROGRAM_ID, &metas, &infos, &data, signer_seeds)
+}
+
+/// [`transfer_c`] between accounts already seen as [`CInfo`]s (a fast
+/// entry's): the same instruction; the Token program's own account is not
+/// needed among the infos.
+#[inline(always)]
+pub fn transfer_view(from: &CInfo, to: &CInfo, authority: &CInfo, amount: u64, signer_seeds: &[&[&[u8]]])
+    -> Result<()> {
+    let data = transfer_data(amount);
+    let metas = [CMeta::of(from, true, false), CMeta::of(to, true, false), CMeta::of(authority, false, true)];
+    invoke_c(&TOKEN_PROGRAM_ID, &metas, &[*from, *to, *authority], &data, signer_seeds)
+}
+
+#[inline(always)]
+fn transfer_data(amount: u64) -> [u8; 9] {
+    let mut data = [0u8; 9];
+    data[0] = IX_TRANSFER;
+    data[1..].copy_from_slice(&amount.to_le_bytes());
+    data
+}
+
+/// Many Token `Transfer`s out of one account (a job's vault), signed by one
+/// PDA, prepared once: each [`VaultTransfers::pay`] only fills in the payee
+/// and the amount (job_escrow's per-worker cost of a settle).
+pub struct VaultTransfers {
+    metas: [CMeta; 3],
+    infos: [CInfo; 4],
+    seeds: [CSeed; MAX_SEEDS],
+    n_seeds: u64,
+}
+
+impl VaultTransfers {
+    /// `seeds` (the PDA `authority`'s, bump included, at most [`MAX_SEEDS`])
+    /// must outlive every [`VaultTransfers::pay`]: they are referred to, not
+    /// copied.
+    pub fn new(token_program: &AccountInfo, from: &AccountInfo, authority: &AccountInfo, seeds: &[&[u8]])
+        -> Result<Self> {
+        if seeds.len() > MAX_SEEDS {
+            return Err(ProgramError::InvalidArgument.into());
+        }
+        let mut c_seeds = [CSeed { addr: core::ptr::null(), len: 0 }; MAX_SEEDS];
+        for (c, s) in c_seeds.iter_mut().zip(seeds) {
+            *c = CSeed { addr: s.as_ptr(), len: s.len() as u64 };
+        }
+        Ok(Self {
+            // The payee (index 1) is filled in by each `pay`.
+            metas: [CMeta::new(from, true, false), CMeta::new(from, true, false), CMeta::new(authority, false, true)],
+            infos: [CInfo::new(from), CInfo::new(from), CInfo::new(authority), CInfo::new(token_program)],
+            seeds: c_seeds,
+            n_seeds: seeds.len() as u64,
+        })
+    }
+
+    /// Transfers `amount` to `to`.
+    pub fn pay(&mut self, to: &AccountInfo, amount: u64) -> Result<()> {
+        let data = transfer_data(amount);
+        self.metas[1] = CMeta::new(to, true, false);
+        self.infos[1] = CInfo::new(to);
+        let signers = [CSeeds { addr: self.seeds.as_ptr(), len: self.n_seeds }];
+        invoke_c_raw(&TOKEN_PROGRAM_ID, &self.metas, &self.infos, &data, &signers)
+    }
+}
+
+/// Token `CloseAccount`: the (empty) `account`'s lamports go to
+/// `destination`, signed by `authority` (a wallet, or a PDA through
+/// `signer_seeds`).
+pub fn close_account<'info>(
+    token_program: &AccountInfo<'info>,
+    account: &AccountInfo<'info>,
+    destination: &AccountInfo<'info>,
+    authority: &AccountInfo<'info>,
+    signer_seeds: &[&[&[u8]]],
+) -> Result<()> {
+    invoke_signed(&close_account_ix(account.key, destination.key, authority.key),
+                  &[account.clone(), destination.clone(), authority.clone(), token_program.clone()], signer_seeds)
+        .map_err(Into::into)
+}
+
+/// The `CloseAccount` instruction (pure).
+pub fn close_account_ix(account: &Pubkey, destination: &Pubkey, authority: &Pubkey) -> Instruction {
+    Instruction {
+        program_id: TOKEN_PROGRAM_ID,
+        accounts: vec![
+            AccountMeta::new(*account, false),
+            AccountMeta::new(*destination, false),
+            AccountMeta::new_readonly(*authority, true),
+        ],
+        data: vec![IX_CLOSE_ACCOUNT],
+    }
+}
+
+/// What `emit_cpi!` does, without its heap: invoke `program_id` (the
+/// calling program) with `ix_data` (`EVENT_IX_TAG_LE`, the event's
+/// discriminator, its Borsh body), signed by the program's event authority
+/// PDA (`__event_authority`, `bump`). Anchor's event dispatch in the callee,
+/// or a fast entry's answer to it, checks the signer and its address.
+#[inline(always)]
+pub fn emit_event_cpi(program_id: &Pubkey, event_authority: &CInfo, bump: u8, ix_data: &[u8]) -> Result<()> {
+    let bump = [bump];
+    invoke_c(program_id, &[CMeta::of(event_authority, false, true)], &[*event_authority], ix_data,
+             &[&[b"__event_authority", &bump]])
 }
 
 /// The `Transfer` instruction (pure).
@@ -226,6 +331,19 @@ pub struct CInfo {
 }
 
 impl CInfo {
+    /// No account: null pointers (a placeholder for [`parse_input`]).
+    pub const EMPTY: CInfo = CInfo {
+        key: core::ptr::null(),
+        lamports: core::ptr::null(),
+        data_len: 0,
+        data: core::ptr::null(),
+        owner: core::ptr::null(),
+        rent_epoch: u64::MAX,
+        is_signer: false,
+        is_writable: false,
+        executable: false,
+    };
+
     /// No `RefCell` borrow is taken: the caller must not hold a borrow of
     /// `info`'s lamports or data across the invocation.
     pub fn new(info: &AccountInfo) -> Self {
@@ -295,6 +413,7 @@ impl CInfo {
 ///
 /// # Safety
 /// As [`parse_input`].
+#[inline(always)]
 pub unsafe fn input_instruction<'a>(input: *const u8) -> (usize, &'a [u8], &'a Pubkey) {
     let mut p = input;
     let num_accounts = *(p as *const u64) as usize;
@@ -319,27 +438,19 @@ const NON_DUP_MARKER: u8 = u8::MAX;
 
 /// The program input as the runtime serializes it for the BPF loaders
 /// (`solana_program_entrypoint::deserialize`'s layout), read in place: the
-/// first `N` accounts as [`CInfo`]s pointing into the input (a duplicate
-/// entry is a copy of the account it repeats; the ones past the number of
-/// accounts are empty: null pointers, never to be read), the number of
-/// accounts, the instruction data and the program id. Writes each account's original data length into its padding, as the
-/// standard entrypoint does.
+/// first `N` accounts into `acc` as [`CInfo`]s pointing into the input (a
+/// duplicate entry is a copy of the account it repeats; the ones past the
+/// number of accounts are left as they were, [`CInfo::EMPTY`] for a caller
+/// that starts there: null pointers, never to be read). Returns the number of
+/// accounts, whether any of the first `N` repeats an earlier one, the
+/// instruction data and the program id. Writes each account's original data
+/// length into its padding, as the standard entrypoint does.
 ///
 /// # Safety
 /// `input` is the runtime's serialized program input (the entrypoint's).
-pub unsafe fn parse_input<'a, const N: usize>(input: *mut u8) -> ([CInfo; N], usize, &'a [u8], &'a Pubkey) {
-    let empty = CInfo {
-        key: core::ptr::null(),
-        lamports: core::ptr::null(),
-        data_len: 0,
-        data: core::ptr::null(),
-        owner: core::ptr::null(),
-        rent_epoch: u64::MAX,
-        is_signer: false,
-        is_writable: false,
-        executable: false,
-    };
-    let mut acc = [empty; N];
+#[inline(always)]
+pub unsafe fn parse_input<'a, const N: usize>(input: *mut u8, acc: &mut [CInfo; N]) -> (usize, bool, &'a [u8], &'a Pubkey) {
+    let mut repeats = false;
     let mut p = input;
     let num_accounts = *(p as *const u64) as usize;
     p = p.add(8);
@@ -349,6 +460,7 @@ pub unsafe fn parse_input<'a, const N: usize>(input: *mut u8) -> ([CInfo; N], us
             // A duplicate of an earlier account: 8 bytes.
             if i < N {
                 acc[i] = acc[dup as usize];
+                repeats = true;
             }
             p = p.add(8);
             continue;
@@ -376,7 +488,7 @@ pub unsafe fn parse_input<'a, const N: usize>(input: *mut u8) -> ([CInfo; N], us
     p = p.add(8);
     let ix = core::slice::from_raw_parts(p as *const u8, ix_len);
     let program_id = &*(p.add(ix_len) as *const Pubkey);
-    (acc, num_accounts, ix, program_id)
+    (num_accounts, repeats, ix, program_id)
 }
 
 #[repr(C)]
@@ -402,7 +514,8 @@ struct CInstruction {
     data_len: u64,
 }
 
-/// Most PDA signers of one [`invoke_c`], and most seeds (bump included) of each.
+/// Most PDA signers of one [`invoke_c`], and most seeds (bump included) of
+/// each (a job_escrow job has 5).
 pub const MAX_SIGNERS: usize = 2;
 pub const MAX_SEEDS: usize = 5;
 
@@ -413,19 +526,41 @@ pub const MAX_SEEDS: usize = 5;
 /// the same checks as for `invoke_signed` (signer seeds, privileges, account
 /// pointers); no `Instruction` is built on the heap and no `AccountInfo` is
 /// cloned. Off-chain (unit tests) it does nothing.
+#[inline(always)]
 pub fn invoke_c(program_id: &Pubkey, metas: &[CMeta], infos: &[CInfo], data: &[u8], signers: &[&[&[u8]]])
     -> Result<()> {
-    if signers.len() > MAX_SIGNERS || signers.iter().any(|s| s.len() > MAX_SEEDS) {
+    // One signer or none in every hot path: only those seeds are laid out.
+    match signers {
+        [] => invoke_c_raw(program_id, metas, infos, data, &[]),
+        [one] => {
+            let s = c_seeds(one)?;
+            invoke_c_raw(program_id, metas, infos, data, &[CSeeds { addr: s.as_ptr(), len: one.len() as u64 }])
+        }
+        [one, two] => {
+            let (s1, s2) = (c_seeds(one)?, c_seeds(two)?);
+            invoke_c_raw(program_id, metas, infos, data, &[CSeeds { addr: s1.as_ptr(), len: one.len() as u64 },
+                                                            CSeeds { addr: s2.as_ptr(), len: two.len() as u64 }])
+        }
+        _ => Err(ProgramError::InvalidArgument.into()),
+    }
+}
+
+/// One signer's seeds in the C layout (at most [`MAX_SEEDS`]).
+#[inline(always)]
+fn c_seeds(seeds: &[&[u8]]) -> Result<[CSeed; MAX_SEEDS]> {
+    if seeds.len() > MAX_SEEDS {
         return Err(ProgramError::InvalidArgument.into());
     }
-    let mut seeds = [[CSeed { addr: core::ptr::null(), len: 0 }; MAX_SEEDS]; MAX_SIGNERS];
-    let mut list = [CSeeds { addr: core::ptr::null(), len: 0 }; MAX_SIGNERS];
-    for ((c, s), l) in seeds.iter_mut().zip(signers).zip(list.iter_mut()) {
-        for (cs, seed) in c.iter_mut().zip(s.iter()) {
-            *cs = CSeed { addr: seed.as_ptr(), len: seed.len() as u64 };
-        }
-        *l = CSeeds { addr: c.as_ptr(), len: s.len() as u64 };
+    let mut c = [CSeed { addr: core::ptr::null(), len: 0 }; MAX_SEEDS];
+    for (cs, seed) in c.iter_mut().zip(seeds) {
+        *cs = CSeed { addr: seed.as_ptr(), len: seed.len() as u64 };
     }
+    Ok(c)
+}
+
+/// [`invoke_c`] with the signers already in the C layout.
+#[inline(always)]
+fn invoke_c_raw(program_id: &Pubkey, metas: &[CMeta], infos: &[CInfo], data: &[u8], signers: &[CSeeds]) -> Result<()> {
     let ix = CInstruction {
         program_id,
         accounts: metas.as_ptr(),
@@ -442,7 +577,7 @@ pub fn invoke_c(program_id: &Pubkey, metas: &[CMeta], infos: &[CInfo], data: &[u
                 &ix as *const CInstruction as *const u8,
                 infos.as_ptr() as *const u8,
                 infos.len() as u64,
-                list.as_ptr() as *const u8,
+                signers.as_ptr() as *const u8,
                 signers.len() as u64,
             )
         };
@@ -451,7 +586,7 @@ pub fn invoke_c(program_id: &Pubkey, metas: &[CMeta], infos: &[CInfo], data: &[u
         }
     }
     #[cfg(not(target_os = "solana"))]
-    let _ = (ix, infos, list);
+    let _ = (ix, infos, signers);
     Ok(())
 }
 
@@ -494,6 +629,11 @@ mod tests {
         assert_eq!(t.data, [3, 8, 7, 6, 5, 4, 3, 2, 1]);
         assert_eq!(t.accounts, vec![AccountMeta::new(a, false), AccountMeta::new(b, false),
                                     AccountMeta::new_readonly(c, true)]);
+        let x = close_account_ix(&a, &b, &c);
+        assert_eq!(x.data, [9]);
+        assert_eq!(x.accounts, vec![AccountMeta::new(a, false), AccountMeta::new(b, false),
+                                    AccountMeta::new_readonly(c, true)]);
+        assert_eq!(transfer_data(0x0102_0304_0506_0708), t.data[..]);
         let i = initialize_account3_ix(&a, &b, &c);
         assert_eq!(i.data[0], 18);
         assert_eq!(&i.data[1..], c.as_ref());

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_lang::error::ErrorCode;
 
-use crate::cpi::{self, SolAccountInfo};
+use token_cpi::CInfo;
 use crate::errors::RewardsError;
 use crate::events::Claimed;
 use crate::merkle;
@@ -64,16 +64,16 @@ fn account_error(code: ErrorCode, name: &str) -> Error {
     Error::from(code).with_account_name(name)
 }
 
-/// The accounts of a claim as `cpi::SolAccountInfo`s, in the instruction's
+/// The accounts of a claim as `token_cpi::CInfo` views, in the instruction's
 /// order (the Anchor entry builds them from `Claim`, `fast.rs` from the
 /// program input).
 pub struct ClaimViews {
-    pub claimant: SolAccountInfo,
-    pub distributor: SolAccountInfo,
-    pub claims: SolAccountInfo,
-    pub vault: SolAccountInfo,
-    pub claimant_token: SolAccountInfo,
-    pub event_authority: SolAccountInfo,
+    pub claimant: CInfo,
+    pub distributor: CInfo,
+    pub claims: CInfo,
+    pub vault: CInfo,
+    pub claimant_token: CInfo,
+    pub event_authority: CInfo,
 }
 
 /// What [`validate`] read and decided; [`apply`] acts on it.
@@ -93,12 +93,12 @@ pub fn handler(ctx: Context<Claim>, index: u32, amount: u64, proof: Vec<[u8; 32]
     // No `RefCell` borrow of these accounts is taken from here on: the
     // handler reads and writes them through the views.
     let v = ClaimViews {
-        claimant: SolAccountInfo::from(&a.claimant.to_account_info()),
-        distributor: SolAccountInfo::from(&a.distributor.to_account_info()),
-        claims: SolAccountInfo::from(&a.claims.to_account_info()),
-        vault: SolAccountInfo::from(&a.vault.to_account_info()),
-        claimant_token: SolAccountInfo::from(&a.claimant_token.to_account_info()),
-        event_authority: SolAccountInfo::from(&a.event_authority.to_account_info()),
+        claimant: CInfo::new(&a.claimant.to_account_info()),
+        distributor: CInfo::new(&a.distributor.to_account_info()),
+        claims: CInfo::new(&a.claims.to_account_info()),
+        vault: CInfo::new(&a.vault.to_account_info()),
+        claimant_token: CInfo::new(&a.claimant_token.to_account_info()),
+        event_authority: CInfo::new(&a.event_authority.to_account_info()),
     };
     let now_ts = Clock::get()?.unix_timestamp;
     let checked = validate(&v, now_ts, index, amount, &proof)?;
@@ -184,12 +184,12 @@ pub fn apply(v: &ClaimViews, c: &Checked, index: u32, amount: u64) -> Result<()>
     let epoch_le = c.epoch.to_le_bytes();
     let bump = [c.bump];
     cu!();
-    cpi::transfer_signed(
+    token_cpi::transfer_view(
         &v.vault,
         &v.claimant_token,
         &v.distributor,
         amount,
-        &[DISTRIBUTOR_SEED, &c.creator, &c.mint, &epoch_le, &bump],
+        &[&[DISTRIBUTOR_SEED, &c.creator, &c.mint, &epoch_le, &bump]],
     )?;
     cu!();
     let d = v.distributor.data_mut();
@@ -205,5 +205,5 @@ pub fn apply(v: &ClaimViews, c: &Checked, index: u32, amount: u64) -> Result<()>
         num_claimed: c.num_claimed,
     };
     cu!();
-    cpi::emit_cpi_event(&v.event_authority, &event.cpi_ix_data())
+    token_cpi::emit_event_cpi(&crate::ID, &v.event_authority, crate::EVENT_AUTHORITY_AND_BUMP.1, &event.cpi_ix_data())
 }
