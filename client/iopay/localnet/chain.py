@@ -525,7 +525,7 @@ class Chain:
             if check_age:
                 self.check_age_and_status(tx, at)
             self._check_fee_payer(tx, at)
-            keys, _ = self.message_keys(tx, at)
+            keys, loaded = self.message_keys(tx, at)
         except TxRejected as e:
             return SimResult(e.err, [], 0, None, [])
         # Older bank: put the transaction's accounts back to that slot's state for the run.
@@ -552,7 +552,7 @@ class Chain:
             meta = res.meta()
             err = None
             post = {k: v for k, v in res.post_accounts()}
-            bad = self.rent_violation(tx, keys, [self.get_account(k, at) for k in keys],
+            bad = self.rent_violation(tx, keys, len(loaded["writable"]), [self.get_account(k, at) for k in keys],
                                       [post.get(k) for k in keys])
             if bad is not None:
                 err, post = {"InsufficientFundsForRent": {"account_index": bad}}, {}
@@ -565,13 +565,15 @@ class Chain:
             m = self._rent_minimums[data_len] = self.svm.minimum_balance_for_rent_exemption(data_len)
         return m
 
-    def rent_violation(self, tx: VersionedTransaction, keys: List[Pubkey], pre: List[Optional[Account]],
-                       post: List[Optional[Account]]) -> Optional[int]:
+    def rent_violation(self, tx: VersionedTransaction, keys: List[Pubkey], n_loaded_writable: int,
+                       pre: List[Optional[Account]], post: List[Optional[Account]]) -> Optional[int]:
         """The index of the first writable account whose rent state moved the
         way Agave refuses (``InsufficientFundsForRent``), else None. LiteSVM
         does not check this; a validator does after every transaction: an
         account may end empty or rent-exempt; it may end rent-paying only if
-        it already was, with the same data size and no more lamports."""
+        it already was, with the same data size and no more lamports.
+        ``keys`` and ``n_loaded_writable`` are ``message_keys``' (static keys,
+        then the loaded writable ones, then the loaded read-only ones)."""
         writable = set(static_writable_keys(tx.message))
         n_static = len(tx.message.account_keys)
         for i, (k, a, b) in enumerate(zip(keys, pre, post)):
@@ -579,7 +581,7 @@ class Chain:
                 continue
             if i < n_static and k not in writable:
                 continue
-            if i >= n_static + self._loaded_writable_count(tx):
+            if i >= n_static + n_loaded_writable:
                 continue  # loaded read-only
             if b.lamports >= self._rent_exempt_minimum(len(b.data)):
                 continue
@@ -588,13 +590,6 @@ class Chain:
                 continue  # rent-paying before, same size, not topped up
             return i
         return None
-
-    @staticmethod
-    def _loaded_writable_count(tx: VersionedTransaction) -> int:
-        msg = tx.message
-        if not isinstance(msg, MessageV0):
-            return 0
-        return sum(len(lut.writable_indexes) for lut in msg.address_table_lookups)
 
     def process(self, tx: VersionedTransaction) -> TxRecord:
         """Execute and commit ``tx``; raises :class:`TxRejected` when it is
@@ -611,7 +606,7 @@ class Chain:
             raise TxRejected(codec.tx_err_json(res.err()), list(meta.logs()))
         err: Any = codec.tx_err_json(res.err()) if failed else None
         if not failed:
-            bad = self.rent_violation(tx, keys, pre, post)
+            bad = self.rent_violation(tx, keys, len(loaded["writable"]), pre, post)
             if bad is not None:
                 # As Agave: the transaction fails after running; its changes
                 # are undone, the fee is still charged.

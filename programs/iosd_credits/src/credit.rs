@@ -189,6 +189,34 @@ pub fn credit_channel_refund<'info>(
     credit_refund_after(token_program, refund_account, available, reserve_vault, customer, credit, config, settled)
 }
 
+/// The [`JobUser`] and the job_escrow [`EscrowCall`](crate::escrow::EscrowCall)
+/// of a job instruction paid with credits: `EndJobWithCredits`,
+/// `CancelJobWithCredits` and `CloseJobWithCredits` name these accounts
+/// alike (`authority`, `config`, `credit_account`, `delegation`,
+/// `reserve_vault`, `customer`, `refund_account`, `escrow_program`,
+/// `escrow_event_authority`, `token_program`).
+macro_rules! job_accounts {
+    ($a:expr) => {
+        (
+            $crate::credit::JobUser {
+                authority: &$a.authority,
+                config: &$a.config,
+                credit_account: &$a.credit_account,
+                delegation: $a.delegation.as_deref(),
+                reserve_vault: &$a.reserve_vault,
+                customer: &$a.customer,
+                refund_account: &$a.refund_account,
+            },
+            $crate::escrow::EscrowCall {
+                program: &$a.escrow_program,
+                event_authority: &$a.escrow_event_authority,
+                token_program: &$a.token_program,
+            },
+        )
+    };
+}
+pub(crate) use job_accounts;
+
 /// The accounts of a job instruction paid with credits (end, cancel,
 /// close), read in place: what their `Account<Config>`,
 /// `Account<CreditAccount>`, `Option<Account<Delegation>>` and constraints
@@ -237,6 +265,25 @@ impl JobUser<'_, '_> {
             require_keys_eq!(key_at(d.data(), dg::DELEGATE), *self.authority.key, CreditsError::WrongDelegation);
         }
         Ok(CheckedUser { customer: CustomerSigner { config: *self.config.key, user, bump: [c[cr::CUSTOMER_BUMP]] } })
+    }
+
+    /// The end of every job instruction paid with credits: `escrow` (the
+    /// job_escrow call, signed with the customer PDA's seeds it is given)
+    /// pays the job's refund into the refund account; then what is there is
+    /// credited back ([`JobUser::credit_refund`], `spent` first) and
+    /// `CreditsRefunded` emitted.
+    pub fn refund_after(&self, u: &CheckedUser, token_program: &AccountInfo, event_authority: &AccountInfo,
+                        spent: u64, escrow: impl FnOnce(&[&[&[u8]]]) -> Result<()>) -> Result<()> {
+        let customer_seeds = u.customer.seeds();
+        escrow(&[&customer_seeds[..]])?;
+        let (amount, book) = self.credit_refund(token_program, u, spent)?;
+        emit_event(&token_cpi::CInfo::new(event_authority), &crate::events::CreditsRefunded {
+            credit_account: *self.credit_account.key,
+            source: *self.refund_account.key,
+            amount,
+            balance: book.balance,
+            outstanding: book.outstanding,
+        })
     }
 
     /// The refund account's token amount (a token account: the credit

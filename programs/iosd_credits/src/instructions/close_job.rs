@@ -1,9 +1,8 @@
 use anchor_lang::prelude::*;
-use crate::escrow::{read_job, EscrowCall, JobEscrow};
+use crate::escrow::{read_job, JobEscrow};
 use crate::token::Token;
 
-use crate::credit::{emit_event, JobUser};
-use crate::events::CreditsRefunded;
+use crate::credit::job_accounts;
 use crate::math;
 
 /// Closes a finished job paid with credits (job_escrow `close_job`): the
@@ -55,15 +54,7 @@ pub struct CloseJobWithCredits<'info> {
 
 pub fn handler(ctx: Context<CloseJobWithCredits>) -> Result<()> {
     let a = &ctx.accounts;
-    let who = JobUser {
-        authority: &a.authority,
-        config: &a.config,
-        credit_account: &a.credit_account,
-        delegation: a.delegation.as_deref(),
-        reserve_vault: &a.reserve_vault,
-        customer: &a.customer,
-        refund_account: &a.refund_account,
-    };
+    let (who, call) = job_accounts!(a);
     let u = who.check()?;
     // Read before the close CPI (which closes the account): at close every
     // slot is finished and paid all it earned (job_escrow's constraint), so
@@ -73,21 +64,7 @@ pub fn handler(ctx: Context<CloseJobWithCredits>) -> Result<()> {
         (s.rate_per_hour, s.hours_paid, if s.tail_paid { s.tail_pay } else { 0 })
     }))?;
 
-    let customer_seeds = u.customer.seeds();
-    let signer_seeds = [&customer_seeds[..]];
-    let call = EscrowCall {
-        program: &a.escrow_program,
-        event_authority: &a.escrow_event_authority,
-        token_program: &a.token_program,
-    };
-    call.close_job(&a.customer, &a.job, &a.market, &a.fee_vault, &a.vault, &a.refund_account, &signer_seeds)?;
-
-    let (amount, book) = who.credit_refund(&a.token_program, &u, spent)?;
-    emit_event(&token_cpi::CInfo::new(&a.event_authority), &CreditsRefunded {
-        credit_account: a.credit_account.key(),
-        source: a.refund_account.key(),
-        amount,
-        balance: book.balance,
-        outstanding: book.outstanding,
+    who.refund_after(&u, &a.token_program, &a.event_authority, spent, |signer_seeds| {
+        call.close_job(&a.customer, &a.job, &a.market, &a.fee_vault, &a.vault, &a.refund_account, signer_seeds)
     })
 }

@@ -1,9 +1,8 @@
 use anchor_lang::prelude::*;
-use crate::escrow::{EscrowCall, JobEscrow};
+use crate::escrow::JobEscrow;
 use crate::token::Token;
 
-use crate::credit::{emit_event, JobUser, check_job};
-use crate::events::CreditsRefunded;
+use crate::credit::{check_job, job_accounts};
 
 /// Ends a job paid with credits early (job_escrow `end_job`, signed by the
 /// customer PDA) and credits the refund, plus anything else waiting in the
@@ -44,33 +43,11 @@ pub struct EndJobWithCredits<'info> {
 
 pub fn handler<'info>(ctx: Context<'info, EndJobWithCredits<'info>>, slots: Vec<u8>) -> Result<()> {
     let a = &ctx.accounts;
-    let who = JobUser {
-        authority: &a.authority,
-        config: &a.config,
-        credit_account: &a.credit_account,
-        delegation: a.delegation.as_deref(),
-        reserve_vault: &a.reserve_vault,
-        customer: &a.customer,
-        refund_account: &a.refund_account,
-    };
+    let (who, call) = job_accounts!(a);
     let u = who.check()?;
     check_job(&a.job, a.customer.key)?;
 
-    let customer_seeds = u.customer.seeds();
-    let signer_seeds = [&customer_seeds[..]];
-    let call = EscrowCall {
-        program: &a.escrow_program,
-        event_authority: &a.escrow_event_authority,
-        token_program: &a.token_program,
-    };
-    call.end_job(&a.customer, &a.job, &a.vault, &a.refund_account, slots, ctx.remaining_accounts, &signer_seeds)?;
-
-    let (amount, book) = who.credit_refund(&a.token_program, &u, 0)?;
-    emit_event(&token_cpi::CInfo::new(&a.event_authority), &CreditsRefunded {
-        credit_account: a.credit_account.key(),
-        source: a.refund_account.key(),
-        amount,
-        balance: book.balance,
-        outstanding: book.outstanding,
+    who.refund_after(&u, &a.token_program, &a.event_authority, 0, |signer_seeds| {
+        call.end_job(&a.customer, &a.job, &a.vault, &a.refund_account, slots, ctx.remaining_accounts, signer_seeds)
     })
 }

@@ -20,7 +20,7 @@ use crate::token::{Token, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
 /// error codes as `Account<Distributor>` / `Account<TokenAccount>` with the
 /// constraints), the distributor is read and written at fixed offsets
 /// instead of being deserialized and serialized whole, and the transfer and
-/// the event are CPIs from stack structures (`cpi.rs`).
+/// the event are CPIs from stack structures (`token_cpi`).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct Claim<'info> {
