@@ -528,14 +528,15 @@ class Chain:
             keys, loaded = self.message_keys(tx, at)
         except TxRejected as e:
             return SimResult(e.err, [], 0, None, [])
+        # The accounts as of slot `at`: the run's starting state, and the rent check's "before".
+        pre = [self.get_account(k, at) for k in keys]
         # Older bank: put the transaction's accounts back to that slot's state for the run.
         restore: Dict[Pubkey, Optional[Account]] = {}
         if at is not None and at < self.slot:
             changed = self.changed_since(at)
-            for k in dict.fromkeys(keys):
-                if k in changed:
+            for k, old in zip(keys, pre):
+                if k in changed and k not in restore:
                     restore[k] = self.svm.get_account(k)
-                    old = self.get_account(k, at)
                     self.svm.set_account(k, old if old is not None else Account(0, b"", SYSTEM_PROGRAM_ID))
         self.svm.with_sigverify(sig_verify)
         try:
@@ -552,8 +553,7 @@ class Chain:
             meta = res.meta()
             err = None
             post = {k: v for k, v in res.post_accounts()}
-            bad = self.rent_violation(tx, keys, len(loaded["writable"]), [self.get_account(k, at) for k in keys],
-                                      [post.get(k) for k in keys])
+            bad = self.rent_violation(tx, keys, len(loaded["writable"]), pre, [post.get(k) for k in keys])
             if bad is not None:
                 err, post = {"InsufficientFundsForRent": {"account_index": bad}}, {}
         return SimResult(err, list(meta.logs()), meta.compute_units_consumed(),

@@ -230,14 +230,16 @@ pub fn close_account<'info>(
 
 /// The `CloseAccount` instruction (pure).
 pub fn close_account_ix(account: &Pubkey, destination: &Pubkey, authority: &Pubkey) -> Instruction {
+    signed_by_authority(account, destination, authority, vec![IX_CLOSE_ACCOUNT])
+}
+
+/// A Token instruction on two writable accounts signed by the third
+/// (`Transfer`, `CloseAccount`: the owner or a delegate authorizes).
+fn signed_by_authority(a: &Pubkey, b: &Pubkey, authority: &Pubkey, data: Vec<u8>) -> Instruction {
     Instruction {
         program_id: TOKEN_PROGRAM_ID,
-        accounts: vec![
-            AccountMeta::new(*account, false),
-            AccountMeta::new(*destination, false),
-            AccountMeta::new_readonly(*authority, true),
-        ],
-        data: vec![IX_CLOSE_ACCOUNT],
+        accounts: vec![AccountMeta::new(*a, false), AccountMeta::new(*b, false), AccountMeta::new_readonly(*authority, true)],
+        data,
     }
 }
 
@@ -255,18 +257,7 @@ pub fn emit_event_cpi(program_id: &Pubkey, event_authority: &CInfo, bump: u8, ix
 
 /// The `Transfer` instruction (pure).
 pub fn transfer_ix(from: &Pubkey, to: &Pubkey, authority: &Pubkey, amount: u64) -> Instruction {
-    let mut data = Vec::with_capacity(9);
-    data.push(IX_TRANSFER);
-    data.extend_from_slice(&amount.to_le_bytes());
-    Instruction {
-        program_id: TOKEN_PROGRAM_ID,
-        accounts: vec![
-            AccountMeta::new(*from, false),
-            AccountMeta::new(*to, false),
-            AccountMeta::new_readonly(*authority, true),
-        ],
-        data,
-    }
+    signed_by_authority(from, to, authority, transfer_data(amount).to_vec())
 }
 
 /// Token `InitializeAccount3` of `account` for `mint`, owned by `owner` (no
