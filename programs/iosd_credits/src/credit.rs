@@ -10,7 +10,8 @@ use crate::state::*;
 
 /// Whether `signer` may act for `credit`: the user itself, or the delegate
 /// of a `delegation` of this credit account. Returns whether it is a
-/// delegate.
+/// delegate. (`raw::delegate_signing` is the same rule for the accounts
+/// read in place.)
 pub fn check_actor(credit: &Account<CreditAccount>, signer: &Pubkey, delegation: Option<&Delegation>) -> Result<bool> {
     if *signer == credit.user {
         return Ok(false);
@@ -239,7 +240,7 @@ pub struct CheckedUser {
 
 impl JobUser<'_, '_> {
     pub fn check(&self) -> Result<CheckedUser> {
-        use crate::raw::{self, config as cf, credit as cr, delegation as dg, key_at};
+        use crate::raw::{self, config as cf, credit as cr, key_at};
         use token_cpi::CInfo;
         let (config, credit) = (CInfo::new(self.config), CInfo::new(self.credit_account));
         raw::check_config(&config)?;
@@ -258,12 +259,7 @@ impl JobUser<'_, '_> {
         require_keys_eq!(key_at(c, cr::CUSTOMER), *self.customer.key, CreditsError::WrongCustomer);
         require_keys_eq!(key_at(c, cr::REFUND_ACCOUNT), *self.refund_account.key, CreditsError::WrongRefundAccount);
         let user = key_at(c, cr::USER);
-        if *self.authority.key != user {
-            let d = delegation.ok_or_else(|| error!(CreditsError::DelegationRequired))?;
-            require_keys_eq!(key_at(d.data(), dg::CREDIT_ACCOUNT), *self.credit_account.key,
-                             CreditsError::WrongDelegation);
-            require_keys_eq!(key_at(d.data(), dg::DELEGATE), *self.authority.key, CreditsError::WrongDelegation);
-        }
+        raw::delegate_signing(self.authority.key, &user, self.credit_account.key, delegation.as_ref())?;
         Ok(CheckedUser { customer: CustomerSigner { config: *self.config.key, user, bump: [c[cr::CUSTOMER_BUMP]] } })
     }
 

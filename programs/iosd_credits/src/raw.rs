@@ -20,6 +20,7 @@ use anchor_lang::Discriminator;
 
 use token_cpi::CInfo;
 
+use crate::errors::CreditsError;
 use crate::state::{Config, CreditAccount, Delegation};
 
 /// `Config` (after the 8-byte discriminator: authority, pending_authority).
@@ -109,6 +110,23 @@ fn check_config_parts(owner: &Pubkey, lamports: u64, d: &[u8]) -> Result<()> {
     check_parts::<Config>(owner, lamports, d, CONFIG_LEN)?;
     require!(d[config::PAUSED] <= 1, ErrorCode::AccountDidNotDeserialize);
     Ok(())
+}
+
+/// `credit::check_actor`'s rule on a delegation read in place (one
+/// implementation for every in-place instruction): `None` when `signer` is
+/// the credit account's `user`; else the data of `delegation`, which must be
+/// a delegation of `credit_account` to `signer` (`DelegationRequired`,
+/// `WrongDelegation`). The delegation already passed [`check`].
+#[inline(always)]
+pub fn delegate_signing<'a>(signer: &Pubkey, user: &Pubkey, credit_account: &Pubkey, delegation: Option<&'a CInfo>)
+    -> Result<Option<&'a [u8]>> {
+    if signer == user {
+        return Ok(None);
+    }
+    let g = delegation.ok_or_else(|| error!(CreditsError::DelegationRequired))?.data();
+    require_keys_eq!(key_at(g, delegation::CREDIT_ACCOUNT), *credit_account, CreditsError::WrongDelegation);
+    require_keys_eq!(key_at(g, delegation::DELEGATE), *signer, CreditsError::WrongDelegation);
+    Ok(Some(g))
 }
 
 #[cfg(test)]

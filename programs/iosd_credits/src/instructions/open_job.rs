@@ -186,13 +186,7 @@ pub fn open(v: &OpenJobViews, job_id: u64, hours: u32, accept_window: u32, worke
 
     // Accounting first: who may spend, and from which balance.
     let authority = *v.authority.key();
-    let delegate = if authority == user {
-        None
-    } else {
-        let d = v.delegation.as_ref().ok_or_else(|| error!(CreditsError::DelegationRequired))?;
-        let g = d.data();
-        require_keys_eq!(key_at(g, dg::CREDIT_ACCOUNT), credit_key, CreditsError::WrongDelegation);
-        require_keys_eq!(key_at(g, dg::DELEGATE), authority, CreditsError::WrongDelegation);
+    let delegate = if let Some(g) = raw::delegate_signing(&authority, &user, &credit_key, v.delegation.as_ref())? {
         let period_secs = u32::from_le_bytes(g[dg::PERIOD_SECS..dg::PERIOD_SECS + 4].try_into().unwrap());
         let (period_start, spent_in_period) = math::delegate_spend(
             u64_at(g, dg::PERIOD_START) as i64,
@@ -203,6 +197,8 @@ pub fn open(v: &OpenJobViews, job_id: u64, hours: u32, accept_window: u32, worke
             now_ts,
         )?;
         Some(DelegateSpend { delegate: authority, period_start, spent_in_period })
+    } else {
+        None
     };
     let balance = math::sub(balance, deposit, CreditsError::InsufficientCredits)?;
     let spent = math::add(spent, deposit)?;
