@@ -79,6 +79,8 @@ NONCE_ACCOUNT_LEN = 80
 
 COMMITMENTS = ("processed", "confirmed", "finalized")
 CLOCK_SYSVAR = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
+#: what LiteSVM holds for an account that does not exist
+ABSENT = Account(0, b"", SYSTEM_PROGRAM_ID)
 #: exempt from the rent-state check (as on Agave): lamports sent there are burnt
 INCINERATOR = Pubkey.from_string("1nc1nerator11111111111111111111111111111111")
 
@@ -197,8 +199,12 @@ def message_fee(msg: Any) -> Tuple[int, int]:
         pid = keys[ci.program_id_index] if ci.program_id_index < len(keys) else None
         if pid in PRECOMPILES and len(ci.data) > 0:
             sigs += ci.data[0]
-    limit, price = compute_budget(msg)
-    return sigs * LAMPORTS_PER_SIGNATURE, -(-price * limit // 1_000_000)
+    return sigs * LAMPORTS_PER_SIGNATURE, priority_fee(*compute_budget(msg))
+
+
+def priority_fee(limit: int, price: int) -> int:
+    """Lamports for ``limit`` compute units at ``price`` micro-lamports each, rounded up."""
+    return -(-price * limit // 1_000_000)
 
 
 def effective_cu_price(msg: Any) -> Optional[int]:
@@ -206,10 +212,10 @@ def effective_cu_price(msg: Any) -> Optional[int]:
     cache records it: the priority fee (rounded up to whole lamports) over the unit limit, so a
     price whose fee rounds up reports more than its ``SetComputeUnitPrice``; ``None`` for a zero
     limit (Agave leaves such transactions out)."""
-    limit, _ = compute_budget(msg)
+    limit, price = compute_budget(msg)
     if limit == 0:
         return None
-    return message_fee(msg)[1] * 1_000_000 // limit
+    return priority_fee(limit, price) * 1_000_000 // limit
 
 
 def replace_blockhash(raw: bytes, blockhash: Hash) -> bytes:
@@ -537,14 +543,14 @@ class Chain:
             for k, old in zip(keys, pre):
                 if k in changed and k not in restore:
                     restore[k] = self.svm.get_account(k)
-                    self.svm.set_account(k, old if old is not None else Account(0, b"", SYSTEM_PROGRAM_ID))
+                    self._put(k, old)
         self.svm.with_sigverify(sig_verify)
         try:
             res = self.svm.simulate_transaction(tx)
         finally:
             self.svm.with_sigverify(True)
             for k, acc in restore.items():
-                self.svm.set_account(k, acc if acc is not None else Account(0, b"", SYSTEM_PROGRAM_ID))
+                self._put(k, acc)
         if isinstance(res, FailedTransactionMetadata):
             meta = res.meta()
             err = codec.tx_err_json(res.err())
@@ -558,6 +564,10 @@ class Chain:
                 err, post = {"InsufficientFundsForRent": {"account_index": bad}}, {}
         return SimResult(err, list(meta.logs()), meta.compute_units_consumed(),
                          _return_data(meta), _inner(meta), post)
+
+    def _put(self, address: Pubkey, acc: Optional[Account]) -> None:
+        """Set ``address`` in LiteSVM to ``acc``; ``None``: the account does not exist."""
+        self.svm.set_account(address, acc if acc is not None else ABSENT)
 
     def _rent_exempt_minimum(self, data_len: int) -> int:
         m = self._rent_minimums.get(data_len)
@@ -612,7 +622,7 @@ class Chain:
                 # are undone, the fee is still charged.
                 failed, err = True, {"InsufficientFundsForRent": {"account_index": bad}}
                 for k, a in zip(keys, pre):
-                    self.svm.set_account(k, a if a is not None else Account(0, b"", SYSTEM_PROGRAM_ID))
+                    self._put(k, a)
                 payer = pre[0]
                 assert payer is not None
                 post = list(pre)
@@ -702,7 +712,7 @@ class Chain:
         for addr, enc in (entry.get("accounts") or {}).items():
             pk = Pubkey.from_string(addr)
             acc = decode_account(enc)
-            self.svm.set_account(pk, acc if acc is not None else Account(0, b"", SYSTEM_PROGRAM_ID))
+            self._put(pk, acc)
             self._index(pk, acc)
         if t == "tx":
             rec = TxRecord.from_json(entry["rec"])
