@@ -91,6 +91,18 @@ def test_keygen_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     assert run_iopay(["-k", str(f), "address"]).out == o.out
 
 
+def test_the_missing_keypair_hint_works_from_an_empty_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh machine has no ~/.config/solana: the command the error names creates it, as solana-keygen does."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    default = tmp_path / ".config" / "solana" / "id.json"
+    one_line_error(["address"], f"keypair file not found: {default} (create one with `iopay keygen new -o {default}`) "
+                                "or pass --keypair")
+    o = run_iopay(["keygen", "new", "-o", str(default)])
+    assert o.code == 0, o.err
+    assert (default.stat().st_mode & 0o777) == 0o600
+    assert run_iopay(["address"]).out.strip() == str(Keypair.from_bytes(bytes(json.loads(default.read_text()))).pubkey())
+
+
 def test_version_and_url_without_scheme() -> None:
     o = run_iopay(["--version"])
     assert o.code == 0 and o.out.strip() == f"iopay {__import__('iopay').__version__}"

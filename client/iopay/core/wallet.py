@@ -81,15 +81,16 @@ def read_keypair(path: Union[str, os.PathLike]) -> Keypair:
 
 def write_keypair(path: Union[str, os.PathLike], keypair: Optional[Keypair] = None, *, force: bool = False) -> Keypair:
     """Write ``keypair`` (default: a new one) as a Solana CLI keypair file,
-    mode 0600; refuses to overwrite unless ``force``."""
+    mode 0600; refuses to overwrite unless ``force``. Missing parent
+    directories are created, as ``solana-keygen new`` does (a fresh machine
+    has no ``~/.config/solana``, where the default keypair lives)."""
     p = Path(os.path.expanduser(str(path)))
     if p.is_dir():
         raise IsADirectoryError(f"{p} is a directory")
     if p.exists() and not force:
         raise FileExistsError(f"{p} already exists (use --force to overwrite it)")
     kp = keypair or Keypair()
-    if not p.parent.exists():
-        raise FileNotFoundError(f"directory {p.parent} does not exist")
+    p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
